@@ -1,0 +1,18 @@
+//! migsim: a page-level discrete-event simulator of virtual-machine live migration.
+//!
+//! Modules, one per concept: `units` (human quantities), `config` (the TOML tree with positions),
+//! `scenario` (resolved scenarios), `engine` (event queue), `memory` (pages and bitmaps), `workload`
+//! (dirty-page generators), `network` (links, routes, fair sharing), `transfer` (batches and QEMU's
+//! windows), `sim` (migrations as state machines), `report` (results and their files), `cli`.
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod memory;
+pub mod network;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+pub mod transfer;
+pub mod units;
+pub mod workload;

@@ -1,0 +1,258 @@
+//! Results: the figures of one migration (and its per-round timeline), and their forms on the way out:
+//! a readable table, JSON, CSV, and the files under `results/<scenario>/`, written atomically
+//! (temporary file + rename) so that an interrupted run never leaves a half-written file behind.
+
+use crate::units;
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+
+/// One pre-copy round, the stop-and-copy, or the post-copy phase.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RoundRecord {
+    pub round: u32,
+    pub phase: &'static str,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub pages_sent: u64,
+    pub bytes_sent: u64,
+    /// Pages marked to send after the sync that closed the round.
+    pub dirty_pages_at_end: u64,
+    /// Average rate of the round, bits per second.
+    pub bandwidth_bps: f64,
+}
+
+/// The figures of one migration. Field names are a stable interface for scripts and notebooks.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MigrationResult {
+    pub vm: String,
+    pub strategy: String,
+    pub from: String,
+    pub to: String,
+    pub start_s: f64,
+    /// From the migrate command to the VM running at the destination with all its memory.
+    pub total_time_s: f64,
+    /// The VM paused: stop at the source to resume at the destination. `null` if it never stopped.
+    pub downtime_s: Option<f64>,
+    /// False when the migration was cancelled (the VM stayed at the source).
+    pub completed: bool,
+    pub bytes_sent: u64,
+    pub pages_sent: u64,
+    pub zero_pages_sent: u64,
+    pub precopy_bytes: u64,
+    pub stop_copy_bytes: u64,
+    pub postcopy_bytes: u64,
+    /// Pre-copy rounds completed (round 0, the bulk copy, counts as one).
+    pub rounds: u32,
+    /// Dirty-bitmap syncs, counted as QEMU's dirty-sync-count (setup and final sync included).
+    pub syncs: u32,
+    pub converged: bool,
+    pub stop_reason: String,
+    pub remote_faults: u64,
+    pub fault_stall_s: f64,
+    /// Time during which a failure of either host would lose the VM (post-copy).
+    pub postcopy_window_s: f64,
+    pub postcopy_start_s: Option<f64>,
+    pub timeline: Vec<RoundRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub migsim_version: &'static str,
+    pub migrations: Vec<MigrationResult>,
+}
+
+fn opt_dur(s: Option<f64>) -> String {
+    s.map_or("-".into(), |x| units::format_duration((x * 1e9).round() as u64))
+}
+
+fn dur(s: f64) -> String {
+    units::format_duration((s * 1e9).round() as u64)
+}
+
+/// A plain-text table, one row per migration.
+pub fn table(r: &RunReport) -> String {
+    let head = ["vm", "strategy", "total", "downtime", "sent", "rounds", "syncs", "pre-copy ended", "faults", "stall", "post-copy window"];
+    let rows: Vec<Vec<String>> = r
+        .migrations
+        .iter()
+        .map(|m| {
+            let ended = if m.completed {
+                format!("{}{}", m.stop_reason, if m.converged { "" } else { " (not converged)" })
+            } else {
+                format!("cancelled at {} (not converged)", m.stop_reason)
+            };
+            vec![
+                m.vm.clone(),
+                m.strategy.clone(),
+                if m.completed { dur(m.total_time_s) } else { format!(">{}", dur(m.total_time_s)) },
+                opt_dur(m.downtime_s),
+                units::format_size(m.bytes_sent),
+                m.rounds.to_string(),
+                m.syncs.to_string(),
+                ended,
+                m.remote_faults.to_string(),
+                dur(m.fault_stall_s),
+                dur(m.postcopy_window_s),
+            ]
+        })
+        .collect();
+    let mut width: Vec<usize> = head.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, c) in width.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<String>, out: &mut String| {
+        let s: Vec<String> = cells.iter().zip(&width).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(s.join("  ").trim_end());
+        out.push('\n');
+    };
+    out.push_str(&format!("scenario {} (seed {})\n", r.scenario, r.seed));
+    line(head.iter().map(|s| s.to_string()).collect(), &mut out);
+    line(width.iter().map(|w| "-".repeat(*w)).collect(), &mut out);
+    for row in rows {
+        line(row, &mut out);
+    }
+    out
+}
+
+/// The per-migration CSV columns (every JSON figure but the timeline).
+pub const CSV_COLUMNS: [&str; 24] = [
+    "vm",
+    "strategy",
+    "from",
+    "to",
+    "start_s",
+    "total_time_s",
+    "downtime_s",
+    "completed",
+    "bytes_sent",
+    "pages_sent",
+    "zero_pages_sent",
+    "precopy_bytes",
+    "stop_copy_bytes",
+    "postcopy_bytes",
+    "rounds",
+    "syncs",
+    "converged",
+    "stop_reason",
+    "remote_faults",
+    "fault_stall_s",
+    "postcopy_window_s",
+    "postcopy_start_s",
+    "seed",
+    "scenario",
+];
+
+pub fn csv_row(m: &MigrationResult, seed: u64, scenario: &str) -> Vec<String> {
+    let o = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    vec![
+        m.vm.clone(),
+        m.strategy.clone(),
+        m.from.clone(),
+        m.to.clone(),
+        m.start_s.to_string(),
+        m.total_time_s.to_string(),
+        o(m.downtime_s),
+        m.completed.to_string(),
+        m.bytes_sent.to_string(),
+        m.pages_sent.to_string(),
+        m.zero_pages_sent.to_string(),
+        m.precopy_bytes.to_string(),
+        m.stop_copy_bytes.to_string(),
+        m.postcopy_bytes.to_string(),
+        m.rounds.to_string(),
+        m.syncs.to_string(),
+        m.converged.to_string(),
+        m.stop_reason.clone(),
+        m.remote_faults.to_string(),
+        m.fault_stall_s.to_string(),
+        m.postcopy_window_s.to_string(),
+        o(m.postcopy_start_s),
+        seed.to_string(),
+        scenario.to_string(),
+    ]
+}
+
+pub fn csv(r: &RunReport) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_COLUMNS)?;
+    for m in &r.migrations {
+        w.write_record(csv_row(m, r.seed, &r.scenario))?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+pub fn timeline_csv(r: &RunReport) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "vm",
+        "strategy",
+        "round",
+        "phase",
+        "start_s",
+        "end_s",
+        "pages_sent",
+        "bytes_sent",
+        "dirty_pages_at_end",
+        "bandwidth_bps",
+    ])?;
+    for m in &r.migrations {
+        for t in &m.timeline {
+            w.write_record([
+                m.vm.clone(),
+                m.strategy.clone(),
+                t.round.to_string(),
+                t.phase.to_string(),
+                t.start_s.to_string(),
+                t.end_s.to_string(),
+                t.pages_sent.to_string(),
+                t.bytes_sent.to_string(),
+                t.dirty_pages_at_end.to_string(),
+                t.bandwidth_bps.to_string(),
+            ])?;
+        }
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// Write `data` to `path` atomically: a temporary file in the same folder, flushed, then renamed over
+/// the target. A reader sees the old file or the new one, never a part.
+pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = std::env::temp_dir().join(format!("migsim-report-{}", std::process::id()));
+        let p = dir.join("a.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

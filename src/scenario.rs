@@ -1,0 +1,802 @@
+//! Scenarios: reading a TOML file (short or full form, plus `--set` overrides) into a fully resolved,
+//! validated description of hosts, links, VMs, workloads and migrations, and writing it back out in
+//! full (for `migsim check`). Internally: bytes, bytes per second, nanoseconds, pages per second.
+
+use crate::config::{self, ConfigError, Node, Origin, TableReader, choice};
+use crate::units::{self, WriteRate};
+use std::path::Path;
+
+pub const NS_PER_S: f64 = 1e9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    PreCopy,
+    PostCopy,
+    Hybrid,
+    Cold,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 4] = [Strategy::PreCopy, Strategy::PostCopy, Strategy::Hybrid, Strategy::Cold];
+    pub const NAMES: [(&'static str, Strategy); 4] =
+        [("precopy", Strategy::PreCopy), ("postcopy", Strategy::PostCopy), ("hybrid", Strategy::Hybrid), ("cold", Strategy::Cold)];
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, s)| *s == self).expect("every strategy has a name").0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopPolicy {
+    /// QEMU's continuous check: pending < measured bandwidth x downtime limit, then sync, then stop.
+    Qemu,
+    /// Textbook: at the end of each full pass, stop if the dirty set fits the downtime budget.
+    Threshold,
+    /// Xen legacy: at most 30 rounds, 3x memory sent, fewer than 50 dirty pages.
+    Xen,
+    /// Stop after `max_rounds` passes.
+    Rounds,
+    /// SimGrid's VM live-migration plugin: one message per round, threshold = bandwidth x 30 ms.
+    SimGrid,
+}
+
+impl StopPolicy {
+    pub const NAMES: [(&'static str, StopPolicy); 5] = [
+        ("qemu", StopPolicy::Qemu),
+        ("threshold", StopPolicy::Threshold),
+        ("xen", StopPolicy::Xen),
+        ("rounds", StopPolicy::Rounds),
+        ("simgrid", StopPolicy::SimGrid),
+    ];
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, s)| *s == self).expect("every policy has a name").0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMaxTime {
+    /// Give up: the VM stays at the source (what a management script that cancels QEMU does).
+    Cancel,
+    /// Force the stop-and-copy, whatever the downtime.
+    Stop,
+}
+
+/// A contiguous range of guest pages `[first, first + count)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRange {
+    pub first: u64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkloadKind {
+    Idle,
+    Uniform,
+    /// `hot_pages` at the start of the working set take `hot_share` of the writes.
+    HotCold {
+        hot_pages: u64,
+        hot_share: f64,
+    },
+    /// Page k of the working set (k = 0 hottest) is written with probability proportional to 1/(k+1)^s.
+    Zipf {
+        exponent: f64,
+    },
+    /// Sweeps the working set in address order, wrapping around.
+    Sequential,
+    /// SimGrid's fluid model: `rate` x time new dirty pages, capped at the working set (no overlap).
+    Fluid,
+    Phases {
+        phases: Vec<Phase>,
+        repeat: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    pub duration_ns: u64,
+    pub workload: WorkloadSpec,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadSpec {
+    pub kind: WorkloadKind,
+    /// Page writes per second (not distinct pages).
+    pub write_pps: f64,
+    /// Extra reads per second, with the same distribution as the writes (they fault in post-copy).
+    pub read_pps: f64,
+    pub working_set: PageRange,
+}
+
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub a: usize,
+    pub b: usize,
+    pub bandwidth_bps: f64,
+    pub latency_ns: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct VmSpec {
+    pub name: String,
+    pub host: usize,
+    pub memory_bytes: u64,
+    pub page_size: u64,
+    pub zero_fraction: f64,
+    pub device_state_bytes: u64,
+    pub workload: WorkloadSpec,
+}
+
+impl VmSpec {
+    pub fn pages(&self) -> u64 {
+        self.memory_bytes / self.page_size
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MigrationParams {
+    /// Set when this migration names its own strategy; otherwise the run's strategy applies.
+    pub strategy: Option<Strategy>,
+    pub stop_policy: StopPolicy,
+    pub downtime_limit_ns: u64,
+    pub max_bandwidth_bps: Option<f64>,
+    pub max_rounds: u32,
+    pub max_time_ns: u64,
+    pub on_max_time: OnMaxTime,
+    pub hybrid_switch_after: u32,
+    pub setup_time_ns: u64,
+    pub resume_time_ns: u64,
+    pub switchover_bandwidth_bps: Option<f64>,
+    pub page_header_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MigrationSpec {
+    pub vm: usize,
+    pub to: usize,
+    pub start_ns: u64,
+    pub params: MigrationParams,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub hosts: Vec<Host>,
+    pub links: Vec<Link>,
+    pub vms: Vec<VmSpec>,
+    pub migrations: Vec<MigrationSpec>,
+    /// One simulation per entry; migrations without their own strategy use it.
+    pub strategies: Vec<Strategy>,
+    /// Where the file was read from (for messages).
+    pub file: String,
+}
+
+/// A failure to load a scenario: the file could not be read, or its content is wrong.
+#[derive(Debug)]
+pub enum LoadError {
+    Io { file: String, error: std::io::Error },
+    Config(ConfigError),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io { file, error } => write!(f, "{file}: cannot read the scenario: {error}"),
+            LoadError::Config(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<ConfigError> for LoadError {
+    fn from(e: ConfigError) -> Self {
+        LoadError::Config(e)
+    }
+}
+
+/// Read a scenario file, apply `--set` overrides and resolve it.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, LoadError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io { file: file.clone(), error })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "scenario".into());
+    Ok(from_str(&file, &stem, &text, overrides)?)
+}
+
+/// Resolve a scenario from text (`file` names it in messages, `default_name` is used when it has none).
+pub fn from_str(file: &str, default_name: &str, text: &str, overrides: &[String]) -> Result<Scenario, ConfigError> {
+    let mut root = config::parse(file, text)?;
+    for o in overrides {
+        config::apply_override(&mut root, file, o)?;
+    }
+    resolve(file, default_name, &root)
+}
+
+const DEFAULT_PAGE_SIZE: u64 = 4096;
+const DEFAULT_DEVICE_STATE: u64 = 256 * 1024;
+const DEFAULT_LATENCY_NS: u64 = 100_000;
+
+/// Defaults taken from `[vm]` for every VM.
+#[derive(Default, Clone)]
+struct VmDefaults {
+    memory: Option<u64>,
+    page_size: Option<u64>,
+    zero_fraction: Option<f64>,
+    device_state: Option<u64>,
+}
+
+fn read_vm_fields(t: &mut TableReader<'_>, d: &VmDefaults) -> Result<VmDefaults, ConfigError> {
+    Ok(VmDefaults {
+        memory: t.size("memory")?.or(d.memory),
+        page_size: t.size("page_size")?.or(d.page_size),
+        zero_fraction: t.fraction("zero_fraction")?.or(d.zero_fraction),
+        device_state: t.size("device_state")?.or(d.device_state),
+    })
+}
+
+fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, ConfigError> {
+    let mut top = TableReader::root(file, root)?;
+    let name = top.string("name")?.unwrap_or_else(|| default_name.to_string());
+    let description = top.string("description")?.unwrap_or_default();
+    let seed = top.uint("seed")?.unwrap_or(1);
+    top.allow(&["reference"]);
+
+    // Defaults from the short-form tables.
+    let vm_defaults = match top.table("vm")? {
+        Some(mut t) => {
+            let d = read_vm_fields(&mut t, &VmDefaults::default())?;
+            t.finish()?;
+            d
+        }
+        None => VmDefaults::default(),
+    };
+    let (net_bw, net_lat, net_origin) = match top.table("network")? {
+        Some(mut t) => {
+            let bw = t.positive_rate("bandwidth")?;
+            let lat = t.duration("latency")?;
+            t.finish()?;
+            (bw, lat, true)
+        }
+        None => (None, None, false),
+    };
+    let workload_default_node = top.node("workload");
+    let mut default_start = None;
+    let mig_defaults = match top.table("migration")? {
+        Some(mut t) => {
+            let (p, strategies) = read_migration(&mut t, None)?;
+            default_start = t.duration("start")?;
+            t.finish()?;
+            (p, strategies)
+        }
+        None => {
+            let empty = Node { value: config::Value::Table(Default::default()), origin: Origin::Missing };
+            let mut t = TableReader::root(file, &empty)?;
+            read_migration(&mut t, None)?
+        }
+    };
+    let (mig_params, mig_strategies) = mig_defaults;
+
+    // Hosts.
+    let mut hosts: Vec<Host> = Vec::new();
+    if let Some(list) = top.tables("hosts")? {
+        for mut t in list {
+            let Some(name) = t.string("name")? else {
+                return Err(t.error("name", "every [[hosts]] entry needs a name, e.g. name = \"a\""));
+            };
+            if hosts.iter().any(|h| h.name == name) {
+                return Err(t.error("name", format!("host \"{name}\" is defined twice")));
+            }
+            t.finish()?;
+            hosts.push(Host { name });
+        }
+    }
+    let implicit = hosts.is_empty();
+    if implicit {
+        hosts.push(Host { name: "source".into() });
+        hosts.push(Host { name: "destination".into() });
+    }
+    let host_index = |r: &TableReader<'_>, key: &str, name: &str, origin: &Origin| -> Result<usize, ConfigError> {
+        hosts.iter().position(|h| h.name == name).ok_or_else(|| {
+            let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+            let hint = config::suggest(name, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
+            r.error_at(key, origin, format!("there is no host \"{name}\"; {hint}hosts: {}", names.join(", ")))
+        })
+    };
+
+    // Links.
+    let mut links = Vec::new();
+    match top.tables("links")? {
+        Some(list) => {
+            for mut t in list {
+                let Some(ends) = t.strings("between")? else {
+                    return Err(t.error("between", "every [[links]] entry needs between = [\"host a\", \"host b\"]"));
+                };
+                if ends.len() != 2 {
+                    return Err(t.error("between", format!("expected exactly two host names, found {}", ends.len())));
+                }
+                let a = host_index(&t, "between", &ends[0].0, &ends[0].1)?;
+                let b = host_index(&t, "between", &ends[1].0, &ends[1].1)?;
+                if a == b {
+                    return Err(t.error("between", "a link joins two different hosts"));
+                }
+                let bandwidth_bps = match t.positive_rate("bandwidth")?.or(net_bw) {
+                    Some(b) => b,
+                    None => return Err(t.error("bandwidth", "missing; give the link a bandwidth, e.g. bandwidth = \"10 Gbit/s\"")),
+                };
+                let latency_ns = t.duration("latency")?.or(net_lat).unwrap_or(DEFAULT_LATENCY_NS);
+                t.finish()?;
+                links.push(Link { a, b, bandwidth_bps, latency_ns });
+            }
+        }
+        None => {
+            if !implicit && hosts.len() > 1 && !net_origin {
+                return Err(top.error(
+                    "links",
+                    "a scenario with [[hosts]] needs [[links]] between them (or a [network] table when there are exactly two hosts)",
+                ));
+            }
+            if hosts.len() == 2 {
+                let Some(bw) = net_bw else {
+                    return Err(
+                        top.error("network", "missing [network] with bandwidth = \"10 Gbit/s\" (the link between source and destination)")
+                    );
+                };
+                links.push(Link { a: 0, b: 1, bandwidth_bps: bw, latency_ns: net_lat.unwrap_or(DEFAULT_LATENCY_NS) });
+            }
+        }
+    }
+
+    // VMs.
+    let mut vms = Vec::new();
+    match top.tables("vms")? {
+        Some(list) => {
+            for mut t in list {
+                let Some(name) = t.string("name")? else {
+                    return Err(t.error("name", "every [[vms]] entry needs a name, e.g. name = \"web1\""));
+                };
+                if vms.iter().any(|v: &VmSpec| v.name == name) {
+                    return Err(t.error("name", format!("VM \"{name}\" is defined twice")));
+                }
+                let host = match t.node("host") {
+                    Some(n) => match &n.value {
+                        config::Value::Str(h) => host_index(&t, "host", h, &n.origin)?,
+                        other => return Err(t.error("host", format!("expected a host name, found {}", other.type_name()))),
+                    },
+                    None if implicit => 0,
+                    None => return Err(t.error("host", "every [[vms]] entry needs host = \"<host name>\"")),
+                };
+                let fields = read_vm_fields(&mut t, &vm_defaults)?;
+                let wl_node = t.node("workload").or(workload_default_node);
+                let vm = build_vm(&t, name, host, &fields, wl_node)?;
+                t.finish()?;
+                vms.push(vm);
+            }
+        }
+        None => {
+            if !implicit {
+                return Err(top.error("vms", "a scenario with [[hosts]] needs [[vms]] placed on them"));
+            }
+            let vm = build_vm(&top, "vm".into(), 0, &vm_defaults, workload_default_node)?;
+            vms.push(vm);
+        }
+    }
+
+    // Migrations.
+    let mut migrations = Vec::new();
+    match top.tables("migrations")? {
+        Some(list) => {
+            for mut t in list {
+                let (vm, vm_origin) = match t.node("vm") {
+                    Some(Node { value: config::Value::Str(v), origin }) => (v.clone(), origin.clone()),
+                    Some(n) => return Err(t.error("vm", format!("expected a VM name, found {}", n.value.type_name()))),
+                    None => return Err(t.error("vm", "every [[migrations]] entry needs vm = \"<vm name>\"")),
+                };
+                let Some(vm_i) = vms.iter().position(|v| v.name == vm) else {
+                    let names: Vec<&str> = vms.iter().map(|v| v.name.as_str()).collect();
+                    let hint = config::suggest(&vm, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
+                    return Err(t.error_at("vm", &vm_origin, format!("there is no VM \"{vm}\"; {hint}VMs: {}", names.join(", "))));
+                };
+                let to = match t.node("to") {
+                    Some(Node { value: config::Value::Str(h), origin }) => host_index(&t, "to", h, origin)?,
+                    Some(n) => return Err(t.error("to", format!("expected a host name, found {}", n.value.type_name()))),
+                    None => return Err(t.error("to", "every [[migrations]] entry needs to = \"<destination host>\"")),
+                };
+                if to == vms[vm_i].host {
+                    return Err(t.error("to", format!("VM \"{vm}\" is already on host \"{}\"", hosts[to].name)));
+                }
+                let start_ns = t.duration("start")?;
+                let (mut p, s) = read_migration(&mut t, Some(&mig_params))?;
+                if let Some(s) = s {
+                    if s.len() != 1 {
+                        return Err(
+                            t.error("strategy", "a single migration takes one strategy; list several under [migration] to run each")
+                        );
+                    }
+                    p.strategy = Some(s[0]);
+                }
+                t.finish()?;
+                migrations.push(MigrationSpec { vm: vm_i, to, start_ns: start_ns.or(default_start).unwrap_or(0), params: p });
+            }
+        }
+        None => {
+            if implicit {
+                migrations.push(MigrationSpec { vm: 0, to: 1, start_ns: default_start.unwrap_or(0), params: mig_params.clone() });
+            } else {
+                return Err(top.error("migrations", "a scenario with [[vms]] needs [[migrations]] (vm, to, start)"));
+            }
+        }
+    }
+    // Routes must exist.
+    for (i, m) in migrations.iter().enumerate() {
+        if crate::network::route(&links, hosts.len(), vms[m.vm].host, m.to).is_none() {
+            return Err(top.error(
+                "migrations",
+                format!(
+                    "migration {i} of VM \"{}\": no chain of [[links]] joins host \"{}\" to host \"{}\"",
+                    vms[m.vm].name, hosts[vms[m.vm].host].name, hosts[m.to].name
+                ),
+            ));
+        }
+    }
+
+    let strategies = mig_strategies.unwrap_or_else(|| vec![Strategy::PreCopy]);
+    top.finish()?;
+    Ok(Scenario { name, description, seed, hosts, links, vms, migrations, strategies, file: file.to_string() })
+}
+
+fn build_vm(t: &TableReader<'_>, name: String, host: usize, f: &VmDefaults, wl_node: Option<&Node>) -> Result<VmSpec, ConfigError> {
+    let Some(memory) = f.memory else {
+        let key = if t.path().is_empty() { "vm" } else { "memory" };
+        return Err(t.error(key, "missing the VM's memory; add memory = \"8 GiB\" (under [vm] or the VM's entry)"));
+    };
+    let page_size = f.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    let key_of = |k: &'static str| if t.path().is_empty() { format!("vm.{k}") } else { k.to_string() };
+    let err = |k: &'static str, m: String| {
+        let mut e = t.error(k, m);
+        e.key = if t.path().is_empty() { key_of(k) } else { e.key };
+        e
+    };
+    if page_size == 0 || !page_size.is_power_of_two() {
+        return Err(err(
+            "page_size",
+            format!("{} is not a power of two; use e.g. \"4 KiB\" or \"2 MiB\"", units::format_size_exact(page_size)),
+        ));
+    }
+    if memory == 0 || !memory.is_multiple_of(page_size) {
+        return Err(err(
+            "memory",
+            format!(
+                "{} is not a whole number of {} pages; use a multiple of the page size, e.g. \"{}\"",
+                units::format_size_exact(memory),
+                units::format_size_exact(page_size),
+                units::format_size_exact(memory.div_ceil(page_size).max(1) * page_size)
+            ),
+        ));
+    }
+    let pages = memory / page_size;
+    let workload = match wl_node {
+        Some(n) => {
+            let path = if t.path().is_empty() { "workload".to_string() } else { t.key_path("workload") };
+            read_workload(t.file(), path, n, pages, page_size)?
+        }
+        None => WorkloadSpec { kind: WorkloadKind::Idle, write_pps: 0.0, read_pps: 0.0, working_set: PageRange { first: 0, count: pages } },
+    };
+    Ok(VmSpec {
+        name,
+        host,
+        memory_bytes: memory,
+        page_size,
+        zero_fraction: f.zero_fraction.unwrap_or(0.0),
+        device_state_bytes: f.device_state.unwrap_or(DEFAULT_DEVICE_STATE),
+        workload,
+    })
+}
+
+fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u64) -> Result<WorkloadSpec, ConfigError> {
+    let mut t = TableReader::at(file, path, node)?;
+    const KINDS: [(&str, u8); 8] =
+        [("idle", 0), ("uniform", 1), ("hotcold", 2), ("zipf", 3), ("sequential", 4), ("phases", 5), ("fluid", 6), ("trace", 7)];
+    let kind_name = t.string("kind")?.unwrap_or_else(|| "idle".into());
+    let kind = choice(&t, "kind", &kind_name, &KINDS[..7])?;
+    let to_pages = |t: &TableReader<'_>, key: &str, bytes: u64| -> Result<u64, ConfigError> {
+        if !bytes.is_multiple_of(page_size) {
+            return Err(t.error(
+                key,
+                format!("{} is not a whole number of pages ({})", units::format_size_exact(bytes), units::format_size_exact(page_size)),
+            ));
+        }
+        Ok(bytes / page_size)
+    };
+    let ws_bytes = t.size("working_set")?;
+    let offset_bytes = t.size("offset")?.unwrap_or(0);
+    let offset = to_pages(&t, "offset", offset_bytes)?;
+    let ws = match ws_bytes {
+        Some(b) => to_pages(&t, "working_set", b)?,
+        None => pages - offset.min(pages),
+    };
+    if offset + ws > pages {
+        return Err(
+            t.error("working_set", format!("offset + working_set ({} pages) is larger than the VM's memory ({pages} pages)", offset + ws))
+        );
+    }
+    let rate = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64, ConfigError> {
+        Ok(match t.write_rate(key)? {
+            Some(WriteRate::PagesPerSec(p)) => p,
+            Some(w @ WriteRate::BytesPerSec(_)) => w.pages_per_sec(page_size),
+            None => 0.0,
+        })
+    };
+    let write_pps = rate(&mut t, "write_rate")?;
+    let read_pps = rate(&mut t, "read_rate")?;
+    let needs_rate = matches!(kind, 1..=4 | 6);
+    if needs_rate && !t.has("write_rate") {
+        return Err(t.error(
+            "write_rate",
+            format!("kind = \"{kind_name}\" needs a write_rate, e.g. write_rate = \"20000 pages/s\" or \"50 MiB/s\""),
+        ));
+    }
+    if needs_rate && ws == 0 {
+        return Err(t.error("working_set", "the working set is empty; give it at least one page"));
+    }
+    let only_for = |t: &mut TableReader<'_>, key: &'static str, for_kind: &str| -> Result<(), ConfigError> {
+        if t.has(key) && kind_name != for_kind {
+            return Err(t.error(key, format!("applies only to kind = \"{for_kind}\" (this workload is \"{kind_name}\")")));
+        }
+        Ok(())
+    };
+    only_for(&mut t, "hot_set", "hotcold")?;
+    only_for(&mut t, "hot_share", "hotcold")?;
+    only_for(&mut t, "exponent", "zipf")?;
+    only_for(&mut t, "phases", "phases")?;
+    only_for(&mut t, "repeat", "phases")?;
+    let kind = match kind {
+        0 => WorkloadKind::Idle,
+        1 => WorkloadKind::Uniform,
+        2 => {
+            let Some(hot) = t.size("hot_set")? else {
+                return Err(t.error("hot_set", "kind = \"hotcold\" needs hot_set, e.g. hot_set = \"512 MiB\""));
+            };
+            let hot_pages = to_pages(&t, "hot_set", hot)?;
+            if hot_pages == 0 || hot_pages > ws {
+                return Err(t.error(
+                    "hot_set",
+                    format!("must be between one page and the working set ({})", units::format_size_exact(ws * page_size)),
+                ));
+            }
+            WorkloadKind::HotCold { hot_pages, hot_share: t.fraction("hot_share")?.unwrap_or(0.9) }
+        }
+        3 => {
+            let exponent = t.float("exponent")?.unwrap_or(1.0);
+            if exponent <= 0.0 {
+                return Err(t.error("exponent", format!("{exponent} must be > 0 (1.0 is classic Zipf)")));
+            }
+            WorkloadKind::Zipf { exponent }
+        }
+        4 => WorkloadKind::Sequential,
+        6 => WorkloadKind::Fluid,
+        _ => {
+            let repeat = t.bool("repeat")?.unwrap_or(true);
+            let Some(list) = t.tables("phases")? else {
+                return Err(t.error("phases", "kind = \"phases\" needs [[workload.phases]] entries with duration and workload"));
+            };
+            if list.is_empty() {
+                return Err(t.error("phases", "needs at least one phase"));
+            }
+            let mut phases = Vec::new();
+            for mut p in list {
+                let Some(duration_ns) = p.duration("duration")? else {
+                    return Err(p.error("duration", "every phase needs a duration, e.g. duration = \"10 s\""));
+                };
+                if duration_ns == 0 {
+                    return Err(p.error("duration", "must be longer than zero"));
+                }
+                let wl_path = p.key_path("workload");
+                let Some(n) = p.node("workload") else {
+                    return Err(p.error("workload", "every phase needs workload = { kind = \"uniform\", write_rate = \"...\" }"));
+                };
+                let workload = read_workload(file, wl_path, n, pages, page_size)?;
+                if matches!(workload.kind, WorkloadKind::Phases { .. }) {
+                    return Err(p.error("workload", "phases cannot nest"));
+                }
+                p.finish()?;
+                phases.push(Phase { duration_ns, workload });
+            }
+            WorkloadKind::Phases { phases, repeat }
+        }
+    };
+    t.finish()?;
+    Ok(WorkloadSpec { kind, write_pps, read_pps, working_set: PageRange { first: offset, count: ws } })
+}
+
+fn read_migration(
+    t: &mut TableReader<'_>,
+    defaults: Option<&MigrationParams>,
+) -> Result<(MigrationParams, Option<Vec<Strategy>>), ConfigError> {
+    let strategies = match t.strings("strategy")? {
+        Some(list) => {
+            if list.is_empty() {
+                return Err(t.error("strategy", "give at least one strategy: precopy, postcopy, hybrid or cold"));
+            }
+            let mut out = Vec::new();
+            for (s, origin) in list {
+                match Strategy::NAMES.iter().find(|(n, _)| *n == s) {
+                    Some((_, st)) => out.push(*st),
+                    None => {
+                        let hint = config::suggest(&s, Strategy::NAMES.iter().map(|(n, _)| *n))
+                            .map_or(String::new(), |h| format!("did you mean \"{h}\"? "));
+                        return Err(t.error_at(
+                            "strategy",
+                            &origin,
+                            format!("\"{s}\" is not a strategy; {hint}expected precopy, postcopy, hybrid or cold"),
+                        ));
+                    }
+                }
+            }
+            Some(out)
+        }
+        None => None,
+    };
+    let d = defaults.cloned().unwrap_or(MigrationParams {
+        strategy: None,
+        stop_policy: StopPolicy::Qemu,
+        downtime_limit_ns: 300_000_000,
+        max_bandwidth_bps: None,
+        max_rounds: 30,
+        max_time_ns: 3_600_000_000_000,
+        on_max_time: OnMaxTime::Cancel,
+        hybrid_switch_after: 2,
+        setup_time_ns: 0,
+        resume_time_ns: 0,
+        switchover_bandwidth_bps: None,
+        page_header_bytes: 8,
+    });
+    let stop_policy = match t.string("stop_policy")? {
+        Some(s) => choice(t, "stop_policy", &s, &StopPolicy::NAMES)?,
+        None => d.stop_policy,
+    };
+    let on_max_time = match t.string("on_max_time")? {
+        Some(s) => choice(t, "on_max_time", &s, &[("cancel", OnMaxTime::Cancel), ("stop", OnMaxTime::Stop)])?,
+        None => d.on_max_time,
+    };
+    let max_rounds = match t.uint("max_rounds")? {
+        Some(0) => return Err(t.error("max_rounds", "must be at least 1")),
+        Some(n) => u32::try_from(n).map_err(|_| t.error("max_rounds", "is too large"))?,
+        None => d.max_rounds,
+    };
+    let max_time_ns = match t.duration("max_time")? {
+        Some(0) => return Err(t.error("max_time", "must be longer than zero, e.g. \"10 min\"")),
+        Some(n) => n,
+        None => d.max_time_ns,
+    };
+    let hybrid_switch_after = match t.uint("hybrid_switch_after")? {
+        Some(0) => return Err(t.error("hybrid_switch_after", "must be at least 1 (round 0, the bulk copy, always runs as pre-copy)")),
+        Some(n) => u32::try_from(n).map_err(|_| t.error("hybrid_switch_after", "is too large"))?,
+        None => d.hybrid_switch_after,
+    };
+    let p = MigrationParams {
+        strategy: d.strategy,
+        stop_policy,
+        downtime_limit_ns: t.duration("downtime_limit")?.unwrap_or(d.downtime_limit_ns),
+        max_bandwidth_bps: t.positive_rate("max_bandwidth")?.or(d.max_bandwidth_bps),
+        max_rounds,
+        max_time_ns,
+        on_max_time,
+        hybrid_switch_after,
+        setup_time_ns: t.duration("setup_time")?.unwrap_or(d.setup_time_ns),
+        resume_time_ns: t.duration("resume_time")?.unwrap_or(d.resume_time_ns),
+        switchover_bandwidth_bps: t.positive_rate("switchover_bandwidth")?.or(d.switchover_bandwidth_bps),
+        page_header_bytes: t.size("page_header")?.unwrap_or(d.page_header_bytes),
+    };
+    Ok((p, strategies))
+}
+
+impl Scenario {
+    /// The fully resolved scenario in the full form, with every default written out. Reading it back
+    /// gives the same scenario.
+    pub fn to_toml(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let q = |x: &str| format!("{x:?}");
+        let _ = writeln!(s, "# {} resolved by migsim check: every default is written out.", self.file);
+        let _ = writeln!(s, "name = {}", q(&self.name));
+        let _ = writeln!(s, "description = {}", q(&self.description));
+        let _ = writeln!(s, "seed = {}", self.seed);
+        let _ = writeln!(s, "\n[migration]");
+        let strategies: Vec<String> = self.strategies.iter().map(|s| q(s.name())).collect();
+        let _ = writeln!(s, "strategy = [{}]", strategies.join(", "));
+        for h in &self.hosts {
+            let _ = writeln!(s, "\n[[hosts]]\nname = {}", q(&h.name));
+        }
+        for l in &self.links {
+            let _ = writeln!(
+                s,
+                "\n[[links]]\nbetween = [{}, {}]\nbandwidth = {}\nlatency = {}",
+                q(&self.hosts[l.a].name),
+                q(&self.hosts[l.b].name),
+                q(&units::format_rate_exact(l.bandwidth_bps)),
+                q(&units::format_duration_exact(l.latency_ns))
+            );
+        }
+        for v in &self.vms {
+            let _ = writeln!(s, "\n[[vms]]\nname = {}\nhost = {}", q(&v.name), q(&self.hosts[v.host].name));
+            let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(v.memory_bytes)));
+            let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
+            let _ = writeln!(s, "zero_fraction = {:?}", v.zero_fraction);
+            let _ = writeln!(s, "device_state = {}", q(&units::format_size_exact(v.device_state_bytes)));
+            let _ = writeln!(s, "workload = {}", workload_inline(&v.workload, v.page_size));
+        }
+        for m in &self.migrations {
+            let p = &m.params;
+            let _ = writeln!(s, "\n[[migrations]]\nvm = {}\nto = {}", q(&self.vms[m.vm].name), q(&self.hosts[m.to].name));
+            let _ = writeln!(s, "start = {}", q(&units::format_duration_exact(m.start_ns)));
+            if let Some(st) = p.strategy {
+                let _ = writeln!(s, "strategy = {}", q(st.name()));
+            }
+            let _ = writeln!(s, "stop_policy = {}", q(p.stop_policy.name()));
+            let _ = writeln!(s, "downtime_limit = {}", q(&units::format_duration_exact(p.downtime_limit_ns)));
+            if let Some(b) = p.max_bandwidth_bps {
+                let _ = writeln!(s, "max_bandwidth = {}", q(&units::format_rate_exact(b)));
+            }
+            let _ = writeln!(s, "max_rounds = {}", p.max_rounds);
+            let _ = writeln!(s, "max_time = {}", q(&units::format_duration_exact(p.max_time_ns)));
+            let _ = writeln!(s, "on_max_time = {}", q(if p.on_max_time == OnMaxTime::Cancel { "cancel" } else { "stop" }));
+            let _ = writeln!(s, "hybrid_switch_after = {}", p.hybrid_switch_after);
+            let _ = writeln!(s, "setup_time = {}", q(&units::format_duration_exact(p.setup_time_ns)));
+            let _ = writeln!(s, "resume_time = {}", q(&units::format_duration_exact(p.resume_time_ns)));
+            if let Some(b) = p.switchover_bandwidth_bps {
+                let _ = writeln!(s, "switchover_bandwidth = {}", q(&units::format_rate_exact(b)));
+            }
+            let _ = writeln!(s, "page_header = {}", q(&units::format_size_exact(p.page_header_bytes)));
+        }
+        s
+    }
+}
+
+fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
+    let q = |x: &str| format!("{x:?}");
+    let mut parts = Vec::new();
+    let kind = match &w.kind {
+        WorkloadKind::Idle => "idle",
+        WorkloadKind::Uniform => "uniform",
+        WorkloadKind::HotCold { .. } => "hotcold",
+        WorkloadKind::Zipf { .. } => "zipf",
+        WorkloadKind::Sequential => "sequential",
+        WorkloadKind::Fluid => "fluid",
+        WorkloadKind::Phases { .. } => "phases",
+    };
+    parts.push(format!("kind = {}", q(kind)));
+    parts.push(format!("write_rate = {}", q(&units::format_pages_rate(w.write_pps))));
+    if w.read_pps > 0.0 {
+        parts.push(format!("read_rate = {}", q(&units::format_pages_rate(w.read_pps))));
+    }
+    parts.push(format!("working_set = {}", q(&units::format_size_exact(w.working_set.count * page_size))));
+    parts.push(format!("offset = {}", q(&units::format_size_exact(w.working_set.first * page_size))));
+    match &w.kind {
+        WorkloadKind::HotCold { hot_pages, hot_share } => {
+            parts.push(format!("hot_set = {}", q(&units::format_size_exact(hot_pages * page_size))));
+            parts.push(format!("hot_share = {hot_share:?}"));
+        }
+        WorkloadKind::Zipf { exponent } => parts.push(format!("exponent = {exponent:?}")),
+        WorkloadKind::Phases { phases, repeat } => {
+            parts.push(format!("repeat = {repeat}"));
+            let ps: Vec<String> = phases
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{{ duration = {}, workload = {} }}",
+                        q(&units::format_duration_exact(p.duration_ns)),
+                        workload_inline(&p.workload, page_size)
+                    )
+                })
+                .collect();
+            parts.push(format!("phases = [{}]", ps.join(", ")));
+        }
+        _ => {}
+    }
+    format!("{{ {} }}", parts.join(", "))
+}

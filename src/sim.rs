@@ -1,0 +1,836 @@
+//! One simulation run: the VMs (memory, workload, random stream), the network, and the migrations as
+//! state machines driven by the event queue. Stages of a migration, read top to bottom:
+//!
+//! 1. **Setup**: the dirty log starts and every page is marked to send (QEMU's first sync).
+//! 2. **Pre-copy** (pre-copy and hybrid): pages go out in address order in batches; writes land in the
+//!    dirty log; a sync moves the dirty log into the send bitmap. The stop policy decides when to stop.
+//! 3. **Stop-and-copy**: the VM pauses, a final sync, the rest plus the device state go out at the
+//!    switchover rate, the VM resumes at the destination.
+//! 4. **Post-copy** (post-copy and hybrid): instead of 3, the VM pauses, its device state goes out,
+//!    it resumes at the destination, and the pages still missing there are pushed in address order
+//!    while the guest's accesses to missing pages fault them in ahead of the push.
+//!
+//! Cold migration pauses first and copies everything once.
+
+use crate::engine::{EventQueue, SimTime};
+use crate::memory::{Bitmap, Memory};
+use crate::network::{Completion, FlowId, Network};
+use crate::report::{MigrationResult, RoundRecord};
+use crate::scenario::{MigrationParams, OnMaxTime, Scenario, StopPolicy, Strategy};
+use crate::transfer::{Batch, PageCost, Window, cost_of, take_batch};
+use crate::workload::{SimRng, Workload};
+use rand::SeedableRng;
+
+/// How long one pre-copy iteration sends before the stop rule is checked again. QEMU's
+/// ram_save_iterate returns after at most 50 ms (or when the rate limit trips).
+const ITERATION_NS: u64 = 50_000_000;
+/// Post-copy batches are short so that a faulted page waits little behind the background push.
+const POSTCOPY_BATCH_NS: u64 = 1_000_000;
+/// Xen legacy: stop when fewer than this many pages were dirtied in the last round.
+const XEN_MIN_DIRTY_PAGES: u64 = 50;
+/// Xen legacy: stop when more than this many times the VM's memory has been sent.
+const XEN_MAX_FACTOR: u64 = 3;
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    Start(usize),
+    SetupDone(usize),
+    Flow(Completion),
+    Wake(usize, u64),
+    Vcpu(usize, u64),
+    Request(usize, usize),
+}
+
+struct Vm {
+    mem: Memory,
+    workload: Workload,
+    rng: SimRng,
+    clock: SimTime,
+    paused: bool,
+}
+
+impl Vm {
+    /// Apply the guest's writes up to `now` (none while paused).
+    fn advance(&mut self, now: SimTime) {
+        if now > self.clock {
+            if !self.paused {
+                self.workload.advance(self.clock, now, 1.0, &mut self.rng, &mut self.mem);
+            }
+            self.clock = now;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Waiting,
+    Setup,
+    PreCopy,
+    /// Sending the final dirty pages and device state with the VM paused.
+    StopCopy,
+    /// Sending the device state at the post-copy switch.
+    Switching,
+    PostCopy,
+    Cold,
+    Done,
+}
+
+/// What the batch in flight is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InFlight {
+    None,
+    Pages,
+    Final,
+}
+
+struct Mig {
+    vm: usize,
+    to: usize,
+    flow: FlowId,
+    p: MigrationParams,
+    strategy: Strategy,
+    stage: Stage,
+    cost: PageCost,
+    latency: SimTime,
+    /// Pre-copy: pages to send in this round (QEMU's migration bitmap). Post-copy: pages still missing
+    /// at the destination.
+    bits: Bitmap,
+    cursor: usize,
+    window: Window,
+    in_flight: InFlight,
+    batch: Batch,
+    /// Post-copy: pages of the batch in flight, and the same as a bitmap for quick lookups.
+    batch_pages: Vec<usize>,
+    in_flight_bits: Bitmap,
+    urgent: Vec<usize>,
+    wake_gen: u64,
+    wake_at: Option<SimTime>,
+    flow_done_at: Option<SimTime>,
+    start_postcopy: bool,
+    // Accounting.
+    start: SimTime,
+    round_start: SimTime,
+    round_sent: Batch,
+    rounds: u32,
+    syncs: u32,
+    sent: Batch,
+    precopy_bytes: u64,
+    stop_time: Option<SimTime>,
+    resume_time: Option<SimTime>,
+    switch_time: Option<SimTime>,
+    end: Option<SimTime>,
+    converged: bool,
+    stop_reason: &'static str,
+    final_batch: Batch,
+    timeline: Vec<RoundRecord>,
+    // Post-copy guest.
+    vcpu_gen: u64,
+    vcpu_time: SimTime,
+    vcpu_carry: f64,
+    waiting_on: Option<(usize, SimTime)>,
+    /// Page requests on their way to the source.
+    requests_in_flight: u32,
+    faults: u64,
+    stall_ns: u64,
+}
+
+pub struct Simulation<'a> {
+    sc: &'a Scenario,
+    q: EventQueue<Ev>,
+    net: Network,
+    vms: Vec<Vm>,
+    migs: Vec<Mig>,
+}
+
+/// Run one simulation of `sc` with every migration that has no strategy of its own using `strategy`.
+pub fn run(sc: &Scenario, strategy: Strategy) -> Vec<MigrationResult> {
+    let mut sim = Simulation::new(sc, strategy);
+    sim.run();
+    sim.results()
+}
+
+fn seed_for(seed: u64, vm: usize) -> u64 {
+    // SplitMix64 of (seed, vm): independent, reproducible streams per VM.
+    let mut z = seed ^ (vm as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl<'a> Simulation<'a> {
+    pub fn new(sc: &'a Scenario, strategy: Strategy) -> Self {
+        let mut net = Network::new(&sc.links);
+        let vms = sc
+            .vms
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let pages = v.pages() as usize;
+                let ws = v.workload.working_set;
+                Vm {
+                    mem: Memory::new(pages, v.page_size, v.zero_fraction, ws.first as usize..(ws.first + ws.count) as usize),
+                    workload: Workload::new(&v.workload),
+                    rng: SimRng::seed_from_u64(seed_for(sc.seed, i)),
+                    clock: 0,
+                    paused: false,
+                }
+            })
+            .collect();
+        let mut q = EventQueue::default();
+        let migs = sc
+            .migrations
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let vm = &sc.vms[m.vm];
+                let route =
+                    crate::network::route(&sc.links, sc.hosts.len(), vm.host, m.to).expect("routes are checked when the scenario is read");
+                let flow = net.add_flow(route);
+                q.schedule(m.start_ns, Ev::Start(i));
+                let pages = vm.pages() as usize;
+                Mig {
+                    vm: m.vm,
+                    to: m.to,
+                    flow,
+                    p: m.params.clone(),
+                    strategy: m.params.strategy.unwrap_or(strategy),
+                    stage: Stage::Waiting,
+                    cost: PageCost::new(vm.page_size, m.params.page_header_bytes),
+                    latency: net.latency(flow),
+                    bits: Bitmap::new(pages),
+                    cursor: 0,
+                    window: Window::new(0, None),
+                    in_flight: InFlight::None,
+                    batch: Batch::default(),
+                    batch_pages: Vec::new(),
+                    in_flight_bits: Bitmap::new(0),
+                    urgent: Vec::new(),
+                    wake_gen: 0,
+                    wake_at: None,
+                    flow_done_at: None,
+                    start_postcopy: false,
+                    start: m.start_ns,
+                    round_start: m.start_ns,
+                    round_sent: Batch::default(),
+                    rounds: 0,
+                    syncs: 0,
+                    sent: Batch::default(),
+                    precopy_bytes: 0,
+                    stop_time: None,
+                    resume_time: None,
+                    switch_time: None,
+                    end: None,
+                    converged: false,
+                    stop_reason: "",
+                    final_batch: Batch::default(),
+                    timeline: Vec::new(),
+                    vcpu_gen: 0,
+                    vcpu_time: 0,
+                    vcpu_carry: 0.0,
+                    waiting_on: None,
+                    requests_in_flight: 0,
+                    faults: 0,
+                    stall_ns: 0,
+                }
+            })
+            .collect();
+        Simulation { sc, q, net, vms, migs }
+    }
+
+    pub fn run(&mut self) {
+        while let Some((now, ev)) = self.q.pop() {
+            match ev {
+                Ev::Start(m) => self.on_start(m, now),
+                Ev::SetupDone(m) => {
+                    self.migs[m].stage = Stage::PreCopy;
+                    self.migs[m].round_start = now;
+                    self.migs[m].window = Window::new(now, self.migs[m].p.max_bandwidth_bps);
+                    self.step(m, now);
+                }
+                Ev::Flow(c) => {
+                    if let Some(resched) = self.net.complete(c.flow, c.generation, now) {
+                        self.schedule_flows(resched);
+                        self.on_batch_done(c.flow, now);
+                    }
+                }
+                Ev::Wake(m, g) => {
+                    if self.migs[m].wake_gen == g {
+                        self.migs[m].wake_at = None;
+                        self.step(m, now);
+                    }
+                }
+                Ev::Vcpu(m, g) => {
+                    if self.migs[m].vcpu_gen == g {
+                        self.run_vcpu(m, now);
+                    }
+                }
+                Ev::Request(m, page) => self.on_request(m, page, now),
+            }
+        }
+    }
+
+    fn schedule_flows(&mut self, cs: Vec<Completion>) {
+        for c in cs {
+            // The flow id is the migration's index.
+            self.migs[c.flow].flow_done_at = Some(c.at);
+            self.q.schedule(c.at, Ev::Flow(c));
+        }
+    }
+
+    fn send(&mut self, m: usize, bytes: u64, cap: f64, now: SimTime) {
+        let cs = self.net.start(self.migs[m].flow, bytes as f64, cap, now);
+        self.schedule_flows(cs);
+    }
+
+    fn wake_at(&mut self, m: usize, at: SimTime) {
+        let mg = &mut self.migs[m];
+        mg.wake_gen += 1;
+        mg.wake_at = Some(at);
+        self.q.schedule(at, Ev::Wake(m, mg.wake_gen));
+    }
+
+    fn on_start(&mut self, m: usize, now: SimTime) {
+        let vmi = self.migs[m].vm;
+        self.vms[vmi].advance(now);
+        let pages = self.vms[vmi].mem.pages();
+        let mg = &mut self.migs[m];
+        mg.start = now;
+        if mg.strategy == Strategy::Cold {
+            mg.stage = Stage::Cold;
+            self.vms[vmi].paused = true;
+            mg.stop_time = Some(now);
+            mg.converged = true;
+            mg.stop_reason = "cold";
+            let all = Bitmap::full(pages);
+            let b = cost_of(&all, &self.vms[vmi].mem.nonzero, mg.cost);
+            mg.final_batch = b;
+            mg.in_flight = InFlight::Final;
+            let bytes = b.bytes + self.sc.vms[vmi].device_state_bytes;
+            let cap = mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY);
+            self.send(m, bytes, cap, now);
+            return;
+        }
+        // Setup: QEMU's first dirty-bitmap sync marks every page and starts dirty logging.
+        mg.stage = Stage::Setup;
+        mg.bits = Bitmap::full(pages);
+        mg.syncs = 1;
+        self.vms[vmi].mem.dirty_log.clear_all();
+        let at = now + mg.p.setup_time_ns;
+        if mg.strategy == Strategy::PostCopy {
+            mg.start_postcopy = true;
+        }
+        self.q.schedule(at, Ev::SetupDone(m));
+    }
+
+    /// Move the dirty log into the send bitmap (a dirty-bitmap sync).
+    fn sync(&mut self, m: usize) {
+        let vmi = self.migs[m].vm;
+        let mg = &mut self.migs[m];
+        mg.bits.or_assign(&self.vms[vmi].mem.dirty_log);
+        self.vms[vmi].mem.dirty_log.clear_all();
+        mg.syncs += 1;
+    }
+
+    /// Close the current pre-copy round at `now` (after a sync) and open the next.
+    fn end_round(&mut self, m: usize, now: SimTime) {
+        let mg = &mut self.migs[m];
+        let dur = now.saturating_sub(mg.round_start);
+        mg.timeline.push(RoundRecord {
+            round: mg.rounds,
+            phase: "precopy",
+            start_s: mg.round_start as f64 / 1e9,
+            end_s: now as f64 / 1e9,
+            pages_sent: mg.round_sent.pages,
+            bytes_sent: mg.round_sent.bytes,
+            dirty_pages_at_end: mg.bits.count_ones(),
+            bandwidth_bps: if dur > 0 { mg.round_sent.bytes as f64 * 8.0 / (dur as f64 / 1e9) } else { 0.0 },
+        });
+        mg.rounds += 1;
+        mg.round_start = now;
+        mg.round_sent = Batch::default();
+    }
+
+    /// The pre-copy and post-copy loop: called whenever the migration can act (batch done, wake-up).
+    fn step(&mut self, m: usize, now: SimTime) {
+        let vmi = self.migs[m].vm;
+        self.vms[vmi].advance(now);
+        match self.migs[m].stage {
+            Stage::PreCopy => self.step_precopy(m, now),
+            Stage::PostCopy => self.step_postcopy(m, now),
+            _ => {}
+        }
+    }
+
+    fn over_time(&self, m: usize, now: SimTime) -> bool {
+        let mg = &self.migs[m];
+        now.saturating_sub(mg.start) >= mg.p.max_time_ns
+    }
+
+    fn step_precopy(&mut self, m: usize, now: SimTime) {
+        if self.over_time(m, now) {
+            match self.migs[m].p.on_max_time {
+                OnMaxTime::Cancel => return self.cancel(m, now),
+                OnMaxTime::Stop => return self.stop_and_copy(m, now, "max_time", false),
+            }
+        }
+        let policy = self.migs[m].p.stop_policy;
+        let dl = self.migs[m].p.downtime_limit_ns;
+        self.migs[m].window.update(now, dl);
+        if self.migs[m].window.over_quota() {
+            let end = self.migs[m].window.end();
+            return self.wake_at(m, end);
+        }
+        let ps = self.sc.vms[self.migs[m].vm].page_size;
+        match policy {
+            StopPolicy::Qemu => {
+                // qemu migration_iteration_run + ram_save_pending (7.2).
+                let threshold = self.migs[m].window.threshold;
+                let mut remaining = self.migs[m].bits.count_ones() * ps;
+                if (remaining as f64) < threshold {
+                    self.sync(m);
+                    self.end_round(m, now);
+                    remaining = self.migs[m].bits.count_ones() * ps;
+                    if self.migs[m].strategy == Strategy::Hybrid && self.migs[m].rounds >= self.migs[m].p.hybrid_switch_after {
+                        self.migs[m].start_postcopy = true;
+                    }
+                }
+                if remaining != 0 && remaining as f64 >= threshold {
+                    if self.migs[m].start_postcopy {
+                        return self.switch_to_postcopy(m, now);
+                    }
+                    self.send_precopy_batch(m, now, true);
+                } else {
+                    self.stop_and_copy(m, now, "converged", true);
+                }
+            }
+            _ => {
+                if self.migs[m].start_postcopy {
+                    return self.switch_to_postcopy(m, now);
+                }
+                if self.migs[m].bits.next_set(self.migs[m].cursor).is_some() {
+                    return self.send_precopy_batch(m, now, false);
+                }
+                // End of a pass.
+                let dur = now.saturating_sub(self.migs[m].round_start);
+                let round_bytes = self.migs[m].round_sent.bytes;
+                self.sync(m);
+                self.end_round(m, now);
+                self.migs[m].cursor = 0;
+                let mg = &self.migs[m];
+                let dirty = mg.bits.count_ones();
+                let bw = if dur > 0 { round_bytes as f64 / (dur as f64 / 1e9) } else { f64::INFINITY };
+                let budget = bw * dl as f64 / 1e9;
+                let mem_bytes = self.sc.vms[mg.vm].memory_bytes;
+                let verdict: Option<(&'static str, bool)> = match policy {
+                    StopPolicy::Threshold | StopPolicy::SimGrid => ((dirty * ps) as f64 <= budget).then_some(("converged", true)),
+                    StopPolicy::Xen => {
+                        if dirty < XEN_MIN_DIRTY_PAGES {
+                            Some(("converged", true))
+                        } else if mg.rounds >= mg.p.max_rounds {
+                            Some(("max_rounds", false))
+                        } else if mg.sent.bytes > XEN_MAX_FACTOR * mem_bytes {
+                            Some(("max_data", false))
+                        } else {
+                            None
+                        }
+                    }
+                    StopPolicy::Rounds => (mg.rounds >= mg.p.max_rounds).then_some(("max_rounds", true)),
+                    StopPolicy::Qemu => unreachable!("handled above"),
+                };
+                if let Some((reason, converged)) = verdict {
+                    return self.stop_and_copy(m, now, reason, converged);
+                }
+                if dirty == 0 {
+                    // Nothing dirty and the policy wants more rounds: stop now, nothing to gain.
+                    return self.stop_and_copy(m, now, "converged", true);
+                }
+                if mg.strategy == Strategy::Hybrid && mg.rounds >= mg.p.hybrid_switch_after {
+                    return self.switch_to_postcopy(m, now);
+                }
+                self.send_precopy_batch(m, now, false);
+            }
+        }
+    }
+
+    fn send_precopy_batch(&mut self, m: usize, now: SimTime, wrap: bool) {
+        let vmi = self.migs[m].vm;
+        let rate = self.net.rate_estimate(self.migs[m].flow);
+        let mg = &mut self.migs[m];
+        let chunk = if rate.is_finite() { (rate * ITERATION_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
+        let max_bytes = chunk.min(mg.window.room());
+        let b = take_batch(&mut mg.bits, &mut mg.cursor, &self.vms[vmi].mem.nonzero, mg.cost, max_bytes, wrap, None);
+        if b.pages == 0 {
+            // Nothing left to send in this pass: come back at once to end it.
+            return self.step_precopy(m, now);
+        }
+        mg.batch = b;
+        mg.in_flight = InFlight::Pages;
+        self.send(m, b.bytes, f64::INFINITY, now);
+    }
+
+    fn cancel(&mut self, m: usize, now: SimTime) {
+        let mg = &mut self.migs[m];
+        mg.stage = Stage::Done;
+        mg.end = Some(now);
+        mg.converged = false;
+        mg.stop_reason = "max_time";
+        mg.precopy_bytes = mg.sent.bytes;
+        if mg.round_sent.pages > 0 {
+            let rs = mg.round_start;
+            mg.timeline.push(RoundRecord {
+                round: mg.rounds,
+                phase: "precopy (cancelled)",
+                start_s: rs as f64 / 1e9,
+                end_s: now as f64 / 1e9,
+                pages_sent: mg.round_sent.pages,
+                bytes_sent: mg.round_sent.bytes,
+                dirty_pages_at_end: mg.bits.count_ones(),
+                bandwidth_bps: mg.round_sent.bytes as f64 * 8.0 / ((now - rs).max(1) as f64 / 1e9),
+            });
+        }
+    }
+
+    fn stop_and_copy(&mut self, m: usize, now: SimTime, reason: &'static str, converged: bool) {
+        let vmi = self.migs[m].vm;
+        self.vms[vmi].advance(now);
+        self.vms[vmi].paused = true;
+        // Final sync: everything written before the pause goes in the last copy.
+        self.sync(m);
+        let mg = &mut self.migs[m];
+        mg.precopy_bytes = mg.sent.bytes;
+        mg.stage = Stage::StopCopy;
+        mg.stop_time = Some(now);
+        mg.stop_reason = reason;
+        mg.converged = converged;
+        mg.round_start = now;
+        let b = cost_of(&mg.bits, &self.vms[vmi].mem.nonzero, mg.cost);
+        mg.bits.clear_all();
+        mg.final_batch = b;
+        mg.in_flight = InFlight::Final;
+        let bytes = b.bytes + self.sc.vms[vmi].device_state_bytes;
+        // QEMU lifts the rate limit for the final copy (migration_completion).
+        let cap = mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY);
+        self.send(m, bytes, cap, now);
+    }
+
+    fn switch_to_postcopy(&mut self, m: usize, now: SimTime) {
+        let vmi = self.migs[m].vm;
+        self.vms[vmi].advance(now);
+        self.vms[vmi].paused = true;
+        self.sync(m);
+        let pages = self.vms[vmi].mem.pages();
+        let mg = &mut self.migs[m];
+        if mg.round_sent.pages > 0 {
+            let rs = mg.round_start;
+            let dur = now.saturating_sub(rs).max(1);
+            mg.timeline.push(RoundRecord {
+                round: mg.rounds,
+                phase: "precopy",
+                start_s: rs as f64 / 1e9,
+                end_s: now as f64 / 1e9,
+                pages_sent: mg.round_sent.pages,
+                bytes_sent: mg.round_sent.bytes,
+                dirty_pages_at_end: mg.bits.count_ones(),
+                bandwidth_bps: mg.round_sent.bytes as f64 * 8.0 / (dur as f64 / 1e9),
+            });
+            mg.rounds += 1;
+        }
+        mg.precopy_bytes = mg.sent.bytes;
+        mg.stage = Stage::Switching;
+        mg.stop_time = Some(now);
+        mg.switch_time = Some(now);
+        mg.converged = true;
+        mg.stop_reason = if mg.strategy == Strategy::Hybrid { "postcopy_switch" } else { "postcopy" };
+        mg.round_start = now;
+        mg.round_sent = Batch::default();
+        // The missing set is what the pre-copy part left dirty (everything for pure post-copy).
+        mg.cursor = 0;
+        mg.in_flight_bits = Bitmap::new(pages);
+        mg.in_flight = InFlight::Final;
+        mg.final_batch = Batch::default();
+        let bytes = self.sc.vms[vmi].device_state_bytes;
+        let cap = mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY);
+        self.send(m, bytes, cap, now);
+    }
+
+    fn on_batch_done(&mut self, m: usize, now: SimTime) {
+        let vmi = self.migs[m].vm;
+        let in_flight = std::mem::replace(&mut self.migs[m].in_flight, InFlight::None);
+        self.migs[m].flow_done_at = None;
+        let stage = self.migs[m].stage;
+        match (stage, in_flight) {
+            (Stage::PreCopy, InFlight::Pages) => {
+                let mg = &mut self.migs[m];
+                let b = mg.batch;
+                mg.sent.add(b);
+                mg.round_sent.add(b);
+                mg.window.bytes += b.bytes;
+                self.step(m, now);
+            }
+            (Stage::StopCopy | Stage::Cold, InFlight::Final) => {
+                let dev = self.sc.vms[vmi].device_state_bytes;
+                let mg = &mut self.migs[m];
+                let b = mg.final_batch;
+                mg.sent.add(b);
+                mg.sent.bytes += dev;
+                let end = now + mg.latency + mg.p.resume_time_ns;
+                mg.timeline.push(RoundRecord {
+                    round: mg.rounds,
+                    phase: if stage == Stage::Cold { "cold copy" } else { "stop-and-copy" },
+                    start_s: mg.round_start as f64 / 1e9,
+                    end_s: end as f64 / 1e9,
+                    pages_sent: b.pages,
+                    bytes_sent: b.bytes + dev,
+                    dirty_pages_at_end: 0,
+                    bandwidth_bps: (b.bytes + dev) as f64 * 8.0 / ((now - mg.round_start).max(1) as f64 / 1e9),
+                });
+                mg.resume_time = Some(end);
+                mg.end = Some(end);
+                mg.stage = Stage::Done;
+                self.vms[vmi].paused = false;
+                self.vms[vmi].clock = end;
+            }
+            (Stage::Switching, InFlight::Final) => {
+                let dev = self.sc.vms[vmi].device_state_bytes;
+                let mg = &mut self.migs[m];
+                mg.sent.bytes += dev;
+                let resume = now + mg.latency + mg.p.resume_time_ns;
+                mg.resume_time = Some(resume);
+                mg.stage = Stage::PostCopy;
+                mg.window = Window::new(now, mg.p.max_bandwidth_bps);
+                mg.vcpu_time = resume;
+                mg.vcpu_gen += 1;
+                let g = mg.vcpu_gen;
+                self.q.schedule(resume, Ev::Vcpu(m, g));
+                self.step(m, now);
+            }
+            (Stage::PostCopy, InFlight::Pages | InFlight::Final) => {
+                let mg = &mut self.migs[m];
+                let b = mg.batch;
+                mg.sent.add(b);
+                mg.round_sent.add(b);
+                mg.window.bytes += b.bytes;
+                for &p in &mg.batch_pages {
+                    mg.in_flight_bits.clear(p);
+                }
+                let arrived = now + mg.latency;
+                if let Some((page, since)) = mg.waiting_on
+                    && mg.batch_pages.contains(&page)
+                {
+                    mg.stall_ns += arrived - since;
+                    mg.waiting_on = None;
+                    mg.vcpu_time = arrived;
+                    mg.vcpu_gen += 1;
+                    let g = mg.vcpu_gen;
+                    self.q.schedule(arrived, Ev::Vcpu(m, g));
+                }
+                mg.batch_pages.clear();
+                if mg.bits.count_ones() == 0 && mg.urgent.is_empty() && mg.requests_in_flight == 0 {
+                    // Last page arrived: the migration is over.
+                    return self.finish_postcopy(m, arrived);
+                }
+                self.step(m, now);
+            }
+            _ => {}
+        }
+    }
+
+    fn finish_postcopy(&mut self, m: usize, end: SimTime) {
+        let vmi = self.migs[m].vm;
+        let mg = &mut self.migs[m];
+        let rs = mg.round_start;
+        mg.timeline.push(RoundRecord {
+            round: mg.rounds,
+            phase: "postcopy",
+            start_s: rs as f64 / 1e9,
+            end_s: end as f64 / 1e9,
+            pages_sent: mg.round_sent.pages,
+            bytes_sent: mg.round_sent.bytes,
+            dirty_pages_at_end: 0,
+            bandwidth_bps: mg.round_sent.bytes as f64 * 8.0 / ((end - rs).max(1) as f64 / 1e9),
+        });
+        mg.end = Some(end);
+        mg.stage = Stage::Done;
+        mg.vcpu_gen += 1;
+        if let Some((_, since)) = mg.waiting_on.take() {
+            mg.stall_ns += end.saturating_sub(since);
+        }
+        self.vms[vmi].paused = false;
+        self.vms[vmi].clock = end;
+    }
+
+    fn step_postcopy(&mut self, m: usize, now: SimTime) {
+        if self.migs[m].in_flight != InFlight::None {
+            return;
+        }
+        let vmi = self.migs[m].vm;
+        let dl = self.migs[m].p.downtime_limit_ns;
+        let qemu = self.migs[m].p.stop_policy == StopPolicy::Qemu;
+        self.migs[m].window.update(now, dl);
+        let rate = self.net.rate_estimate(self.migs[m].flow);
+        let ps = self.sc.vms[vmi].page_size;
+        let mg = &mut self.migs[m];
+        let nonzero = &self.vms[vmi].mem.nonzero;
+        let mut b = Batch::default();
+        mg.batch_pages.clear();
+        // Faulted pages go first, whatever the rate limit (QEMU wakes the rate-limited thread for them).
+        for p in std::mem::take(&mut mg.urgent) {
+            let c = if nonzero.get(p) { mg.cost.nonzero } else { mg.cost.zero };
+            b.add(Batch { pages: 1, zero_pages: u64::from(!nonzero.get(p)), bytes: c });
+            mg.batch_pages.push(p);
+        }
+        let remaining = mg.bits.count_ones() * ps;
+        let mut cap = f64::INFINITY;
+        let mut last = false;
+        if qemu && remaining > 0 && (remaining as f64) < mg.window.threshold {
+            // QEMU ends post-copy like pre-copy: once what is left is under the threshold, the rest
+            // goes out in one unthrottled piece.
+            let t = take_batch(&mut mg.bits, &mut mg.cursor, nonzero, mg.cost, u64::MAX, true, Some(&mut mg.batch_pages));
+            b.add(t);
+            cap = mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY);
+            last = true;
+        } else if remaining > 0 && !mg.window.over_quota() {
+            let chunk = if rate.is_finite() { (rate * POSTCOPY_BATCH_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
+            let t =
+                take_batch(&mut mg.bits, &mut mg.cursor, nonzero, mg.cost, chunk.min(mg.window.room()), true, Some(&mut mg.batch_pages));
+            b.add(t);
+        } else if remaining > 0 && b.pages == 0 {
+            let end = mg.window.end();
+            return self.wake_at(m, end);
+        }
+        if b.pages == 0 {
+            return;
+        }
+        for &p in &mg.batch_pages {
+            mg.in_flight_bits.set(p);
+        }
+        mg.batch = b;
+        mg.in_flight = if last { InFlight::Final } else { InFlight::Pages };
+        self.send(m, b.bytes, cap, now);
+    }
+
+    fn on_request(&mut self, m: usize, page: usize, now: SimTime) {
+        let mg = &mut self.migs[m];
+        mg.requests_in_flight -= 1;
+        if mg.stage != Stage::PostCopy {
+            return;
+        }
+        mg.urgent.push(page);
+        if mg.in_flight == InFlight::None {
+            // Wake a rate-limited sender at once.
+            mg.wake_gen += 1;
+            mg.wake_at = None;
+            self.step(m, now);
+        }
+    }
+
+    /// The guest at the destination during post-copy: accesses in time order until one touches a
+    /// missing page (a remote fault) or until the next moment a page may arrive.
+    fn run_vcpu(&mut self, m: usize, now: SimTime) {
+        let vmi = self.migs[m].vm;
+        let mg = &mut self.migs[m];
+        if mg.stage != Stage::PostCopy || mg.waiting_on.is_some() {
+            return;
+        }
+        let horizon = match (mg.flow_done_at, mg.wake_at) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            // Nothing in flight: only this guest's own faults can change what is present.
+            (None, None) => now + 1_000_000_000,
+        }
+        .max(now);
+        let vm = &mut self.vms[vmi];
+        let mut t = mg.vcpu_time.max(now);
+        loop {
+            let (rate, until) = vm.workload.access_rate(t);
+            if rate <= 0.0 {
+                if until == u64::MAX {
+                    return; // An idle guest never faults.
+                }
+                t = until;
+                mg.vcpu_carry = 0.0;
+                if t > horizon {
+                    break;
+                }
+                continue;
+            }
+            let gap = 1e9 / rate + mg.vcpu_carry;
+            let whole = gap.floor();
+            let at = t + whole as u64;
+            if at > horizon {
+                break;
+            }
+            mg.vcpu_carry = gap - whole;
+            t = at;
+            let page = vm.workload.sample_access(t, &mut vm.rng);
+            if mg.bits.get(page) {
+                // Missing: fault it in, ahead of the background push.
+                mg.faults += 1;
+                mg.bits.clear(page);
+                mg.requests_in_flight += 1;
+                mg.waiting_on = Some((page, t));
+                mg.vcpu_time = t;
+                let at_source = t + mg.latency;
+                self.q.schedule(at_source, Ev::Request(m, page));
+                return;
+            }
+            if mg.in_flight_bits.get(page) {
+                // On its way in the batch in flight: wait for that batch.
+                mg.faults += 1;
+                mg.waiting_on = Some((page, t));
+                mg.vcpu_time = t;
+                return;
+            }
+        }
+        mg.vcpu_time = t;
+        mg.vcpu_gen += 1;
+        let g = mg.vcpu_gen;
+        self.q.schedule(horizon.max(now + 1), Ev::Vcpu(m, g));
+    }
+
+    pub fn results(&self) -> Vec<MigrationResult> {
+        self.migs
+            .iter()
+            .map(|mg| {
+                let sec = |t: u64| t as f64 / 1e9;
+                let end = mg.end.unwrap_or(self.q.now());
+                let completed = mg.resume_time.is_some() && mg.end.is_some();
+                MigrationResult {
+                    vm: self.sc.vms[mg.vm].name.clone(),
+                    strategy: mg.strategy.name().to_string(),
+                    from: self.sc.hosts[self.sc.vms[mg.vm].host].name.clone(),
+                    to: self.sc.hosts[mg.to].name.clone(),
+                    start_s: sec(mg.start),
+                    total_time_s: sec(end - mg.start),
+                    downtime_s: match (mg.stop_time, mg.resume_time) {
+                        (Some(s), Some(r)) => Some(sec(r - s)),
+                        _ => None,
+                    },
+                    completed,
+                    bytes_sent: mg.sent.bytes,
+                    pages_sent: mg.sent.pages,
+                    zero_pages_sent: mg.sent.zero_pages,
+                    precopy_bytes: mg.precopy_bytes,
+                    stop_copy_bytes: if mg.switch_time.is_none() && mg.resume_time.is_some() {
+                        mg.final_batch.bytes + self.sc.vms[mg.vm].device_state_bytes
+                    } else {
+                        0
+                    },
+                    postcopy_bytes: if mg.switch_time.is_some() { mg.sent.bytes - mg.precopy_bytes } else { 0 },
+                    rounds: mg.rounds,
+                    syncs: mg.syncs,
+                    converged: mg.converged,
+                    stop_reason: mg.stop_reason.to_string(),
+                    remote_faults: mg.faults,
+                    fault_stall_s: sec(mg.stall_ns),
+                    postcopy_window_s: match (mg.switch_time, mg.end) {
+                        (Some(s), Some(e)) => sec(e - s),
+                        _ => 0.0,
+                    },
+                    postcopy_start_s: mg.switch_time.map(|s| sec(s - mg.start)),
+                    timeline: mg.timeline.clone(),
+                }
+            })
+            .collect()
+    }
+}

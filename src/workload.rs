@@ -1,0 +1,278 @@
+//! Dirty-page workloads: given a span of simulated time, which pages does the guest write? And, for
+//! post-copy, which page does its next access touch?
+//!
+//! Writes are not generated one at a time when that would be wasteful: a uniform region that receives
+//! `n` writes has each of its `N` pages written with probability `1 - (1 - 1/N)^n`, and those pages are
+//! drawn by geometric skipping, so the cost is the number of distinct pages, not the number of writes.
+//! A region written more than enough to saturate it is marked whole with word operations.
+//! Workload kinds share one interface (`advance`, `access_rate`, `sample_access`), so a recorded trace
+//! can be one more kind.
+
+use crate::memory::Memory;
+use crate::scenario::{WorkloadKind, WorkloadSpec};
+use rand::Rng;
+use rand_distr::Distribution;
+
+pub type SimRng = rand_chacha::ChaCha8Rng;
+
+/// The running state of one workload (one per VM).
+pub struct Workload {
+    spec: WorkloadSpec,
+    /// Fractional writes carried between calls so that rates are exact over time.
+    carry: f64,
+    carry_hot: f64,
+    /// Next page offset of a sequential sweep (relative to the working set).
+    seq_pos: u64,
+    zipf: Option<rand_distr::Zipf<f64>>,
+    phases: Vec<Workload>,
+}
+
+impl Workload {
+    pub fn new(spec: &WorkloadSpec) -> Self {
+        let zipf = match spec.kind {
+            WorkloadKind::Zipf { exponent } => {
+                Some(rand_distr::Zipf::new(spec.working_set.count as f64, exponent).expect("exponent > 0 and n >= 1 are validated"))
+            }
+            _ => None,
+        };
+        let phases = match &spec.kind {
+            WorkloadKind::Phases { phases, .. } => phases.iter().map(|p| Workload::new(&p.workload)).collect(),
+            _ => Vec::new(),
+        };
+        Workload { spec: spec.clone(), carry: 0.0, carry_hot: 0.0, seq_pos: 0, zipf, phases }
+    }
+
+    /// The phase in force at `t` (ns since the simulation began) and when it ends.
+    fn phase_at(&self, t: u64) -> Option<(usize, u64)> {
+        let WorkloadKind::Phases { phases, repeat } = &self.spec.kind else { return None };
+        let cycle: u64 = phases.iter().map(|p| p.duration_ns).sum();
+        let (base, off) = if *repeat { (t - t % cycle, t % cycle) } else { (0, t) };
+        let mut start = 0;
+        for (i, p) in phases.iter().enumerate() {
+            if off < start + p.duration_ns {
+                return Some((i, base + start + p.duration_ns));
+            }
+            start += p.duration_ns;
+        }
+        // Past the end of a non-repeating list: the last phase goes on.
+        Some((phases.len() - 1, u64::MAX))
+    }
+
+    /// Apply the writes issued during `[from, to)` (ns). `speed` in (0, 1] scales the write rate
+    /// (1 = the application runs at full speed).
+    pub fn advance(&mut self, from: u64, to: u64, speed: f64, rng: &mut SimRng, mem: &mut Memory) {
+        if to <= from {
+            return;
+        }
+        if !self.phases.is_empty() {
+            let mut t = from;
+            while t < to {
+                let (i, end) = self.phase_at(t).expect("phases workload");
+                let stop = end.min(to);
+                self.phases[i].advance(t, stop, speed, rng, mem);
+                t = stop;
+            }
+            return;
+        }
+        let due = self.spec.write_pps * speed * (to - from) as f64 / 1e9 + self.carry;
+        let n = due.floor();
+        self.carry = due - n;
+        let n = n as u64;
+        if n == 0 {
+            return;
+        }
+        let ws = self.spec.working_set;
+        match self.spec.kind {
+            WorkloadKind::Idle | WorkloadKind::Phases { .. } => {}
+            WorkloadKind::Uniform => write_uniform(ws.first, ws.count, n, rng, mem),
+            WorkloadKind::HotCold { hot_pages, hot_share } => {
+                let hot_due = n as f64 * hot_share + self.carry_hot;
+                let n_hot = hot_due.floor();
+                self.carry_hot = hot_due - n_hot;
+                let n_hot = (n_hot as u64).min(n);
+                write_uniform(ws.first, hot_pages, n_hot, rng, mem);
+                if ws.count > hot_pages {
+                    write_uniform(ws.first + hot_pages, ws.count - hot_pages, n - n_hot, rng, mem);
+                }
+            }
+            WorkloadKind::Zipf { .. } => {
+                let z = self.zipf.as_ref().expect("zipf distribution");
+                for _ in 0..n {
+                    let k = z.sample(rng) as u64;
+                    mem.write((ws.first + k.clamp(1, ws.count) - 1) as usize);
+                }
+            }
+            WorkloadKind::Sequential | WorkloadKind::Fluid => {
+                if n >= ws.count {
+                    mem.write_range(ws.first as usize, (ws.first + ws.count) as usize, n);
+                    self.seq_pos = (self.seq_pos + n) % ws.count;
+                } else {
+                    let start = self.seq_pos;
+                    let end = start + n;
+                    if end <= ws.count {
+                        mem.write_range((ws.first + start) as usize, (ws.first + end) as usize, n);
+                    } else {
+                        mem.write_range((ws.first + start) as usize, (ws.first + ws.count) as usize, ws.count - start);
+                        mem.write_range(ws.first as usize, (ws.first + end - ws.count) as usize, end - ws.count);
+                    }
+                    self.seq_pos = end % ws.count;
+                }
+            }
+        }
+    }
+
+    /// Accesses (writes + reads) per second at `t`, and until when that rate holds (`u64::MAX`: for ever).
+    pub fn access_rate(&self, t: u64) -> (f64, u64) {
+        if let Some((i, end)) = self.phase_at(t) {
+            let (r, e) = self.phases[i].access_rate(t);
+            return (r, e.min(end));
+        }
+        match self.spec.kind {
+            WorkloadKind::Idle => (self.spec.read_pps, u64::MAX),
+            _ => (self.spec.write_pps + self.spec.read_pps, u64::MAX),
+        }
+    }
+
+    /// The page touched by one access at `t`.
+    pub fn sample_access(&mut self, t: u64, rng: &mut SimRng) -> usize {
+        if let Some((i, _)) = self.phase_at(t) {
+            return self.phases[i].sample_access(t, rng);
+        }
+        let ws = self.spec.working_set;
+        if ws.count == 0 {
+            return 0;
+        }
+        let off = match self.spec.kind {
+            WorkloadKind::Idle | WorkloadKind::Uniform | WorkloadKind::Phases { .. } => rng.random_range(0..ws.count),
+            WorkloadKind::HotCold { hot_pages, hot_share } => {
+                if ws.count == hot_pages || rng.random::<f64>() < hot_share {
+                    rng.random_range(0..hot_pages)
+                } else {
+                    hot_pages + rng.random_range(0..ws.count - hot_pages)
+                }
+            }
+            WorkloadKind::Zipf { .. } => (self.zipf.as_ref().expect("zipf").sample(rng) as u64).clamp(1, ws.count) - 1,
+            WorkloadKind::Sequential | WorkloadKind::Fluid => {
+                let p = self.seq_pos;
+                self.seq_pos = (self.seq_pos + 1) % ws.count;
+                p
+            }
+        };
+        (ws.first + off) as usize
+    }
+}
+
+/// `n` uniform writes over pages `[first, first + count)`.
+fn write_uniform(first: u64, count: u64, n: u64, rng: &mut SimRng, mem: &mut Memory) {
+    if n == 0 || count == 0 {
+        return;
+    }
+    // Few writes: draw each one (exact). Many: each page is written with probability
+    // 1 - (1 - 1/N)^n; draw the written pages by geometric skipping.
+    if n * 8 < count {
+        for _ in 0..n {
+            mem.write((first + rng.random_range(0..count)) as usize);
+        }
+        return;
+    }
+    let log_miss = n as f64 * (-1.0 / count as f64).ln_1p(); // ln((1 - 1/N)^n)
+    if log_miss < -40.0 {
+        mem.write_range(first as usize, (first + count) as usize, n);
+        return;
+    }
+    // Gaps between written pages are geometric with ln(1 - p) = log_miss.
+    let ln_q = log_miss;
+    let mut i: u64 = 0;
+    loop {
+        let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+        let skip = (u.ln() / ln_q).floor();
+        if !skip.is_finite() || skip >= (count - i) as f64 {
+            break;
+        }
+        i += skip as u64;
+        mem.write((first + i) as usize);
+        i += 1;
+        if i >= count {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::PageRange;
+    use rand::SeedableRng;
+
+    fn spec(kind: WorkloadKind, pps: f64, first: u64, count: u64) -> WorkloadSpec {
+        WorkloadSpec { kind, write_pps: pps, read_pps: 0.0, working_set: PageRange { first, count } }
+    }
+
+    #[test]
+    fn uniform_distinct_pages_follow_saturation_curve() {
+        // N(1 - e^(-R/N)): the curve the QEMU lab measured for its uniform writer.
+        let n_pages = 32768u64;
+        for &rate in &[2000.0, 10000.0, 50000.0] {
+            let mut mem = Memory::new(65536, 4096, 0.0, 0..65536);
+            let mut w = Workload::new(&spec(WorkloadKind::Uniform, rate, 0, n_pages));
+            let mut rng = SimRng::seed_from_u64(7);
+            // One second in 100 small steps: the union must still follow the curve.
+            for k in 0..100u64 {
+                w.advance(k * 10_000_000, (k + 1) * 10_000_000, 1.0, &mut rng, &mut mem);
+            }
+            let got = mem.dirty_log.count_ones() as f64;
+            let want = n_pages as f64 * (1.0 - (-rate / n_pages as f64).exp());
+            assert!((got - want).abs() / want < 0.02, "rate {rate}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn sequential_writes_new_pages_in_order() {
+        let mut mem = Memory::new(1000, 4096, 0.0, 0..1000);
+        let mut w = Workload::new(&spec(WorkloadKind::Sequential, 100.0, 10, 500));
+        let mut rng = SimRng::seed_from_u64(1);
+        w.advance(0, 1_500_000_000, 1.0, &mut rng, &mut mem);
+        assert_eq!(mem.dirty_log.count_ones(), 150);
+        assert!(mem.dirty_log.get(10) && mem.dirty_log.get(159) && !mem.dirty_log.get(160));
+    }
+
+    #[test]
+    fn rates_are_exact_over_many_small_steps() {
+        let mut mem = Memory::new(1 << 20, 4096, 0.0, 0..(1 << 20));
+        let mut w = Workload::new(&spec(WorkloadKind::Sequential, 333.3, 0, 1 << 20));
+        let mut rng = SimRng::seed_from_u64(1);
+        for k in 0..1000u64 {
+            w.advance(k * 1_000_000, (k + 1) * 1_000_000, 1.0, &mut rng, &mut mem);
+        }
+        assert_eq!(mem.dirty_log.count_ones(), 333);
+    }
+
+    #[test]
+    fn hotcold_sends_its_share_to_the_hot_set() {
+        let mut mem = Memory::new(100_000, 4096, 0.0, 0..100_000);
+        let mut w = Workload::new(&spec(WorkloadKind::HotCold { hot_pages: 1000, hot_share: 0.9 }, 1000.0, 0, 100_000));
+        let mut rng = SimRng::seed_from_u64(3);
+        w.advance(0, 1_000_000_000, 1.0, &mut rng, &mut mem);
+        let hot = (0..1000).filter(|&p| mem.dirty_log.get(p)).count() as f64;
+        // 900 writes over 1000 hot pages: 1000 (1 - e^-0.9) = 593 distinct.
+        assert!((hot - 593.0).abs() < 40.0, "{hot}");
+    }
+
+    #[test]
+    fn phases_switch_on_time() {
+        use crate::scenario::Phase;
+        let a = spec(WorkloadKind::Sequential, 100.0, 0, 1000);
+        let b = spec(WorkloadKind::Idle, 0.0, 0, 1000);
+        let kind = WorkloadKind::Phases {
+            phases: vec![Phase { duration_ns: 1_000_000_000, workload: a }, Phase { duration_ns: 1_000_000_000, workload: b }],
+            repeat: true,
+        };
+        let mut w = Workload::new(&spec(kind, 0.0, 0, 1000));
+        let mut mem = Memory::new(1000, 4096, 0.0, 0..1000);
+        let mut rng = SimRng::seed_from_u64(1);
+        w.advance(0, 4_000_000_000, 1.0, &mut rng, &mut mem);
+        assert_eq!(mem.dirty_log.count_ones(), 200);
+        assert_eq!(w.access_rate(1_500_000_000), (0.0, 2_000_000_000));
+        assert_eq!(w.access_rate(2_500_000_000).0, 100.0);
+    }
+}

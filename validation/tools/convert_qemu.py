@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""One-off script that produced the committed QEMU validation cases.
+
+    python3 validation/tools/convert_qemu.py /work/shared/validation/qemu
+
+It reads `results.csv` of the QEMU 7.2 lab (real migrations under TCG over 127.0.0.1; the lab's
+README.md explains every column) and writes, next to this script's parent folder:
+
+* validation/qemu/<run_id>.toml            runs with no mechanism on (auto_converge, xbzrle and multifd
+                                           all 0 or empty), except the `-nopti` control run;
+* validation/qemu-mechanisms/<run_id>.toml runs with auto_converge, xbzrle or multifd = 1 (these use
+                                           [migration] keys the simulator may not implement yet).
+
+The project never reads the shared folder at build, test or run time: the generated files are
+committed, and this script is only kept to show how they were derived (and to regenerate them).
+Python 3 standard library only. `--out DIR` writes somewhere else (DIR/qemu, DIR/qemu-mechanisms).
+
+How the numbers are derived (repeated, per run, in each file's header):
+
+* memory = mem_mib MiB; page_size 4 KiB; device_state 256 KiB (an assumption: QEMU's RAM counters do
+  not include device state, so the data do not measure it).
+* zero_fraction = duplicate_pages / (mem_mib x 256). QEMU's `duplicate` counts zero pages found while
+  sending. In the first pass every page is scanned, so every zero page is counted once; later passes
+  only scan dirtied pages, and the dirtier never writes zeros, so the count grows only when a page
+  that was dirtied (by the guest kernel) is zero again when it is sent. Across the runs that grows it
+  by 0 to about 200 pages after the first sync (<= 0.3 % of memory), so the final duplicate_pages is
+  taken as the zero pages at the start. The non-zero footprint is then
+  mem pages - duplicate_pages, and normal_pages - footprint estimates the pages sent more than once.
+  (QEMU's RAM total also has 130 pages of ROM/firmware blocks, 520 KiB, outside guest memory; they
+  are ignored.)
+* [network] bandwidth is the placeholder host constant HOST_LINK_BW (loopback has no fixed rate; the
+  real limit is max-bandwidth or, when unlimited, the host CPU). Latency 0.05 ms (loopback).
+* [workload]: idle -> idle; uniform -> uniform; hotspot -> hotcold (hot region at the start of the
+  working set, the rest of the writes uniform over the cold remainder); seq -> sequential.
+  write_rate = rate_target page writes/s, or the measured guest_wps when rate_target is 0 ("as fast
+  as possible"); working_set = wss_mib MiB.
+* [migration]: strategy from mode (hybrid + hybrid_switch_after = postcopy_after_rounds);
+  stop_policy "qemu"; downtime_limit; max_bandwidth = bw_mib MiB/s (0 = unlimited: key omitted);
+  max_time = timeout_s for precopy (the lab cancelled precopy at that time and called it
+  not-converged); max_rounds = 100000 (QEMU has no round limit).
+* [reference]: see README.md in the output folder.
+"""
+import argparse
+import csv
+import os
+import sys
+
+HOST_LINK_BW = "8 Gbit/s"      # placeholder host constant; tuned in the simulator, not per case
+HOST_LATENCY = "0.05 ms"       # loopback
+DEVICE_STATE = "256 KiB"       # assumed, not measured
+PAGE = 4096
+QEMU_NO_ROUND_LIMIT = 100000   # QEMU has no round limit; keep the simulator's cap out of the way
+
+WL_KIND = {"idle": "idle", "uniform": "uniform", "hotspot": "hotcold", "seq": "sequential"}
+
+
+def fnum(x):
+    """A float as TOML: integers without a fraction, others with up to 9 significant digits."""
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return ("%.9g" % x)
+
+
+def flag(r, k):
+    return r.get(k, "") not in ("", "0", "0.0")
+
+
+def is_mechanism(r):
+    return flag(r, "auto_converge") or flag(r, "xbzrle") or flag(r, "multifd")
+
+
+def mib(x):
+    return fnum(float(x)) + " MiB"
+
+
+def convert(r):
+    rid = r["run_id"]
+    mem_mib = int(float(r["mem_mib"]))
+    pages = mem_mib * 256
+    dup = int(r["duplicate_pages"])
+    normal = int(r["normal_pages"])
+    footprint = pages - dup
+    resent = normal - footprint
+    zf = dup / pages
+    wl = r["wl"]
+    kind = WL_KIND[wl]
+    rate_target = int(float(r["rate_target"] or 0))
+    wss = int(float(r["wss_mib"] or 0))
+    mode = r["mode"]
+    converged = r["outcome"] == "completed"
+    bw = float(r["bw_mib"] or 0)
+    mech = is_mechanism(r)
+
+    L = []
+    h = L.append
+    h("# Real QEMU live migration, converted by validation/tools/convert_qemu.py (do not edit by hand).")
+    h("# Run %s (%s): QEMU 7.2.22, TCG, source and destination on 127.0.0.1, %s." % (
+        rid, r["date"][:10], r["guest_append"] or "pti=on"))
+    cfg = "%d MiB guest, dirtier %s" % (mem_mib, wl)
+    if wl != "idle":
+        cfg += " %s writes/s" % ("max (measured %s)" % fnum(r["guest_wps"]) if rate_target == 0
+                                 else rate_target)
+    cfg += ", wss %d MiB" % wss
+    if wl == "hotspot":
+        cfg += " (hot %s MiB gets %s %%)" % (fnum(r["hot_mib"]), fnum(r["hot_pct"]))
+    cfg += "; %s, max-bandwidth %s, downtime-limit %s ms; outcome %s." % (
+        mode + (" (postcopy after %s rounds)" % r["postcopy_after_rounds"] if mode == "hybrid" else ""),
+        ("%s MiB/s" % fnum(bw)) if bw > 0 else "unlimited", r["downtime_limit_ms"], r["outcome"])
+    h("# " + cfg)
+    h("# zero_fraction = duplicate_pages / memory pages = %d / %d = %.6f (zero pages are counted once in" % (
+        dup, pages, zf))
+    h("#   the first pass; later re-counts are <= ~200 pages). Non-zero footprint = %d - %d = %d pages" % (
+        pages, dup, footprint))
+    h("#   (%.1f MiB); normal_pages %d - footprint = %d pages sent more than once." % (
+        footprint / 256, normal, resent))
+    h("# Link: HOST_LINK_BW placeholder (loopback; tuned in the simulator), latency 0.05 ms; device_state")
+    h("#   256 KiB is assumed (QEMU's byte counters leave device state out).")
+    if kind != "idle":
+        if rate_target == 0:
+            h("# write_rate: rate target 0 = as fast as possible, so the measured guest_wps before migration.")
+        else:
+            h("# write_rate: the dirtier's target (measured guest_wps %s)." % fnum(r["guest_wps"]))
+    if not converged:
+        h("# Not converged: the lab cancelled precopy at %s s; bytes_sent and syncs are QEMU's counters" %
+          fnum(r["timeout_s"]))
+        h("#   at the cancel.")
+    h("")
+    h('name = "%s"' % rid)
+    h('description = "QEMU 7.2 TCG loopback: %s"' % cfg.rstrip(".").replace('"', "'"))
+    h("")
+    h("[vm]")
+    h('memory = "%d MiB"' % mem_mib)
+    h('page_size = "4 KiB"')
+    h("zero_fraction = %.6f" % zf)
+    h('device_state = "%s"' % DEVICE_STATE)
+    h("")
+    h("[network]")
+    h('bandwidth = "%s"   # HOST_LINK_BW: host constant placeholder, not a measurement' % HOST_LINK_BW)
+    h('latency = "%s"' % HOST_LATENCY)
+    h("")
+    h("[workload]")
+    h('kind = "%s"' % kind)
+    if kind != "idle":
+        rate = rate_target if rate_target > 0 else float(r["guest_wps"])
+        h('write_rate = "%s pages/s"' % fnum(rate))
+    if wss > 0:
+        h('working_set = "%d MiB"' % wss)
+    else:
+        h("# working_set: 0 MiB in the lab (no dirtier memory); left out")
+    if kind == "hotcold":
+        h('hot_set = "%s"' % mib(r["hot_mib"]))
+        h("hot_share = %s" % fnum(float(r["hot_pct"]) / 100))
+    h("")
+    h("[migration]")
+    h('strategy = "%s"' % mode)
+    if mode == "hybrid":
+        h("hybrid_switch_after = %d" % int(float(r["postcopy_after_rounds"])))
+    h('stop_policy = "qemu"')
+    h('downtime_limit = "%s ms"' % fnum(r["downtime_limit_ms"]))
+    if bw > 0:
+        h('max_bandwidth = "%s MiB/s"' % fnum(bw))
+    else:
+        h("# max_bandwidth: 0 in the lab = unlimited; left out")
+    if mode == "precopy":
+        h('max_time = "%s s"' % fnum(r["timeout_s"]))
+    h("max_rounds = %d   # QEMU has no round limit" % QEMU_NO_ROUND_LIMIT)
+    h('page_header = "8 B"')
+    if flag(r, "auto_converge"):
+        h("auto_converge = true")
+        h("throttle_initial = %d" % int(float(r["cpu_throttle_initial"])))
+        h("throttle_increment = %d" % int(float(r["cpu_throttle_increment"])))
+        h("throttle_max = %d" % int(float(r["max_cpu_throttle"])))
+    if flag(r, "xbzrle"):
+        h("xbzrle = true")
+        h('xbzrle_cache = "%s"' % mib(r["xbzrle_cache_mib"]))
+    if flag(r, "multifd"):
+        h("multifd_channels = %d" % int(float(r["multifd_channels"])))
+    h("")
+    h("[reference]")
+    h("converged = %s" % ("true" if converged else "false"))
+    if converged and r["total_time_ms"]:
+        h("total_time_s = %s" % fnum(float(r["total_time_ms"]) / 1000))
+    if converged and r["downtime_ms"]:
+        h("downtime_s = %s" % fnum(float(r["downtime_ms"]) / 1000))
+    if r["downtime_ev_ms"]:
+        h("downtime_ev_s = %s   # source STOP -> destination RESUME" % fnum(float(r["downtime_ev_ms"]) / 1000))
+    if r["setup_time_ms"]:
+        h("setup_time_s = %s" % fnum(float(r["setup_time_ms"]) / 1000))
+    h("bytes_sent = %s" % r["transferred_bytes"])
+    h("syncs = %s" % r["dirty_sync_count"])
+    h("normal_pages = %d" % normal)
+    h("zero_pages = %d" % dup)
+    if mode in ("postcopy", "hybrid"):
+        if r["t_postcopy_start_s"]:
+            h("postcopy_start_s = %s" % fnum(r["t_postcopy_start_s"]))
+        if r["postcopy_requests"]:
+            h("postcopy_requests = %s" % r["postcopy_requests"])
+        if r["dest_blocktime_ms"]:
+            h("dest_blocktime_s = %s" % fnum(float(r["dest_blocktime_ms"]) / 1000))
+    if mech:
+        if r["throttle_schedule"]:
+            pairs = []
+            for tok in r["throttle_schedule"].split():
+                t, p = tok.split(":")
+                pairs.append("[%s, %d]" % (fnum(t), int(float(p))))
+            h("throttle_schedule = [%s]   # [t_s, pct]" % ", ".join(pairs))
+        for k in ("xbzrle_bytes_saved", "xbzrle_pages", "xbzrle_cache_miss"):
+            if r[k]:
+                h("%s = %s" % (k, r[k]))
+    return rid, mech, "\n".join(L) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("qemu_dir", help="the shared qemu folder (holds results.csv)")
+    ap.add_argument("--out", default=os.path.normpath(os.path.join(os.path.dirname(
+        os.path.abspath(__file__)), "..")), help="validation folder (default: this script's parent)")
+    a = ap.parse_args()
+    rows = list(csv.DictReader(open(os.path.join(a.qemu_dir, "results.csv"), newline="")))
+    dirs = {False: os.path.join(a.out, "qemu"), True: os.path.join(a.out, "qemu-mechanisms")}
+    for d in dirs.values():
+        os.makedirs(d, exist_ok=True)
+    n = {False: 0, True: 0}
+    skipped = []
+    for r in rows:
+        if r["run_id"].endswith("-nopti") or "nopti" in r["run_id"].split("-"):
+            skipped.append((r["run_id"], "control run showing the QEMU < 9.0 TCG dirty-bit bug"))
+            continue
+        rid, mech, text = convert(r)
+        with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
+            f.write(text)
+        n[mech] += 1
+    print("wrote %d cases to %s and %d to %s" % (n[False], dirs[False], n[True], dirs[True]))
+    for rid, why in skipped:
+        print("skipped %s: %s" % (rid, why))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
