@@ -1,1 +1,29 @@
-fn main() {}
+//! The core benchmark: a 64 GiB VM with a hot/cold workload on 10 Gbit/s, QEMU pre-copy to completion
+//! (benches/hotcold-64g.toml). Run with `cargo bench --bench core`. Peak memory is measured separately
+//! with `/usr/bin/time -v target/release/migsim run benches/hotcold-64g.toml` (see docs/performance.md).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use migsim::scenario::{self, Strategy};
+use std::hint::black_box;
+use std::path::Path;
+
+fn load(file: &str) -> scenario::Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    scenario::load(&path, &[]).expect("bench scenario is valid")
+}
+
+fn core(c: &mut Criterion) {
+    let sc = load("benches/hotcold-64g.toml");
+    let mut g = c.benchmark_group("core");
+    g.sample_size(10);
+    g.bench_function("64GiB hotcold 10Gbit/s qemu precopy", |b| b.iter(|| black_box(migsim::sim::run(&sc, Strategy::PreCopy))));
+    g.bench_function("64GiB hotcold 10Gbit/s postcopy", |b| b.iter(|| black_box(migsim::sim::run(&sc, Strategy::PostCopy))));
+    let small = load("benches/uniform-1g.toml");
+    g.bench_function("1GiB uniform 10Gbit/s all strategies", |b| {
+        b.iter(|| Strategy::ALL.iter().map(|&s| black_box(migsim::sim::run(&small, s)).len()).sum::<usize>())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, core);
+criterion_main!(benches);

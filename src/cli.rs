@@ -89,7 +89,21 @@ impl Failure {
     }
 }
 
+/// Print to stdout; a closed pipe (`migsim run ... | head`) is not an error.
+pub fn out(s: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    match o.write_all(s.as_bytes()).and_then(|_| o.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::other(format!("cannot write to stdout: {e}"))),
+        _ => Ok(()),
+    }
+}
+
 pub fn main() -> ExitCode {
+    // A bug must still end with one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error in migsim (please report it with the scenario): {info}");
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => cmd_run(&a),
@@ -114,8 +128,7 @@ pub fn load(a: &ScenarioArgs) -> Result<Scenario, Failure> {
 
 fn cmd_check(a: &CheckArgs) -> Result<(), Failure> {
     let sc = load(&a.scenario)?;
-    print!("{}", sc.to_toml());
-    Ok(())
+    out(&sc.to_toml())
 }
 
 /// Apply `--strategy`: it replaces the scenario's list and any per-migration choice.
@@ -173,12 +186,14 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     write_outputs(&dir, &r)?;
     if !a.quiet {
         match a.format {
-            Format::Table => {
-                print!("{}", report::table(&r));
-                println!("wrote {} and {}", dir.join("run.json").display(), dir.join("timeline.csv").display());
-            }
-            Format::Json => println!("{}", serde_json::to_string_pretty(&r).map_err(Failure::other)?),
-            Format::Csv => print!("{}", report::csv(&r).map_err(Failure::other)?),
+            Format::Table => out(&format!(
+                "{}wrote {} and {}\n",
+                report::table(&r),
+                dir.join("run.json").display(),
+                dir.join("timeline.csv").display()
+            ))?,
+            Format::Json => out(&(serde_json::to_string_pretty(&r).map_err(Failure::other)? + "\n"))?,
+            Format::Csv => out(&report::csv(&r).map_err(Failure::other)?)?,
         }
     }
     Ok(())

@@ -95,6 +95,8 @@ struct Mig {
     /// Pre-copy: pages to send in this round (QEMU's migration bitmap). Post-copy: pages still missing
     /// at the destination.
     bits: Bitmap,
+    /// Number of bits set in `bits`, kept up to date (counting a 64 GiB bitmap per batch is slow).
+    pending: u64,
     cursor: usize,
     window: Window,
     in_flight: InFlight,
@@ -198,6 +200,7 @@ impl<'a> Simulation<'a> {
                     cost: PageCost::new(vm.page_size, m.params.page_header_bytes),
                     latency: net.latency(flow),
                     bits: Bitmap::new(pages),
+                    pending: 0,
                     cursor: 0,
                     window: Window::new(0, None),
                     in_flight: InFlight::None,
@@ -313,6 +316,7 @@ impl<'a> Simulation<'a> {
         // Setup: QEMU's first dirty-bitmap sync marks every page and starts dirty logging.
         mg.stage = Stage::Setup;
         mg.bits = Bitmap::full(pages);
+        mg.pending = pages as u64;
         mg.syncs = 1;
         self.vms[vmi].mem.dirty_log.clear_all();
         let at = now + mg.p.setup_time_ns;
@@ -327,6 +331,7 @@ impl<'a> Simulation<'a> {
         let vmi = self.migs[m].vm;
         let mg = &mut self.migs[m];
         mg.bits.or_assign(&self.vms[vmi].mem.dirty_log);
+        mg.pending = mg.bits.count_ones();
         self.vms[vmi].mem.dirty_log.clear_all();
         mg.syncs += 1;
     }
@@ -342,7 +347,7 @@ impl<'a> Simulation<'a> {
             end_s: now as f64 / 1e9,
             pages_sent: mg.round_sent.pages,
             bytes_sent: mg.round_sent.bytes,
-            dirty_pages_at_end: mg.bits.count_ones(),
+            dirty_pages_at_end: mg.pending,
             bandwidth_bps: if dur > 0 { mg.round_sent.bytes as f64 * 8.0 / (dur as f64 / 1e9) } else { 0.0 },
         });
         mg.rounds += 1;
@@ -385,11 +390,11 @@ impl<'a> Simulation<'a> {
             StopPolicy::Qemu => {
                 // qemu migration_iteration_run + ram_save_pending (7.2).
                 let threshold = self.migs[m].window.threshold;
-                let mut remaining = self.migs[m].bits.count_ones() * ps;
+                let mut remaining = self.migs[m].pending * ps;
                 if (remaining as f64) < threshold {
                     self.sync(m);
                     self.end_round(m, now);
-                    remaining = self.migs[m].bits.count_ones() * ps;
+                    remaining = self.migs[m].pending * ps;
                     if self.migs[m].strategy == Strategy::Hybrid && self.migs[m].rounds >= self.migs[m].p.hybrid_switch_after {
                         self.migs[m].start_postcopy = true;
                     }
@@ -417,7 +422,7 @@ impl<'a> Simulation<'a> {
                 self.end_round(m, now);
                 self.migs[m].cursor = 0;
                 let mg = &self.migs[m];
-                let dirty = mg.bits.count_ones();
+                let dirty = mg.pending;
                 let bw = if dur > 0 { round_bytes as f64 / (dur as f64 / 1e9) } else { f64::INFINITY };
                 let budget = bw * dl as f64 / 1e9;
                 let mem_bytes = self.sc.vms[mg.vm].memory_bytes;
@@ -459,6 +464,7 @@ impl<'a> Simulation<'a> {
         let chunk = if rate.is_finite() { (rate * ITERATION_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
         let max_bytes = chunk.min(mg.window.room());
         let b = take_batch(&mut mg.bits, &mut mg.cursor, &self.vms[vmi].mem.nonzero, mg.cost, max_bytes, wrap, None);
+        mg.pending -= b.pages;
         if b.pages == 0 {
             // Nothing left to send in this pass: come back at once to end it.
             return self.step_precopy(m, now);
@@ -484,7 +490,7 @@ impl<'a> Simulation<'a> {
                 end_s: now as f64 / 1e9,
                 pages_sent: mg.round_sent.pages,
                 bytes_sent: mg.round_sent.bytes,
-                dirty_pages_at_end: mg.bits.count_ones(),
+                dirty_pages_at_end: mg.pending,
                 bandwidth_bps: mg.round_sent.bytes as f64 * 8.0 / ((now - rs).max(1) as f64 / 1e9),
             });
         }
@@ -505,6 +511,7 @@ impl<'a> Simulation<'a> {
         mg.round_start = now;
         let b = cost_of(&mg.bits, &self.vms[vmi].mem.nonzero, mg.cost);
         mg.bits.clear_all();
+        mg.pending = 0;
         mg.final_batch = b;
         mg.in_flight = InFlight::Final;
         let bytes = b.bytes + self.sc.vms[vmi].device_state_bytes;
@@ -530,7 +537,7 @@ impl<'a> Simulation<'a> {
                 end_s: now as f64 / 1e9,
                 pages_sent: mg.round_sent.pages,
                 bytes_sent: mg.round_sent.bytes,
-                dirty_pages_at_end: mg.bits.count_ones(),
+                dirty_pages_at_end: mg.pending,
                 bandwidth_bps: mg.round_sent.bytes as f64 * 8.0 / (dur as f64 / 1e9),
             });
             mg.rounds += 1;
@@ -625,7 +632,7 @@ impl<'a> Simulation<'a> {
                     self.q.schedule(arrived, Ev::Vcpu(m, g));
                 }
                 mg.batch_pages.clear();
-                if mg.bits.count_ones() == 0 && mg.urgent.is_empty() && mg.requests_in_flight == 0 {
+                if mg.pending == 0 && mg.urgent.is_empty() && mg.requests_in_flight == 0 {
                     // Last page arrived: the migration is over.
                     return self.finish_postcopy(m, arrived);
                 }
@@ -679,13 +686,14 @@ impl<'a> Simulation<'a> {
             b.add(Batch { pages: 1, zero_pages: u64::from(!nonzero.get(p)), bytes: c });
             mg.batch_pages.push(p);
         }
-        let remaining = mg.bits.count_ones() * ps;
+        let remaining = mg.pending * ps;
         let mut cap = f64::INFINITY;
         let mut last = false;
         if qemu && remaining > 0 && (remaining as f64) < mg.window.threshold {
             // QEMU ends post-copy like pre-copy: once what is left is under the threshold, the rest
             // goes out in one unthrottled piece.
             let t = take_batch(&mut mg.bits, &mut mg.cursor, nonzero, mg.cost, u64::MAX, true, Some(&mut mg.batch_pages));
+            mg.pending -= t.pages;
             b.add(t);
             cap = mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY);
             last = true;
@@ -693,6 +701,7 @@ impl<'a> Simulation<'a> {
             let chunk = if rate.is_finite() { (rate * POSTCOPY_BATCH_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
             let t =
                 take_batch(&mut mg.bits, &mut mg.cursor, nonzero, mg.cost, chunk.min(mg.window.room()), true, Some(&mut mg.batch_pages));
+            mg.pending -= t.pages;
             b.add(t);
         } else if remaining > 0 && b.pages == 0 {
             let end = mg.window.end();
@@ -767,6 +776,7 @@ impl<'a> Simulation<'a> {
                 // Missing: fault it in, ahead of the background push.
                 mg.faults += 1;
                 mg.bits.clear(page);
+                mg.pending -= 1;
                 mg.requests_in_flight += 1;
                 mg.waiting_on = Some((page, t));
                 mg.vcpu_time = t;
