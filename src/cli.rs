@@ -20,6 +20,18 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario and print it fully resolved, with every default filled in.
     Check(CheckArgs),
+    /// Run every reference case (closed forms, SimGrid, real QEMU) and print the error table.
+    Validate(ValidateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ValidateArgs {
+    /// Folder of reference sets (subfolders with a set.toml).
+    #[arg(default_value = "validation")]
+    pub dir: PathBuf,
+    /// `table` (default) or `csv` (one row per case and metric).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +120,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd_run(&a),
         Command::Check(a) => cmd_check(&a),
+        Command::Validate(a) => cmd_validate(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -186,15 +199,22 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     write_outputs(&dir, &r)?;
     if !a.quiet {
         match a.format {
-            Format::Table => out(&format!(
-                "{}wrote {} and {}\n",
-                report::table(&r),
-                dir.join("run.json").display(),
-                dir.join("timeline.csv").display()
-            ))?,
+            Format::Table => {
+                out(&format!("{}wrote {} and {}\n", report::table(&r), dir.join("run.json").display(), dir.join("timeline.csv").display()))?
+            }
             Format::Json => out(&(serde_json::to_string_pretty(&r).map_err(Failure::other)? + "\n"))?,
             Format::Csv => out(&report::csv(&r).map_err(Failure::other)?)?,
         }
     }
     Ok(())
+}
+
+fn cmd_validate(a: &ValidateArgs) -> Result<(), Failure> {
+    let o = crate::validate::run(&a.dir).map_err(Failure::input)?;
+    match a.format {
+        Format::Csv => out(&crate::validate::csv(&o).map_err(Failure::other)?)?,
+        _ => out(&crate::validate::table(&o))?,
+    }
+    let missed: Vec<&str> = o.sets.iter().filter(|s| !s.passed).map(|s| s.set.as_str()).collect();
+    if missed.is_empty() { Ok(()) } else { Err(Failure::other(format!("reference sets missing their targets: {}", missed.join(", ")))) }
 }

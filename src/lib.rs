@@ -15,4 +15,5 @@ pub mod scenario;
 pub mod sim;
 pub mod transfer;
 pub mod units;
+pub mod validate;
 pub mod workload;

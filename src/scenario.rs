@@ -503,8 +503,10 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
         [("idle", 0), ("uniform", 1), ("hotcold", 2), ("zipf", 3), ("sequential", 4), ("phases", 5), ("fluid", 6), ("trace", 7)];
     let kind_name = t.string("kind")?.unwrap_or_else(|| "idle".into());
     let kind = choice(&t, "kind", &kind_name, &KINDS[..7])?;
+    // The fluid (SimGrid) model counts bytes: its working-set cap is rounded down to whole pages.
+    let fluid = kind == 6;
     let to_pages = |t: &TableReader<'_>, key: &str, bytes: u64| -> Result<u64, ConfigError> {
-        if !bytes.is_multiple_of(page_size) {
+        if !fluid && !bytes.is_multiple_of(page_size) {
             return Err(t.error(
                 key,
                 format!("{} is not a whole number of pages ({})", units::format_size_exact(bytes), units::format_size_exact(page_size)),

@@ -109,6 +109,8 @@ struct Mig {
     wake_at: Option<SimTime>,
     flow_done_at: Option<SimTime>,
     start_postcopy: bool,
+    /// SimGrid: the latency of the round's message has been waited for.
+    latency_paid: bool,
     // Accounting.
     start: SimTime,
     round_start: SimTime,
@@ -212,6 +214,7 @@ impl<'a> Simulation<'a> {
                     wake_at: None,
                     flow_done_at: None,
                     start_postcopy: false,
+                    latency_paid: false,
                     start: m.start_ns,
                     round_start: m.start_ns,
                     round_sent: Batch::default(),
@@ -247,7 +250,9 @@ impl<'a> Simulation<'a> {
                 Ev::SetupDone(m) => {
                     self.migs[m].stage = Stage::PreCopy;
                     self.migs[m].round_start = now;
-                    self.migs[m].window = Window::new(now, self.migs[m].p.max_bandwidth_bps);
+                    // SimGrid caps a migration's rate steadily (Comm::set_rate) instead of pacing windows.
+                    let paced = if self.migs[m].p.stop_policy == StopPolicy::SimGrid { None } else { self.migs[m].p.max_bandwidth_bps };
+                    self.migs[m].window = Window::new(now, paced);
                     self.step(m, now);
                 }
                 Ev::Flow(c) => {
@@ -415,7 +420,14 @@ impl<'a> Simulation<'a> {
                 if self.migs[m].bits.next_set(self.migs[m].cursor).is_some() {
                     return self.send_precopy_batch(m, now, false);
                 }
-                // End of a pass.
+                // End of a pass. SimGrid sends each round as one message that costs a full latency
+                // before the next round can start (peers/simgrid README: "nothing is pipelined").
+                if policy == StopPolicy::SimGrid && !self.migs[m].latency_paid {
+                    self.migs[m].latency_paid = true;
+                    let at = now + self.migs[m].latency;
+                    return self.wake_at(m, at);
+                }
+                self.migs[m].latency_paid = false;
                 let dur = now.saturating_sub(self.migs[m].round_start);
                 let round_bytes = self.migs[m].round_sent.bytes;
                 self.sync(m);
@@ -471,7 +483,8 @@ impl<'a> Simulation<'a> {
         }
         mg.batch = b;
         mg.in_flight = InFlight::Pages;
-        self.send(m, b.bytes, f64::INFINITY, now);
+        let cap = if mg.p.stop_policy == StopPolicy::SimGrid { mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY) } else { f64::INFINITY };
+        self.send(m, b.bytes, cap, now);
     }
 
     fn cancel(&mut self, m: usize, now: SimTime) {
