@@ -32,6 +32,9 @@ pub struct ValidateArgs {
     /// `table` (default) or `csv` (one row per case and metric).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Only these reference sets (comma-separated names, e.g. analytic,simgrid).
+    #[arg(long, value_delimiter = ',')]
+    pub sets: Vec<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,7 +213,7 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
 }
 
 fn cmd_validate(a: &ValidateArgs) -> Result<(), Failure> {
-    let o = crate::validate::run(&a.dir).map_err(Failure::input)?;
+    let o = crate::validate::run(&a.dir, &a.sets).map_err(Failure::input)?;
     match a.format {
         Format::Csv => out(&crate::validate::csv(&o).map_err(Failure::other)?)?,
         _ => out(&crate::validate::table(&o))?,

@@ -119,7 +119,7 @@ fn sim_metric(m: &MigrationResult, key: &str) -> Option<f64> {
 }
 
 /// Run every set under `dir`.
-pub fn run(dir: &Path) -> Result<Outcome, String> {
+pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
     let mut set_dirs: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: cannot read the validation folder: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -130,6 +130,9 @@ pub fn run(dir: &Path) -> Result<Outcome, String> {
     let mut sets = Vec::new();
     for sd in set_dirs {
         let Some((name, kind)) = set_info(&sd)? else { continue };
+        if !only.is_empty() && !only.contains(&name) {
+            continue;
+        }
         let mut cases: Vec<PathBuf> = std::fs::read_dir(&sd)
             .map_err(|e| format!("{}: {e}", sd.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -177,7 +180,11 @@ pub fn run(dir: &Path) -> Result<Outcome, String> {
         rows.extend(set_rows);
     }
     if sets.is_empty() {
-        return Err(format!("{}: no reference sets (folders with a set.toml) found", dir.display()));
+        return Err(format!(
+            "{}: no reference sets (folders with a set.toml) found{}",
+            dir.display(),
+            if only.is_empty() { String::new() } else { format!(" named {}", only.join(", ")) }
+        ));
     }
     Ok(Outcome { rows, sets })
 }

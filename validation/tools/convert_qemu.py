@@ -45,7 +45,11 @@ import csv
 import os
 import sys
 
-HOST_LINK_BW = "8 Gbit/s"      # placeholder host constant; tuned in the simulator, not per case
+# Host constants of the lab machine: one set for every case, never fitted per case.
+HOST_LINK_BW = "8 Gbit/s"      # the unthrottled copy with the guest stopped (QEMU lab README obs. 2: R_raw ~300-1700 MB/s)
+HOST_STREAM_MIBPS = 400        # the migration thread's rate while the guest runs (README, multifd: one channel 380-440 MiB/s)
+HOST_RESUME = "5 ms"           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
+HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
 DEVICE_STATE = "256 KiB"       # assumed, not measured
 PAGE = 4096
@@ -158,14 +162,17 @@ def convert(r):
         h("hybrid_switch_after = %d" % int(float(r["postcopy_after_rounds"])))
     h('stop_policy = "qemu"')
     h('downtime_limit = "%s ms"' % fnum(r["downtime_limit_ms"]))
-    if bw > 0:
+    if 0 < bw <= HOST_STREAM_MIBPS:
         h('max_bandwidth = "%s MiB/s"' % fnum(bw))
     else:
-        h("# max_bandwidth: 0 in the lab = unlimited; left out")
+        h('max_bandwidth = "%d MiB/s"   # HOST_STREAM_MIBPS: lab max-bandwidth %s MiB/s is above what the host CPU streams'
+          % (HOST_STREAM_MIBPS, "unlimited (0)" if bw == 0 else fnum(bw)))
     if mode == "precopy":
         h('max_time = "%s s"' % fnum(r["timeout_s"]))
     h("max_rounds = %d   # QEMU has no round limit" % QEMU_NO_ROUND_LIMIT)
     h('page_header = "8 B"')
+    h('setup_time = "%s"   # HOST_SETUP' % HOST_SETUP)
+    h('resume_time = "%s"   # HOST_RESUME' % HOST_RESUME)
     if flag(r, "auto_converge"):
         h("auto_converge = true")
         h("throttle_initial = %d" % int(float(r["cpu_throttle_initial"])))

@@ -1,0 +1,235 @@
+//! Golden tests against closed forms. Each expected figure is computed from its formula (shown in
+//! the comments) and the simulator's result must match it within a tolerance.
+//!
+//! Conventions (validation/analytic/README.md): one pipelined stream at bandwidth B, latency L paid
+//! once; total = start to resume at the destination; downtime = pause at the source to resume.
+
+mod common;
+use common::*;
+
+/// The geometric pre-copy case: 4 GiB at 1 Gbit/s, a sequential writer over all memory at 30 MiB/s,
+/// no latency, no zero pages, no device state, no page header.
+fn geometric(stop_policy: &str) -> String {
+    format!(
+        r#"name = "geo-{stop_policy}"
+[vm]
+memory = "4 GiB"
+page_size = "4 KiB"
+zero_fraction = 0
+device_state = "0 B"
+
+[network]
+bandwidth = "1 Gbit/s"
+latency = "0 ms"
+
+[workload]
+kind = "sequential"
+write_rate = "30 MiB/s"
+
+[migration]
+strategy = "precopy"
+stop_policy = "{stop_policy}"
+downtime_limit = "300 ms"
+page_header = "0 B"
+setup_time = "0 ms"
+resume_time = "0 ms"
+"#
+    )
+}
+
+#[test]
+fn geometric_series_with_threshold_policy() {
+    let dir = TempDir::new("geo-threshold");
+    let m = run_one(&dir, "geo", &geometric("threshold"), &[]);
+
+    // M = 4 GiB, B = 1 Gbit/s = 125e6 B/s, D = 30 MiB/s, lambda = D/B = 0.25165824.
+    // The writer stays behind the scan, so round i sends V_i = M lambda^i.
+    // Threshold policy: after round i, stop when V_(i+1) <= B x 300 ms = 37.5e6 B.
+    let mem = (4 * GIB) as f64;
+    let b = GBIT;
+    let d = (30 * MIB) as f64;
+    let lambda = d / b;
+    let budget = b * 0.300;
+    // n = the first round whose volume V_n fits the budget: rounds 0..n are live, round n is the
+    // stop-and-copy.
+    let mut n = 1;
+    while mem * lambda.powi(n) > budget {
+        n += 1;
+    }
+    // V_4 = 17.2e6 B <= 37.5e6 B < V_3 = 68.5e6 B: n = 4 live rounds (0..=3), round 4 is the stop-and-copy.
+    assert_eq!(n, 4, "closed form sanity check");
+    // bytes = M (1 - lambda^(n+1)) / (1 - lambda) = 5733519443 B = 5467.9 MiB
+    let bytes = mem * (1.0 - lambda.powi(n + 1)) / (1.0 - lambda);
+    assert_rel("closed form bytes (MiB)", bytes / MIB as f64, 5467.9, 1e-4);
+    // total = bytes / B = 45.868 s (latency 0)
+    let total = bytes / b;
+    // downtime = V_n / B = 0.1378 s
+    let downtime = mem * lambda.powi(n) / b;
+
+    assert_rel("bytes_sent", u64_of(&m, "bytes_sent") as f64, bytes, 0.015);
+    assert_rel("bytes_sent in MiB vs 5468", u64_of(&m, "bytes_sent") as f64 / MIB as f64, 5468.0, 0.015);
+    assert_rel("total_time_s", f64_of(&m, "total_time_s"), total, 0.015);
+    assert_rel("total_time_s vs 45.9 s", f64_of(&m, "total_time_s"), 45.9, 0.015);
+    assert_rel("downtime_s", f64_of(&m, "downtime_s"), downtime, 0.015);
+    assert_rel("downtime_s vs 138 ms", f64_of(&m, "downtime_s"), 0.138, 0.015);
+    assert_eq!(u64_of(&m, "rounds"), n as u64, "rounds (live passes)");
+    assert!(bool_of(&m, "converged"));
+    assert!(bool_of(&m, "completed"));
+    assert_eq!(str_of(&m, "stop_reason"), "converged");
+}
+
+#[test]
+fn geometric_series_with_qemu_policy_lands_just_under_the_budget() {
+    let dir = TempDir::new("geo-qemu");
+    let m = run_one(&dir, "geo", &geometric("qemu"), &[]);
+    // QEMU stops as soon as what is pending < measured bandwidth x downtime limit, checking all the
+    // time (not only at the end of a pass), so the downtime comes close to the 300 ms budget but
+    // stays under it.
+    let dt = f64_of(&m, "downtime_s");
+    assert!(dt < 0.300, "downtime {dt} s must stay under the 300 ms limit");
+    assert!(dt > 0.200, "downtime {dt} s should come close to the 300 ms limit");
+    assert!(bool_of(&m, "converged"));
+    assert!(bool_of(&m, "completed"));
+    assert_eq!(str_of(&m, "stop_reason"), "converged");
+    // Still the same amount of work as the geometric series, give or take a round's tail.
+    assert_rel("total_time_s", f64_of(&m, "total_time_s"), 45.87, 0.015);
+}
+
+fn idle(stop_policy: &str) -> String {
+    format!(
+        r#"name = "idle-{stop_policy}"
+[vm]
+memory = "1 GiB"
+zero_fraction = 0
+device_state = "0 B"
+
+[network]
+bandwidth = "1 Gbit/s"
+latency = "1 ms"
+
+[workload]
+kind = "idle"
+
+[migration]
+strategy = "precopy"
+stop_policy = "{stop_policy}"
+page_header = "0 B"
+"#
+    )
+}
+
+#[test]
+fn idle_precopy_takes_memory_over_bandwidth_plus_latency() {
+    // Nothing is ever dirtied: round 0 sends all of memory and the stop-and-copy sends nothing more
+    // (no dirty pages, no device state). Whatever is left of round 0 when the policy stops just goes
+    // on in the same stream, so the stop adds nothing:
+    //   total = M/B + L = 2^30 / 125e6 + 0.001 = 8.590934592 s
+    let mem = GIB as f64;
+    let latency = 0.001;
+    let total = mem / GBIT + latency;
+    let dir = TempDir::new("idle");
+    for policy in ["threshold", "qemu"] {
+        let m = run_one(&dir, &format!("idle-{policy}"), &idle(policy), &[]);
+        assert_rel(&format!("{policy}: total_time_s"), f64_of(&m, "total_time_s"), total, 1e-3);
+        // bytes = M (no header, no zero pages, no device state)
+        assert_eq!(u64_of(&m, "bytes_sent"), GIB, "{policy}: bytes_sent");
+        assert_eq!(u64_of(&m, "pages_sent"), GIB / (4 * KIB), "{policy}: pages_sent");
+        assert!(bool_of(&m, "converged"), "{policy}: converged");
+        assert!(bool_of(&m, "completed"), "{policy}: completed");
+    }
+    // The textbook policy stops at the end of round 0 with nothing dirty: the final copy is empty and
+    // the downtime is the latency alone; rounds = 1 (the bulk copy).
+    let m = run_one(&dir, "idle-threshold-again", &idle("threshold"), &[]);
+    assert_rel("threshold: downtime_s", f64_of(&m, "downtime_s"), latency, 1e-3);
+    assert_eq!(u64_of(&m, "rounds"), 1);
+}
+
+#[test]
+fn idle_postcopy_pushes_memory_once_after_the_device_state() {
+    // Post-copy: pause at t = 0, send the device state, resume at the destination, push every page.
+    //   downtime = DS/B + L = 262144/125e6 + 1e-4 = 0.002197152 s
+    //   total    = (DS + M)/B + L = (262144 + 2^30)/125e6 + 1e-4 = 8.592131744 s
+    let text = r#"
+[vm]
+memory = "1 GiB"
+device_state = "256 KiB"
+[network]
+bandwidth = "1 Gbit/s"
+latency = "0.1 ms"
+[workload]
+kind = "idle"
+[migration]
+strategy = "postcopy"
+page_header = "0 B"
+"#;
+    let dir = TempDir::new("pc-idle");
+    let m = run_one(&dir, "pc-idle", text, &[]);
+    let (mem, ds, l) = (GIB as f64, (256 * KIB) as f64, 1e-4);
+    assert_rel("downtime_s", f64_of(&m, "downtime_s"), ds / GBIT + l, 1e-6);
+    assert_rel("total_time_s", f64_of(&m, "total_time_s"), (ds + mem) / GBIT + l, 1e-6);
+    assert_eq!(u64_of(&m, "bytes_sent"), GIB + 256 * KIB);
+    assert_eq!(u64_of(&m, "rounds"), 0);
+    assert_eq!(u64_of(&m, "remote_faults"), 0);
+}
+
+#[test]
+fn cold_total_equals_downtime_equals_everything_over_bandwidth() {
+    // Cold: pause at t = 0, send memory and device state, resume. The workload does not matter.
+    //   total = downtime = (M + DS)/B + L = (2^32 + 262144)/1.25e9 + 1e-4 = 3.436283552 s
+    let text = r#"
+[vm]
+memory = "4 GiB"
+zero_fraction = 0
+device_state = "256 KiB"
+[network]
+bandwidth = "10 Gbit/s"
+latency = "0.1 ms"
+[workload]
+kind = "uniform"
+write_rate = "50 MiB/s"
+working_set = "1 GiB"
+[migration]
+strategy = "cold"
+page_header = "0 B"
+"#;
+    let dir = TempDir::new("cold");
+    let m = run_one(&dir, "cold", text, &[]);
+    let want = ((4 * GIB + 256 * KIB) as f64) / (10.0 * GBIT) + 1e-4;
+    assert_rel("cold total_time_s", f64_of(&m, "total_time_s"), want, 1e-6);
+    assert_rel("cold downtime_s", f64_of(&m, "downtime_s"), want, 1e-6);
+    assert_abs("cold total == downtime", f64_of(&m, "total_time_s"), f64_of(&m, "downtime_s"), 1e-9);
+    assert_eq!(u64_of(&m, "bytes_sent"), 4 * GIB + 256 * KIB);
+    assert_eq!(u64_of(&m, "pages_sent"), 4 * GIB / (4 * KIB));
+    assert_eq!(u64_of(&m, "rounds"), 0);
+    assert!(bool_of(&m, "completed"));
+}
+
+#[test]
+fn cold_with_zero_pages_and_headers() {
+    // 1 GiB of 4 KiB pages, half of them zero, an 8 B header per page:
+    //   bytes = nz (4096 + 8) + z 8 + DS = 131072 x 4104 + 131072 x 8 + 262144 = 539230208 B
+    //   total = downtime = bytes / B + L = 539230208 / 125e6 + 1e-4 = 4.313941664 s
+    let text = r#"
+[vm]
+memory = "1 GiB"
+zero_fraction = 0.5
+device_state = "256 KiB"
+[network]
+bandwidth = "1 Gbit/s"
+latency = "0.1 ms"
+[migration]
+strategy = "cold"
+page_header = "8 B"
+"#;
+    let dir = TempDir::new("cold-zero");
+    let m = run_one(&dir, "cold-zero", text, &[]);
+    let pages = GIB / (4 * KIB);
+    let z = pages / 2;
+    let nz = pages - z;
+    let bytes = nz * (4096 + 8) + z * 8 + 256 * KIB;
+    assert_eq!(u64_of(&m, "bytes_sent"), bytes);
+    assert_eq!(u64_of(&m, "zero_pages_sent"), z);
+    let want = bytes as f64 / GBIT + 1e-4;
+    assert_rel("total_time_s", f64_of(&m, "total_time_s"), want, 1e-6);
+    assert_rel("downtime_s", f64_of(&m, "downtime_s"), want, 1e-6);
+}
