@@ -287,6 +287,11 @@ impl<'a> TableReader<'a> {
         }
     }
 
+    /// The table as written (for positions of keys read elsewhere).
+    pub fn raw(&self) -> &'a Table {
+        self.table
+    }
+
     pub fn path(&self) -> &str {
         &self.path
     }

@@ -372,7 +372,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                 };
                 let fields = read_vm_fields(&mut t, &vm_defaults)?;
                 let wl_node = t.node("workload").or(workload_default_node);
-                let vm = build_vm(&t, name, host, &fields, wl_node)?;
+                let vm = build_vm(&t, name, host, &fields, wl_node, &[Some(t.raw()), as_table(top.raw().get("vm"))])?;
                 t.finish()?;
                 vms.push(vm);
             }
@@ -381,7 +381,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
             if !implicit {
                 return Err(top.error("vms", "a scenario with [[hosts]] needs [[vms]] placed on them"));
             }
-            let vm = build_vm(&top, "vm".into(), 0, &vm_defaults, workload_default_node)?;
+            let vm = build_vm(&top, "vm".into(), 0, &vm_defaults, workload_default_node, &[as_table(top.raw().get("vm"))])?;
             vms.push(vm);
         }
     }
@@ -449,7 +449,26 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     Ok(Scenario { name, description, seed, hosts, links, vms, migrations, strategies, file: file.to_string() })
 }
 
-fn build_vm(t: &TableReader<'_>, name: String, host: usize, f: &VmDefaults, wl_node: Option<&Node>) -> Result<VmSpec, ConfigError> {
+/// Where a VM field was written: in the VM's own table, else in the `[vm]` defaults.
+fn field_origin(tables: &[Option<&config::Table>], key: &str) -> Option<Origin> {
+    tables.iter().flatten().find_map(|t| t.get(key).map(|v| v.origin.clone()))
+}
+
+fn as_table(n: Option<&Node>) -> Option<&config::Table> {
+    match n.map(|n| &n.value) {
+        Some(config::Value::Table(t)) => Some(t),
+        _ => None,
+    }
+}
+
+fn build_vm(
+    t: &TableReader<'_>,
+    name: String,
+    host: usize,
+    f: &VmDefaults,
+    wl_node: Option<&Node>,
+    tables: &[Option<&config::Table>],
+) -> Result<VmSpec, ConfigError> {
     let Some(memory) = f.memory else {
         let key = if t.path().is_empty() { "vm" } else { "memory" };
         return Err(t.error(key, "missing the VM's memory; add memory = \"8 GiB\" (under [vm] or the VM's entry)"));
@@ -459,6 +478,9 @@ fn build_vm(t: &TableReader<'_>, name: String, host: usize, f: &VmDefaults, wl_n
     let err = |k: &'static str, m: String| {
         let mut e = t.error(k, m);
         e.key = if t.path().is_empty() { key_of(k) } else { e.key };
+        if let Some(o) = field_origin(tables, k) {
+            e.origin = o;
+        }
         e
     };
     if page_size == 0 || !page_size.is_power_of_two() {

@@ -1,0 +1,321 @@
+//! Mistakes in scenarios and on the command line, through the real binary: exit status 2, one clear
+//! message naming the key (and file:line:col when the mistake is in the file), never a panic.
+//! And `migsim check`, whose output reads back to itself.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Output;
+
+/// A valid short-form scenario; the tests below break one thing in it.
+const GOOD: &str = r#"name = "good"
+seed = 4
+[vm]
+memory = "1 GiB"
+[network]
+bandwidth = "1 Gbit/s"
+[workload]
+kind = "uniform"
+write_rate = "1000 pages/s"
+"#;
+
+/// Checks shared by every bad input: status 2, no panic, no backtrace hint, no results written.
+#[track_caller]
+fn assert_input_error(o: &Output, dir: &TempDir) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "exit status must be 2 for bad input; stderr:\n{err}");
+    assert!(!err.contains("panicked"), "panic on bad input:\n{err}");
+    assert!(!err.contains("RUST_BACKTRACE"), "backtrace hint on bad input:\n{err}");
+    assert!(!err.trim().is_empty(), "no message on stderr");
+    assert!(!dir.out().exists(), "nothing may be written for bad input");
+    err
+}
+
+/// Write `text` and run both `migsim run` and `migsim check` on it (with `extra` flags, which both
+/// accept); both must fail as bad input. Returns the file's path and the message of `run`.
+fn bad(dir: &TempDir, text: &str, extra: &[&str]) -> (String, String) {
+    let p = dir.write("bad.toml", text);
+    let path = p.display().to_string();
+    let out = dir.out().display().to_string();
+    let mut run = vec!["run", path.as_str(), "--out", out.as_str()];
+    run.extend_from_slice(extra);
+    let o = migsim(&run);
+    let err = assert_input_error(&o, dir);
+    let mut check = vec!["check", path.as_str()];
+    check.extend_from_slice(extra);
+    let oc = migsim(&check);
+    let err_check = assert_input_error(&oc, dir);
+    assert_eq!(err, err_check, "run and check report the same mistake");
+    (path, err)
+}
+
+/// Assert the message names `key` (as `key`) and points at `line:col` of the file.
+#[track_caller]
+fn assert_names(err: &str, path: &str, key: &str, line: usize, col: usize) {
+    assert!(err.contains(&format!("`{key}`")), "message must name the key `{key}`:\n{err}");
+    let pos = format!("{path}:{line}:{col}:");
+    assert!(err.contains(&pos), "message must point at {pos}\n{err}");
+}
+
+/// Assert the message names `key` and carries some file:line:col.
+#[track_caller]
+fn assert_names_somewhere(err: &str, path: &str, key: &str) {
+    assert!(err.contains(&format!("`{key}`")), "message must name the key `{key}`:\n{err}");
+    let rest = err.split_once(&format!("{path}:")).unwrap_or_else(|| panic!("message must start with {path}:line:col\n{err}")).1;
+    let mut parts = rest.splitn(3, ':');
+    let line = parts.next().unwrap_or("");
+    let col = parts.next().unwrap_or("");
+    assert!(
+        line.parse::<usize>().is_ok() && col.parse::<usize>().is_ok(),
+        "message must carry {path}:line:col, found {path}:{line}:{col}\n{err}"
+    );
+}
+
+#[test]
+fn unknown_key_suggests_the_nearest() {
+    let dir = TempDir::new("bad-typo");
+    let (path, err) = bad(&dir, &GOOD.replace("bandwidth", "bandwith"), &[]);
+    assert_names(&err, &path, "network.bandwith", 6, 1);
+    assert!(err.contains("did you mean `bandwidth`"), "{err}");
+}
+
+#[test]
+fn wrong_type() {
+    let dir = TempDir::new("bad-type");
+    let (path, err) = bad(&dir, &GOOD.replace("memory = \"1 GiB\"", "memory = 5"), &[]);
+    assert_names(&err, &path, "vm.memory", 4, 1);
+}
+
+#[test]
+fn unparseable_unit() {
+    let dir = TempDir::new("bad-unit");
+    let (path, err) = bad(&dir, &GOOD.replace("\"1 GiB\"", "\"8 Gib\""), &[]);
+    assert_names(&err, &path, "vm.memory", 4, 1);
+    assert!(err.contains("Gib"), "the message quotes the bad unit:\n{err}");
+}
+
+#[test]
+fn zero_bandwidth() {
+    let dir = TempDir::new("bad-zero-bw");
+    let (path, err) = bad(&dir, &GOOD.replace("\"1 Gbit/s\"", "\"0 Gbit/s\""), &[]);
+    assert_names(&err, &path, "network.bandwidth", 6, 1);
+}
+
+#[test]
+fn negative_seed() {
+    let dir = TempDir::new("bad-neg-seed");
+    let (path, err) = bad(&dir, &GOOD.replace("seed = 4", "seed = -1"), &[]);
+    assert_names(&err, &path, "seed", 2, 1);
+}
+
+#[test]
+fn negative_duration() {
+    let dir = TempDir::new("bad-neg-dur");
+    let text = GOOD.replace("bandwidth = \"1 Gbit/s\"", "bandwidth = \"1 Gbit/s\"\nlatency = \"-5 ms\"");
+    let (path, err) = bad(&dir, &text, &[]);
+    assert_names(&err, &path, "network.latency", 7, 1);
+}
+
+#[test]
+fn memory_not_a_whole_number_of_pages() {
+    let dir = TempDir::new("bad-pages");
+    let (path, err) = bad(&dir, &GOOD.replace("\"1 GiB\"", "\"1000 B\""), &[]);
+    assert_names_somewhere(&err, &path, "vm.memory");
+    assert!(err.contains("page"), "{err}");
+}
+
+#[test]
+fn page_size_not_a_power_of_two() {
+    let dir = TempDir::new("bad-pagesize");
+    let (path, err) = bad(&dir, &GOOD.replace("memory = \"1 GiB\"", "memory = \"1 GiB\"\npage_size = \"3 KiB\""), &[]);
+    assert_names_somewhere(&err, &path, "vm.page_size");
+    assert!(err.contains("power of two"), "{err}");
+}
+
+#[test]
+fn checks_after_parsing_point_at_the_key_line() {
+    // scenario.rs build_vm reports these with the top-level reader, which does not hold `memory` or
+    // `page_size`, so the position falls back to the root table (1:1).
+    let dir = TempDir::new("bad-pos");
+    let (path, err) = bad(&dir, &GOOD.replace("\"1 GiB\"", "\"1000 B\""), &[]);
+    assert_names(&err, &path, "vm.memory", 4, 1);
+    let (path, err) = bad(&dir, &GOOD.replace("memory = \"1 GiB\"", "memory = \"1 GiB\"\npage_size = \"3 KiB\""), &[]);
+    assert_names(&err, &path, "vm.page_size", 5, 1);
+}
+
+const FULL: &str = r#"name = "full"
+[[hosts]]
+name = "a"
+[[hosts]]
+name = "b"
+[[links]]
+between = ["a", "b"]
+bandwidth = "1 Gbit/s"
+[[vms]]
+name = "v"
+host = "c"
+memory = "1 GiB"
+[[migrations]]
+vm = "v"
+to = "b"
+"#;
+
+#[test]
+fn vm_on_a_missing_host() {
+    let dir = TempDir::new("bad-host");
+    let (path, err) = bad(&dir, FULL, &[]);
+    assert_names(&err, &path, "vms.0.host", 11, 1);
+    assert!(err.contains("\"c\""), "the message names the missing host:\n{err}");
+    // The same file with the host fixed is fine.
+    let p = dir.write("ok.toml", &FULL.replace("host = \"c\"", "host = \"a\""));
+    let o = migsim(["check", p.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn invalid_toml_syntax() {
+    let dir = TempDir::new("bad-syntax");
+    let (path, err) = bad(&dir, &GOOD.replace("[vm]", "[vm"), &[]);
+    assert!(err.contains(&format!("{path}:3:")), "message must point at line 3:\n{err}");
+    assert!(err.contains("TOML"), "{err}");
+}
+
+#[test]
+fn bad_value_in_set_names_the_override() {
+    let dir = TempDir::new("bad-set");
+    let (_, err) = bad(&dir, GOOD, &["--set", "network.bandwidth=fast"]);
+    assert!(err.contains("--set"), "the message must say the value came from --set:\n{err}");
+    assert!(err.contains("network.bandwidth=fast"), "{err}");
+    assert!(err.contains("`network.bandwidth`"), "{err}");
+}
+
+#[test]
+fn missing_file() {
+    let dir = TempDir::new("bad-missing");
+    let p = dir.path().join("no-such-file.toml");
+    let path = p.display().to_string();
+    let out = dir.out().display().to_string();
+    for args in [vec!["run", path.as_str(), "--out", out.as_str()], vec!["check", path.as_str()]] {
+        let o = migsim(&args);
+        let err = assert_input_error(&o, &dir);
+        assert!(err.contains(&path), "the message names the file:\n{err}");
+    }
+}
+
+#[test]
+fn unknown_strategy_name() {
+    let dir = TempDir::new("bad-strategy");
+    // On the command line.
+    let p = dir.write("good.toml", GOOD);
+    let out = dir.out().display().to_string();
+    let o = migsim(["run", p.to_str().unwrap(), "--strategy", "fastcopy", "--out", out.as_str()]);
+    let err = assert_input_error(&o, &dir);
+    assert!(err.contains("fastcopy") && err.contains("--strategy"), "{err}");
+    // In the file.
+    let text = format!("{GOOD}[migration]\nstrategy = \"prcopy\"\n");
+    let (path, err) = bad(&dir, &text, &[]);
+    assert_names(&err, &path, "migration.strategy", 11, 1);
+    assert!(err.contains("did you mean \"precopy\""), "{err}");
+}
+
+#[test]
+fn unknown_workload_kind_suggests_the_nearest() {
+    let dir = TempDir::new("bad-kind");
+    let (path, err) = bad(&dir, &GOOD.replace("\"uniform\"", "\"unifrom\""), &[]);
+    assert_names(&err, &path, "workload.kind", 8, 1);
+    assert!(err.contains("did you mean \"uniform\""), "{err}");
+}
+
+/// `migsim check FILE` must succeed; its stdout.
+fn check_ok(p: &Path) -> String {
+    let o = migsim(["check", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "check {} failed:\n{}", p.display(), stderr(&o));
+    stdout(&o)
+}
+
+const RICH: &str = r#"name = "rich"
+description = "every kind of value"
+seed = 7
+[vm]
+memory = "2 GiB"
+zero_fraction = 0.1
+[network]
+bandwidth = "10 Gbit/s"
+latency = "0.5 ms"
+[workload]
+kind = "phases"
+[[workload.phases]]
+duration = "10 s"
+workload = { kind = "hotcold", write_rate = "50 MiB/s", working_set = "1 GiB", hot_set = "128 MiB", hot_share = 0.8 }
+[[workload.phases]]
+duration = "5 s"
+workload = { kind = "zipf", write_rate = "3000 pages/s", exponent = 1.2, read_rate = "100 pages/s" }
+[migration]
+strategy = ["precopy", "hybrid"]
+stop_policy = "xen"
+max_bandwidth = "3 Gbit/s"
+switchover_bandwidth = "10 Gbit/s"
+downtime_limit = "250 ms"
+"#;
+
+const FULL_OK: &str = r#"name = "full-ok"
+[vm]
+memory = "512 MiB"
+[[hosts]]
+name = "a"
+[[hosts]]
+name = "b"
+[[hosts]]
+name = "c"
+[[links]]
+between = ["a", "b"]
+bandwidth = "10 Gbit/s"
+[[links]]
+between = ["b", "c"]
+bandwidth = "1 Gbit/s"
+latency = "2 ms"
+[[vms]]
+name = "web"
+host = "a"
+workload = { kind = "sequential", write_rate = "10 MiB/s", working_set = "64 MiB", offset = "64 MiB" }
+[[vms]]
+name = "db"
+host = "b"
+page_size = "2 MiB"
+workload = { kind = "uniform", write_rate = "20 pages/s" }
+[[migrations]]
+vm = "web"
+to = "c"
+start = "1 s"
+strategy = "postcopy"
+[[migrations]]
+vm = "db"
+to = "a"
+stop_policy = "rounds"
+max_rounds = 4
+"#;
+
+#[test]
+fn check_output_reads_back_to_itself() {
+    let dir = TempDir::new("check-rt");
+    for (name, text) in [("good", GOOD), ("rich", RICH), ("full", FULL_OK)] {
+        let p1 = dir.write(&format!("one/{name}.toml"), text);
+        let out1 = check_ok(&p1);
+        assert!(!out1.is_empty());
+        // Save the resolved scenario and check it again: identical output (the only difference
+        // allowed is the file name that the header comment quotes).
+        let p2 = dir.write(&format!("two/{name}.toml"), &out1);
+        let out2 = check_ok(&p2);
+        let p1s = p1.display().to_string();
+        let p2s = p2.display().to_string();
+        assert_eq!(out2, out1.replace(&p1s, &p2s), "{name}: check of the check output differs");
+        // Saved over the original file, the output is byte-identical.
+        let p3 = dir.write(&format!("one/{name}.toml"), &out1);
+        assert_eq!(check_ok(&p3), out1, "{name}: check output is not a fixed point");
+        // And the resolved scenario simulates exactly like the original.
+        let orig = dir.write(&format!("orig/{name}.toml"), text);
+        let a = run_json_text(&dir, &orig, &[]);
+        let b = run_json_text(&dir, &p2, &[]);
+        assert_eq!(a, b, "{name}: the resolved scenario does not run like the original");
+    }
+}
