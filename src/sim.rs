@@ -702,7 +702,9 @@ impl<'a> Simulation<'a> {
         let remaining = mg.pending * ps;
         let mut cap = f64::INFINITY;
         let mut last = false;
-        if qemu && remaining > 0 && (remaining as f64) < mg.window.threshold {
+        if b.pages > 0 {
+            // Faulted pages travel alone so that they arrive as soon as they can.
+        } else if qemu && remaining > 0 && (remaining as f64) < mg.window.threshold {
             // QEMU ends post-copy like pre-copy: once what is left is under the threshold, the rest
             // goes out in one unthrottled piece.
             let t = take_batch(&mut mg.bits, &mut mg.cursor, nonzero, mg.cost, u64::MAX, true, Some(&mut mg.batch_pages));
@@ -716,7 +718,7 @@ impl<'a> Simulation<'a> {
                 take_batch(&mut mg.bits, &mut mg.cursor, nonzero, mg.cost, chunk.min(mg.window.room()), true, Some(&mut mg.batch_pages));
             mg.pending -= t.pages;
             b.add(t);
-        } else if remaining > 0 && b.pages == 0 {
+        } else if remaining > 0 {
             let end = mg.window.end();
             return self.wake_at(m, end);
         }
