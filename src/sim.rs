@@ -617,7 +617,11 @@ impl<'a> Simulation<'a> {
                 let resume = now + mg.latency + mg.p.resume_time_ns;
                 mg.resume_time = Some(resume);
                 mg.stage = Stage::PostCopy;
+                // QEMU keeps its bandwidth estimate and threshold across the switch.
+                let (bw, thr) = (mg.window.bandwidth, mg.window.threshold);
                 mg.window = Window::new(now, mg.p.max_bandwidth_bps);
+                mg.window.bandwidth = bw;
+                mg.window.threshold = thr;
                 mg.vcpu_time = resume;
                 mg.vcpu_gen += 1;
                 let g = mg.vcpu_gen;
@@ -637,7 +641,7 @@ impl<'a> Simulation<'a> {
                 if let Some((page, since)) = mg.waiting_on
                     && mg.batch_pages.contains(&page)
                 {
-                    mg.stall_ns += arrived - since;
+                    mg.stall_ns += arrived.saturating_sub(since);
                     mg.waiting_on = None;
                     mg.vcpu_time = arrived;
                     mg.vcpu_gen += 1;

@@ -86,6 +86,7 @@ impl Workload {
             WorkloadKind::Idle | WorkloadKind::Phases { .. } => {}
             WorkloadKind::Uniform => write_uniform(ws.first, ws.count, n, rng, mem),
             WorkloadKind::HotCold { hot_pages, hot_share } => {
+                let hot_share = if ws.count == hot_pages { 1.0 } else { hot_share };
                 let hot_due = n as f64 * hot_share + self.carry_hot;
                 let n_hot = hot_due.floor();
                 self.carry_hot = hot_due - n_hot;
