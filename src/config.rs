@@ -267,15 +267,11 @@ pub struct TableReader<'a> {
 
 impl<'a> TableReader<'a> {
     pub fn root(file: &'a str, node: &'a Node) -> Result<Self, ConfigError> {
-        Self::from_node(file, String::new(), node)
+        Self::at(file, String::new(), node)
     }
 
     /// A reader for a table found at dotted `path` (messages name the full path).
     pub fn at(file: &'a str, path: String, node: &'a Node) -> Result<Self, ConfigError> {
-        Self::from_node(file, path, node)
-    }
-
-    fn from_node(file: &'a str, path: String, node: &'a Node) -> Result<Self, ConfigError> {
         match &node.value {
             Value::Table(table) => Ok(TableReader { file, path, origin: node.origin.clone(), table, known: Vec::new() }),
             other => Err(ConfigError {
@@ -423,7 +419,7 @@ impl<'a> TableReader<'a> {
         let file = self.file;
         match self.node(key) {
             None => Ok(None),
-            Some(n) => TableReader::from_node(file, path, n).map(Some),
+            Some(n) => TableReader::at(file, path, n).map(Some),
         }
     }
 
@@ -435,12 +431,7 @@ impl<'a> TableReader<'a> {
         let Value::Array(items) = &node.value else {
             return Err(self.error(key, format!("expected an array of tables ([[{key}]]), found {}", node.value.type_name())));
         };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, n)| TableReader::from_node(file, format!("{path}.{i}"), n))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        items.iter().enumerate().map(|(i, n)| TableReader::at(file, format!("{path}.{i}"), n)).collect::<Result<Vec<_>, _>>().map(Some)
     }
 
     /// Either one string or an array of strings.

@@ -144,8 +144,6 @@ pub struct Memory {
     pub nonzero: Bitmap,
     /// Pages written since the last dirty-log sync.
     pub dirty_log: Bitmap,
-    /// Total page writes applied (for statistics).
-    pub writes: u64,
 }
 
 impl Memory {
@@ -160,7 +158,7 @@ impl Memory {
         let (from_outside, from_inside) = if zero <= outside_len { (zero, 0) } else { (outside_len, zero - outside_len) };
         spread_clear(&mut nonzero, &outside, outside_len, from_outside);
         spread_clear(&mut nonzero, std::slice::from_ref(&working_set), working_set.len(), from_inside);
-        Memory { page_size, nonzero, dirty_log: Bitmap::new(pages), writes: 0 }
+        Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
     }
 
     pub fn pages(&self) -> usize {
@@ -171,14 +169,12 @@ impl Memory {
     pub fn write(&mut self, page: usize) {
         self.dirty_log.set(page);
         self.nonzero.set(page);
-        self.writes += 1;
     }
 
     /// Every page in `[start, end)` written at least once.
-    pub fn write_range(&mut self, start: usize, end: usize, writes: u64) {
+    pub fn write_range(&mut self, start: usize, end: usize) {
         self.dirty_log.set_range(start, end);
         self.nonzero.set_range(start, end);
-        self.writes += writes;
     }
 }
 

@@ -22,6 +22,33 @@ pub struct RoundRecord {
     pub bandwidth_bps: f64,
 }
 
+impl RoundRecord {
+    /// A row from `start` to `end` (ns); the rate is the bytes over `busy_ns`, the time the link was
+    /// carrying them (0 when it never was).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        round: u32,
+        phase: &'static str,
+        start: u64,
+        end: u64,
+        pages_sent: u64,
+        bytes_sent: u64,
+        dirty_pages_at_end: u64,
+        busy_ns: u64,
+    ) -> Self {
+        RoundRecord {
+            round,
+            phase,
+            start_s: start as f64 / 1e9,
+            end_s: end as f64 / 1e9,
+            pages_sent,
+            bytes_sent,
+            dirty_pages_at_end,
+            bandwidth_bps: if busy_ns > 0 { bytes_sent as f64 * 8.0 / (busy_ns as f64 / 1e9) } else { 0.0 },
+        }
+    }
+}
+
 /// The figures of one migration. Field names are a stable interface for scripts and notebooks.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct MigrationResult {

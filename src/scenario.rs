@@ -521,12 +521,29 @@ fn build_vm(
 
 fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u64) -> Result<WorkloadSpec, ConfigError> {
     let mut t = TableReader::at(file, path, node)?;
-    const KINDS: [(&str, u8); 8] =
-        [("idle", 0), ("uniform", 1), ("hotcold", 2), ("zipf", 3), ("sequential", 4), ("phases", 5), ("fluid", 6), ("trace", 7)];
+    #[derive(Clone, Copy, PartialEq)]
+    enum K {
+        Idle,
+        Uniform,
+        HotCold,
+        Zipf,
+        Sequential,
+        Phases,
+        Fluid,
+    }
+    const KINDS: [(&str, K); 7] = [
+        ("idle", K::Idle),
+        ("uniform", K::Uniform),
+        ("hotcold", K::HotCold),
+        ("zipf", K::Zipf),
+        ("sequential", K::Sequential),
+        ("phases", K::Phases),
+        ("fluid", K::Fluid),
+    ];
     let kind_name = t.string("kind")?.unwrap_or_else(|| "idle".into());
-    let kind = choice(&t, "kind", &kind_name, &KINDS[..7])?;
+    let kind = choice(&t, "kind", &kind_name, &KINDS)?;
     // The fluid (SimGrid) model counts bytes: its working-set cap is rounded down to whole pages.
-    let fluid = kind == 6;
+    let fluid = kind == K::Fluid;
     let to_pages = |t: &TableReader<'_>, key: &str, bytes: u64| -> Result<u64, ConfigError> {
         if !fluid && !bytes.is_multiple_of(page_size) {
             return Err(t.error(
@@ -557,7 +574,7 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     };
     let write_pps = rate(&mut t, "write_rate")?;
     let read_pps = rate(&mut t, "read_rate")?;
-    let needs_rate = matches!(kind, 1..=4 | 6);
+    let needs_rate = !matches!(kind, K::Idle | K::Phases);
     if needs_rate && !t.has("write_rate") {
         return Err(t.error(
             "write_rate",
@@ -579,9 +596,9 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     only_for(&mut t, "phases", "phases")?;
     only_for(&mut t, "repeat", "phases")?;
     let kind = match kind {
-        0 => WorkloadKind::Idle,
-        1 => WorkloadKind::Uniform,
-        2 => {
+        K::Idle => WorkloadKind::Idle,
+        K::Uniform => WorkloadKind::Uniform,
+        K::HotCold => {
             let Some(hot) = t.size("hot_set")? else {
                 return Err(t.error("hot_set", "kind = \"hotcold\" needs hot_set, e.g. hot_set = \"512 MiB\""));
             };
@@ -594,16 +611,16 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
             }
             WorkloadKind::HotCold { hot_pages, hot_share: t.fraction("hot_share")?.unwrap_or(0.9) }
         }
-        3 => {
+        K::Zipf => {
             let exponent = t.float("exponent")?.unwrap_or(1.0);
             if exponent <= 0.0 {
                 return Err(t.error("exponent", format!("{exponent} must be > 0 (1.0 is classic Zipf)")));
             }
             WorkloadKind::Zipf { exponent }
         }
-        4 => WorkloadKind::Sequential,
-        6 => WorkloadKind::Fluid,
-        _ => {
+        K::Sequential => WorkloadKind::Sequential,
+        K::Fluid => WorkloadKind::Fluid,
+        K::Phases => {
             let repeat = t.bool("repeat")?.unwrap_or(true);
             let Some(list) = t.tables("phases")? else {
                 return Err(t.error("phases", "kind = \"phases\" needs [[workload.phases]] entries with duration and workload"));

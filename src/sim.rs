@@ -138,6 +138,23 @@ struct Mig {
     stall_ns: u64,
 }
 
+impl Mig {
+    /// A timeline row for what was sent since `round_start`, closed at `end`.
+    fn round_row(&self, phase: &'static str, end: SimTime, dirty_pages_at_end: u64) -> RoundRecord {
+        let s = self.round_sent;
+        RoundRecord::new(
+            self.rounds,
+            phase,
+            self.round_start,
+            end,
+            s.pages,
+            s.bytes,
+            dirty_pages_at_end,
+            end.saturating_sub(self.round_start),
+        )
+    }
+}
+
 pub struct Simulation<'a> {
     sc: &'a Scenario,
     q: EventQueue<Ev>,
@@ -344,17 +361,8 @@ impl<'a> Simulation<'a> {
     /// Close the current pre-copy round at `now` (after a sync) and open the next.
     fn end_round(&mut self, m: usize, now: SimTime) {
         let mg = &mut self.migs[m];
-        let dur = now.saturating_sub(mg.round_start);
-        mg.timeline.push(RoundRecord {
-            round: mg.rounds,
-            phase: "precopy",
-            start_s: mg.round_start as f64 / 1e9,
-            end_s: now as f64 / 1e9,
-            pages_sent: mg.round_sent.pages,
-            bytes_sent: mg.round_sent.bytes,
-            dirty_pages_at_end: mg.pending,
-            bandwidth_bps: if dur > 0 { mg.round_sent.bytes as f64 * 8.0 / (dur as f64 / 1e9) } else { 0.0 },
-        });
+        let row = mg.round_row("precopy", now, mg.pending);
+        mg.timeline.push(row);
         mg.rounds += 1;
         mg.round_start = now;
         mg.round_sent = Batch::default();
@@ -495,17 +503,8 @@ impl<'a> Simulation<'a> {
         mg.stop_reason = "max_time";
         mg.precopy_bytes = mg.sent.bytes;
         if mg.round_sent.pages > 0 {
-            let rs = mg.round_start;
-            mg.timeline.push(RoundRecord {
-                round: mg.rounds,
-                phase: "precopy (cancelled)",
-                start_s: rs as f64 / 1e9,
-                end_s: now as f64 / 1e9,
-                pages_sent: mg.round_sent.pages,
-                bytes_sent: mg.round_sent.bytes,
-                dirty_pages_at_end: mg.pending,
-                bandwidth_bps: mg.round_sent.bytes as f64 * 8.0 / ((now - rs).max(1) as f64 / 1e9),
-            });
+            let row = mg.round_row("precopy (cancelled)", now, mg.pending);
+            mg.timeline.push(row);
         }
     }
 
@@ -541,18 +540,8 @@ impl<'a> Simulation<'a> {
         let pages = self.vms[vmi].mem.pages();
         let mg = &mut self.migs[m];
         if mg.round_sent.pages > 0 {
-            let rs = mg.round_start;
-            let dur = now.saturating_sub(rs).max(1);
-            mg.timeline.push(RoundRecord {
-                round: mg.rounds,
-                phase: "precopy",
-                start_s: rs as f64 / 1e9,
-                end_s: now as f64 / 1e9,
-                pages_sent: mg.round_sent.pages,
-                bytes_sent: mg.round_sent.bytes,
-                dirty_pages_at_end: mg.pending,
-                bandwidth_bps: mg.round_sent.bytes as f64 * 8.0 / (dur as f64 / 1e9),
-            });
+            let row = mg.round_row("precopy", now, mg.pending);
+            mg.timeline.push(row);
             mg.rounds += 1;
         }
         mg.precopy_bytes = mg.sent.bytes;
@@ -594,16 +583,8 @@ impl<'a> Simulation<'a> {
                 mg.sent.add(b);
                 mg.sent.bytes += dev;
                 let end = now + mg.latency + mg.p.resume_time_ns;
-                mg.timeline.push(RoundRecord {
-                    round: mg.rounds,
-                    phase: if stage == Stage::Cold { "cold copy" } else { "stop-and-copy" },
-                    start_s: mg.round_start as f64 / 1e9,
-                    end_s: end as f64 / 1e9,
-                    pages_sent: b.pages,
-                    bytes_sent: b.bytes + dev,
-                    dirty_pages_at_end: 0,
-                    bandwidth_bps: (b.bytes + dev) as f64 * 8.0 / ((now - mg.round_start).max(1) as f64 / 1e9),
-                });
+                let phase = if stage == Stage::Cold { "cold copy" } else { "stop-and-copy" };
+                mg.timeline.push(RoundRecord::new(mg.rounds, phase, mg.round_start, end, b.pages, b.bytes + dev, 0, now - mg.round_start));
                 mg.resume_time = Some(end);
                 mg.end = Some(end);
                 mg.stage = Stage::Done;
@@ -662,17 +643,8 @@ impl<'a> Simulation<'a> {
     fn finish_postcopy(&mut self, m: usize, end: SimTime) {
         let vmi = self.migs[m].vm;
         let mg = &mut self.migs[m];
-        let rs = mg.round_start;
-        mg.timeline.push(RoundRecord {
-            round: mg.rounds,
-            phase: "postcopy",
-            start_s: rs as f64 / 1e9,
-            end_s: end as f64 / 1e9,
-            pages_sent: mg.round_sent.pages,
-            bytes_sent: mg.round_sent.bytes,
-            dirty_pages_at_end: 0,
-            bandwidth_bps: mg.round_sent.bytes as f64 * 8.0 / ((end - rs).max(1) as f64 / 1e9),
-        });
+        let row = mg.round_row("postcopy", end, 0);
+        mg.timeline.push(row);
         mg.end = Some(end);
         mg.stage = Stage::Done;
         mg.vcpu_gen += 1;

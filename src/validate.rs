@@ -145,7 +145,6 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
             let refs = reference(c)?;
             let m = simulate(c)?;
             let get = |k: &str| refs.iter().find(|(kk, _)| kk == k).map(|(_, v)| *v);
-            let converged_ref = get("converged").unwrap_or(1.0) == 1.0;
             let keys: &[&str] = match kind {
                 SetKind::Analytic => &["total_time_s", "downtime_s", "bytes_sent", "rounds", "converged"],
                 SetKind::SimGrid => &["total_time_s", "downtime_s", "bytes_sent", "rounds", "converged"],
@@ -164,7 +163,6 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
                     (SetKind::Qemu, "downtime_s" | "downtime_ev_s") => (s - r).abs() <= (0.25 * r).max(0.030),
                     (SetKind::Qemu, _) => err.abs() <= 0.12,
                 };
-                let _ = converged_ref;
                 set_rows.push(Row {
                     set: name.clone(),
                     case: case.clone(),
@@ -192,14 +190,14 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
 fn summarize(name: &str, kind: SetKind, cases: usize, rows: &[Row]) -> SetSummary {
     let mut lines = Vec::new();
     let mut passed = true;
-    let mut metrics: Vec<&str> = rows.iter().map(|r| r.metric.as_str()).collect();
-    metrics.dedup();
-    let mut seen = Vec::new();
-    for m in metrics {
-        if seen.contains(&m) {
-            continue;
+    // Metrics in the order they first appear.
+    let mut metrics: Vec<&str> = Vec::new();
+    for r in rows {
+        if !metrics.contains(&r.metric.as_str()) {
+            metrics.push(&r.metric);
         }
-        seen.push(m);
+    }
+    for m in metrics {
         let mr: Vec<&Row> = rows.iter().filter(|r| r.metric == m).collect();
         let errs: Vec<f64> = mr.iter().map(|r| r.error.abs()).collect();
         let ok = mr.iter().filter(|r| r.ok).count();

@@ -105,16 +105,16 @@ impl Workload {
             }
             WorkloadKind::Sequential | WorkloadKind::Fluid => {
                 if n >= ws.count {
-                    mem.write_range(ws.first as usize, (ws.first + ws.count) as usize, n);
+                    mem.write_range(ws.first as usize, (ws.first + ws.count) as usize);
                     self.seq_pos = (self.seq_pos + n) % ws.count;
                 } else {
                     let start = self.seq_pos;
                     let end = start + n;
                     if end <= ws.count {
-                        mem.write_range((ws.first + start) as usize, (ws.first + end) as usize, n);
+                        mem.write_range((ws.first + start) as usize, (ws.first + end) as usize);
                     } else {
-                        mem.write_range((ws.first + start) as usize, (ws.first + ws.count) as usize, ws.count - start);
-                        mem.write_range(ws.first as usize, (ws.first + end - ws.count) as usize, end - ws.count);
+                        mem.write_range((ws.first + start) as usize, (ws.first + ws.count) as usize);
+                        mem.write_range(ws.first as usize, (ws.first + end - ws.count) as usize);
                     }
                     self.seq_pos = end % ws.count;
                 }
@@ -178,7 +178,7 @@ fn write_uniform(first: u64, count: u64, n: u64, rng: &mut SimRng, mem: &mut Mem
     }
     let log_miss = n as f64 * (-1.0 / count as f64).ln_1p(); // ln((1 - 1/N)^n)
     if log_miss < -40.0 {
-        mem.write_range(first as usize, (first + count) as usize, n);
+        mem.write_range(first as usize, (first + count) as usize);
         return;
     }
     // Gaps between written pages are geometric with ln(1 - p) = log_miss.
