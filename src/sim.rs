@@ -139,6 +139,20 @@ struct Mig {
 }
 
 impl Mig {
+    /// Hybrid: switch to post-copy after `hybrid_switch_after` rounds, or earlier once pre-copy stops
+    /// making progress: the dirty set left by the last round is not at least 5 % smaller than the one
+    /// before (a saturated working set only wobbles by a few pages from round to round).
+    fn hybrid_should_switch(&self) -> bool {
+        if self.strategy != Strategy::Hybrid {
+            return false;
+        }
+        let stalled = match self.timeline.as_slice() {
+            [.., a, b] => b.dirty_pages_at_end * 20 > a.dirty_pages_at_end * 19,
+            _ => false,
+        };
+        self.rounds >= self.p.hybrid_switch_after || stalled
+    }
+
     /// A timeline row for what was sent since `round_start`, closed at `end`.
     fn round_row(&self, phase: &'static str, end: SimTime, dirty_pages_at_end: u64) -> RoundRecord {
         let s = self.round_sent;
@@ -408,7 +422,7 @@ impl<'a> Simulation<'a> {
                     self.sync(m);
                     self.end_round(m, now);
                     remaining = self.migs[m].pending * ps;
-                    if self.migs[m].strategy == Strategy::Hybrid && self.migs[m].rounds >= self.migs[m].p.hybrid_switch_after {
+                    if self.migs[m].hybrid_should_switch() {
                         self.migs[m].start_postcopy = true;
                     }
                 }
@@ -469,7 +483,7 @@ impl<'a> Simulation<'a> {
                     // Nothing dirty and the policy wants more rounds: stop now, nothing to gain.
                     return self.stop_and_copy(m, now, "converged", true);
                 }
-                if mg.strategy == Strategy::Hybrid && mg.rounds >= mg.p.hybrid_switch_after {
+                if mg.hybrid_should_switch() {
                     return self.switch_to_postcopy(m, now);
                 }
                 self.send_precopy_batch(m, now, false);

@@ -133,8 +133,12 @@ fn mmuncher_postcopy_and_hybrid_finish() {
 fn hybrid_switches_after_the_configured_rounds() {
     let dir = TempDir::new("hybrid");
     for policy in ["qemu", "threshold"] {
-        for n in [1u64, 3] {
-            let text = mmuncher(&format!("stop_policy = \"{policy}\"\nhybrid_switch_after = {n}"));
+        // mmuncher never shrinks its dirty set, so only N <= 2 is reached by the round count (from
+        // round 2 on the no-progress rule would switch first); the sequential writer halves it each
+        // round, so N = 3 is reached by the count alone.
+        for (n, workload) in [(1u64, "mmuncher"), (2, "mmuncher"), (3, "progressing")] {
+            let extra = format!("stop_policy = \"{policy}\"\nhybrid_switch_after = {n}");
+            let text = if workload == "mmuncher" { mmuncher(&extra) } else { progressing(&extra) };
             let m = run_one(&dir, &format!("hy-{policy}-{n}"), &text, &["--strategy", "hybrid"]);
             assert_eq!(u64_of(&m, "rounds"), n, "{policy}, hybrid_switch_after = {n}: rounds");
             let start = m["postcopy_start_s"].as_f64().unwrap_or_else(|| panic!("{policy}/{n}: no postcopy_start_s: {m}"));
@@ -148,6 +152,46 @@ fn hybrid_switches_after_the_configured_rounds() {
             assert!(pre.iter().all(|t| f64_of(t, "end_s") <= start + 1e-9));
         }
     }
+}
+
+#[test]
+fn hybrid_switches_early_when_precopy_stops_making_progress() {
+    // mmuncher's dirty set is its whole 256 MiB region after every round: pre-copy makes no progress,
+    // so hybrid switches at the first round whose dirty set is not 5 % smaller than the one before,
+    // long before hybrid_switch_after = 10.
+    let dir = TempDir::new("hybrid-early");
+    for policy in ["qemu", "threshold"] {
+        let text = mmuncher(&format!("stop_policy = \"{policy}\"\nhybrid_switch_after = 10"));
+        let m = run_one(&dir, &format!("hy-early-{policy}"), &text, &["--strategy", "hybrid"]);
+        let dirty: Vec<u64> = timeline(&m).iter().filter(|t| t["phase"] == "precopy").map(|t| u64_of(t, "dirty_pages_at_end")).collect();
+        assert!(dirty.len() >= 2 && dirty.len() < 10, "{policy}: switched early, after {} rounds", dirty.len());
+        assert_eq!(u64_of(&m, "rounds"), dirty.len() as u64);
+        let shrank = |a: u64, b: u64| b * 20 <= a * 19;
+        let n = dirty.len();
+        assert!(!shrank(dirty[n - 2], dirty[n - 1]), "{policy}: the last round made no progress: {dirty:?}");
+        assert!(dirty.windows(2).take(n - 2).all(|w| shrank(w[0], w[1])), "{policy}: no earlier stall: {dirty:?}");
+        assert_eq!(str_of(&m, "stop_reason"), "postcopy_switch");
+        assert!(bool_of(&m, "completed"));
+    }
+}
+
+/// A sequential writer of new pages at half the link rate: each pre-copy round leaves about half
+/// the dirty set of the one before, and pre-copy alone would converge after about 7 rounds.
+fn progressing(extra_migration: &str) -> String {
+    format!(
+        r#"name = "progressing"
+[vm]
+memory = "4 GiB"
+[network]
+bandwidth = "1 Gbit/s"
+latency = "0 ms"
+[workload]
+kind = "sequential"
+write_rate = "60 MiB/s"
+[migration]
+{extra_migration}
+"#
+    )
 }
 
 fn timeline(m: &Value) -> &Vec<Value> {
