@@ -132,6 +132,11 @@ impl Bitmap {
         self.words[wi] &= !mask;
     }
 
+    #[inline]
+    pub fn set_word_bits(&mut self, wi: usize, mask: u64) {
+        self.words[wi] |= mask;
+    }
+
     pub fn words_len(&self) -> usize {
         self.words.len()
     }

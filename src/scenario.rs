@@ -151,6 +151,11 @@ pub struct MigrationParams {
     pub resume_time_ns: u64,
     pub switchover_bandwidth_bps: Option<f64>,
     pub page_header_bytes: u64,
+    /// Host CPU throughput of one migration stream for pages the destination has never held
+    /// (bytes/s; `None`: not a bottleneck). Measured once per host, see docs/model.md.
+    pub cpu_rate_new_bps: Option<f64>,
+    /// The same for pages the destination already holds (re-sent dirty pages).
+    pub cpu_rate_resent_bps: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -695,6 +700,8 @@ fn read_migration(
         resume_time_ns: 0,
         switchover_bandwidth_bps: None,
         page_header_bytes: 8,
+        cpu_rate_new_bps: None,
+        cpu_rate_resent_bps: None,
     });
     let stop_policy = match t.string("stop_policy")? {
         Some(s) => choice(t, "stop_policy", &s, &StopPolicy::NAMES)?,
@@ -732,6 +739,8 @@ fn read_migration(
         resume_time_ns: t.duration("resume_time")?.unwrap_or(d.resume_time_ns),
         switchover_bandwidth_bps: t.positive_rate("switchover_bandwidth")?.or(d.switchover_bandwidth_bps),
         page_header_bytes: t.size("page_header")?.unwrap_or(d.page_header_bytes),
+        cpu_rate_new_bps: t.positive_rate("cpu_rate_new")?.or(d.cpu_rate_new_bps),
+        cpu_rate_resent_bps: t.positive_rate("cpu_rate_resent")?.or(d.cpu_rate_resent_bps),
     };
     Ok((p, strategies))
 }
@@ -793,6 +802,11 @@ impl Scenario {
                 let _ = writeln!(s, "switchover_bandwidth = {}", q(&units::format_rate_exact(b)));
             }
             let _ = writeln!(s, "page_header = {}", q(&units::format_size_exact(p.page_header_bytes)));
+            for (k, r) in [("cpu_rate_new", p.cpu_rate_new_bps), ("cpu_rate_resent", p.cpu_rate_resent_bps)] {
+                if let Some(b) = r {
+                    let _ = writeln!(s, "{k} = {}", q(&units::format_rate_exact(b)));
+                }
+            }
         }
         s
     }

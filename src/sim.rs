@@ -17,7 +17,7 @@ use crate::memory::{Bitmap, Memory};
 use crate::network::{Completion, FlowId, Network};
 use crate::report::{MigrationResult, RoundRecord};
 use crate::scenario::{MigrationParams, OnMaxTime, Scenario, StopPolicy, Strategy};
-use crate::transfer::{Batch, PageCost, Window, cost_of, take_batch};
+use crate::transfer::{Batch, CpuCost, PageCost, Window, cost_of, take_batch};
 use crate::workload::{SimRng, Workload};
 use rand::SeedableRng;
 
@@ -91,6 +91,9 @@ struct Mig {
     strategy: Strategy,
     stage: Stage,
     cost: PageCost,
+    cpu: CpuCost,
+    /// Non-zero pages the destination holds (tracked only when `cpu` has a cost).
+    present: Bitmap,
     latency: SimTime,
     /// Pre-copy: pages to send in this round (QEMU's migration bitmap). Post-copy: pages still missing
     /// at the destination.
@@ -151,6 +154,28 @@ impl Mig {
             _ => false,
         };
         self.rounds >= self.p.hybrid_switch_after || stalled
+    }
+
+    /// Take the next batch of at most `max_bytes` from the send bitmap (see `take_batch`); with
+    /// `record`, its pages go to `batch_pages`.
+    fn take(&mut self, nonzero: &Bitmap, max_bytes: u64, wrap: bool, record: bool) -> Batch {
+        let present = if self.cpu.is_free() { None } else { Some(&mut self.present) };
+        let taken = if record { Some(&mut self.batch_pages) } else { None };
+        let b = take_batch(&mut self.bits, &mut self.cursor, nonzero, present, self.cost, max_bytes, wrap, taken);
+        self.pending -= b.pages;
+        b
+    }
+
+    /// The slowest pace the CPU may set (bytes/s), to size batches.
+    fn cpu_rate_floor(&self) -> f64 {
+        let s = self.cpu.new_page_s.max(self.cpu.resent_page_s);
+        if s > 0.0 { self.cost.nonzero as f64 / s } else { f64::INFINITY }
+    }
+
+    /// The rate cap of a transfer of `b` plus `extra` bytes: the least of `cap` and the CPU's pace.
+    fn cap_with_cpu(&self, b: &Batch, extra: u64, cap: f64) -> f64 {
+        let s = self.cpu.seconds(b);
+        if s > 0.0 { cap.min((b.bytes + extra) as f64 / s) } else { cap }
     }
 
     /// A timeline row for what was sent since `round_start`, closed at `end`.
@@ -231,6 +256,8 @@ impl<'a> Simulation<'a> {
                     strategy: m.params.strategy.unwrap_or(strategy),
                     stage: Stage::Waiting,
                     cost: PageCost::new(vm.page_size, m.params.page_header_bytes),
+                    cpu: CpuCost::new(vm.page_size, m.params.cpu_rate_new_bps, m.params.cpu_rate_resent_bps),
+                    present: Bitmap::new(0),
                     latency: net.latency(flow),
                     bits: Bitmap::new(pages),
                     pending: 0,
@@ -341,17 +368,21 @@ impl<'a> Simulation<'a> {
             mg.converged = true;
             mg.stop_reason = "cold";
             let all = Bitmap::full(pages);
-            let b = cost_of(&all, &self.vms[vmi].mem.nonzero, mg.cost);
+            mg.present = Bitmap::new(pages);
+            let present = (!mg.cpu.is_free()).then_some(&mg.present);
+            let b = cost_of(&all, &self.vms[vmi].mem.nonzero, present, mg.cost);
             mg.final_batch = b;
             mg.in_flight = InFlight::Final;
-            let bytes = b.bytes + self.sc.vms[vmi].device_state_bytes;
-            let cap = mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY);
+            let dev = self.sc.vms[vmi].device_state_bytes;
+            let bytes = b.bytes + dev;
+            let cap = mg.cap_with_cpu(&b, dev, mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY));
             self.send(m, bytes, cap, now);
             return;
         }
         // Setup: QEMU's first dirty-bitmap sync marks every page and starts dirty logging.
         mg.stage = Stage::Setup;
         mg.bits = Bitmap::full(pages);
+        mg.present = Bitmap::new(if mg.cpu.is_free() { 0 } else { pages });
         mg.pending = pages as u64;
         mg.syncs = 1;
         self.vms[vmi].mem.dirty_log.clear_all();
@@ -493,12 +524,11 @@ impl<'a> Simulation<'a> {
 
     fn send_precopy_batch(&mut self, m: usize, now: SimTime, wrap: bool) {
         let vmi = self.migs[m].vm;
-        let rate = self.net.rate_estimate(self.migs[m].flow);
         let mg = &mut self.migs[m];
+        let rate = self.net.rate_estimate(mg.flow).min(mg.cpu_rate_floor());
         let chunk = if rate.is_finite() { (rate * ITERATION_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
         let max_bytes = chunk.min(mg.window.room());
-        let b = take_batch(&mut mg.bits, &mut mg.cursor, &self.vms[vmi].mem.nonzero, mg.cost, max_bytes, wrap, None);
-        mg.pending -= b.pages;
+        let b = mg.take(&self.vms[vmi].mem.nonzero, max_bytes, wrap, false);
         if b.pages == 0 {
             // Nothing left to send in this pass: come back at once to end it.
             return self.step_precopy(m, now);
@@ -506,6 +536,7 @@ impl<'a> Simulation<'a> {
         mg.batch = b;
         mg.in_flight = InFlight::Pages;
         let cap = if mg.p.stop_policy == StopPolicy::SimGrid { mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY) } else { f64::INFINITY };
+        let cap = mg.cap_with_cpu(&b, 0, cap);
         self.send(m, b.bytes, cap, now);
     }
 
@@ -535,14 +566,16 @@ impl<'a> Simulation<'a> {
         mg.stop_reason = reason;
         mg.converged = converged;
         mg.round_start = now;
-        let b = cost_of(&mg.bits, &self.vms[vmi].mem.nonzero, mg.cost);
+        let present = (!mg.cpu.is_free()).then_some(&mg.present);
+        let b = cost_of(&mg.bits, &self.vms[vmi].mem.nonzero, present, mg.cost);
         mg.bits.clear_all();
         mg.pending = 0;
         mg.final_batch = b;
         mg.in_flight = InFlight::Final;
-        let bytes = b.bytes + self.sc.vms[vmi].device_state_bytes;
-        // QEMU lifts the rate limit for the final copy (migration_completion).
-        let cap = mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY);
+        let dev = self.sc.vms[vmi].device_state_bytes;
+        let bytes = b.bytes + dev;
+        // QEMU lifts the rate limit for the final copy (migration_completion); the CPU still paces it.
+        let cap = mg.cap_with_cpu(&b, dev, mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY));
         self.send(m, bytes, cap, now);
     }
 
@@ -566,7 +599,11 @@ impl<'a> Simulation<'a> {
         mg.stop_reason = if mg.strategy == Strategy::Hybrid { "postcopy_switch" } else { "postcopy" };
         mg.round_start = now;
         mg.round_sent = Batch::default();
-        // The missing set is what the pre-copy part left dirty (everything for pure post-copy).
+        // The missing set is what the pre-copy part left dirty (everything for pure post-copy); the
+        // destination discards its stale copies of those pages.
+        if !mg.cpu.is_free() {
+            mg.present.and_not_assign(&mg.bits);
+        }
         mg.cursor = 0;
         mg.in_flight_bits = Bitmap::new(pages);
         mg.in_flight = InFlight::Final;
@@ -677,16 +714,22 @@ impl<'a> Simulation<'a> {
         let dl = self.migs[m].p.downtime_limit_ns;
         let qemu = self.migs[m].p.stop_policy == StopPolicy::Qemu;
         self.migs[m].window.update(now, dl);
-        let rate = self.net.rate_estimate(self.migs[m].flow);
+        let rate = self.net.rate_estimate(self.migs[m].flow).min(self.migs[m].cpu_rate_floor());
         let ps = self.sc.vms[vmi].page_size;
         let mg = &mut self.migs[m];
         let nonzero = &self.vms[vmi].mem.nonzero;
         let mut b = Batch::default();
         mg.batch_pages.clear();
         // Faulted pages go first, whatever the rate limit (QEMU wakes the rate-limited thread for them).
+        let track = !mg.cpu.is_free();
         for p in std::mem::take(&mut mg.urgent) {
-            let c = if nonzero.get(p) { mg.cost.nonzero } else { mg.cost.zero };
-            b.add(Batch { pages: 1, zero_pages: u64::from(!nonzero.get(p)), bytes: c });
+            let nz = nonzero.get(p);
+            let new = nz && track && !mg.present.get(p);
+            if new {
+                mg.present.set(p);
+            }
+            let c = if nz { mg.cost.nonzero } else { mg.cost.zero };
+            b.add(Batch { pages: 1, zero_pages: u64::from(!nz), bytes: c, new_pages: u64::from(new) });
             mg.batch_pages.push(p);
         }
         let remaining = mg.pending * ps;
@@ -697,16 +740,14 @@ impl<'a> Simulation<'a> {
         } else if qemu && remaining > 0 && (remaining as f64) < mg.window.threshold {
             // QEMU ends post-copy like pre-copy: once what is left is under the threshold, the rest
             // goes out in one unthrottled piece.
-            let t = take_batch(&mut mg.bits, &mut mg.cursor, nonzero, mg.cost, u64::MAX, true, Some(&mut mg.batch_pages));
-            mg.pending -= t.pages;
+            let t = mg.take(nonzero, u64::MAX, true, true);
             b.add(t);
             cap = mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY);
             last = true;
         } else if remaining > 0 && !mg.window.over_quota() {
             let chunk = if rate.is_finite() { (rate * POSTCOPY_BATCH_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
-            let t =
-                take_batch(&mut mg.bits, &mut mg.cursor, nonzero, mg.cost, chunk.min(mg.window.room()), true, Some(&mut mg.batch_pages));
-            mg.pending -= t.pages;
+            let room = chunk.min(mg.window.room());
+            let t = mg.take(nonzero, room, true, true);
             b.add(t);
         } else if remaining > 0 {
             let end = mg.window.end();
@@ -720,6 +761,7 @@ impl<'a> Simulation<'a> {
         }
         mg.batch = b;
         mg.in_flight = if last { InFlight::Final } else { InFlight::Pages };
+        let cap = mg.cap_with_cpu(&b, 0, cap);
         self.send(m, b.bytes, cap, now);
     }
 

@@ -28,6 +28,8 @@ pub struct Batch {
     pub pages: u64,
     pub zero_pages: u64,
     pub bytes: u64,
+    /// Non-zero pages the destination did not hold yet (they cost it an allocation; see `CpuCost`).
+    pub new_pages: u64,
 }
 
 impl Batch {
@@ -35,17 +37,58 @@ impl Batch {
         self.pages += o.pages;
         self.zero_pages += o.zero_pages;
         self.bytes += o.bytes;
+        self.new_pages += o.new_pages;
+    }
+
+    pub fn nonzero_pages(&self) -> u64 {
+        self.pages - self.zero_pages
+    }
+}
+
+/// The host CPU cost of moving pages through one migration stream: a page the destination has never
+/// held costs more (it is allocated and faulted in there) than one it already holds. Measured on the
+/// QEMU lab host (docs/validation.md); `INFINITY` rates mean the CPU is never the bottleneck.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuCost {
+    /// Seconds per non-zero page new to the destination.
+    pub new_page_s: f64,
+    /// Seconds per non-zero page the destination already holds.
+    pub resent_page_s: f64,
+}
+
+impl CpuCost {
+    pub fn new(page_size: u64, new_rate: Option<f64>, resent_rate: Option<f64>) -> Self {
+        let per_page = |r: Option<f64>| r.map_or(0.0, |r| page_size as f64 / r);
+        CpuCost { new_page_s: per_page(new_rate), resent_page_s: per_page(resent_rate) }
+    }
+
+    pub fn is_free(&self) -> bool {
+        self.new_page_s == 0.0 && self.resent_page_s == 0.0
+    }
+
+    /// CPU seconds a batch takes on one stream.
+    pub fn seconds(&self, b: &Batch) -> f64 {
+        b.new_pages as f64 * self.new_page_s + (b.nonzero_pages() - b.new_pages) as f64 * self.resent_page_s
+    }
+
+    /// The rate (bytes/s) at which the CPU lets `b` go out, to be used as the flow's cap.
+    pub fn rate_cap(&self, b: &Batch) -> f64 {
+        let s = self.seconds(b);
+        if s > 0.0 { b.bytes as f64 / s } else { f64::INFINITY }
     }
 }
 
 /// Take pages from `bits` starting at `*cursor`, in address order, clearing their bits, until the
 /// batch reaches `max_bytes` (the page that crosses it is included, as QEMU checks its limit after
 /// each page) or the end of memory. With `wrap`, the scan continues from page 0. `taken`, when given,
-/// receives the page numbers.
+/// receives the page numbers. `present`, when given, is the set of non-zero pages the destination
+/// holds: the batch counts the pages new to it and adds them.
+#[allow(clippy::too_many_arguments)]
 pub fn take_batch(
     bits: &mut Bitmap,
     cursor: &mut usize,
     nonzero: &Bitmap,
+    mut present: Option<&mut Bitmap>,
     cost: PageCost,
     max_bytes: u64,
     wrap: bool,
@@ -81,6 +124,11 @@ pub fn take_batch(
                 b.pages += n;
                 b.zero_pages += n - n_nz;
                 b.bytes += bytes;
+                if let Some(pr) = present.as_deref_mut() {
+                    let new = w & nz & !pr.word(wi);
+                    b.new_pages += new.count_ones() as u64;
+                    pr.set_word_bits(wi, new);
+                }
                 bits.clear_word_bits(wi, w);
                 if let Some(t) = taken.as_deref_mut() {
                     let mut x = w;
@@ -100,6 +148,11 @@ pub fn take_batch(
                     b.bytes += if is_nz { cost.nonzero } else { cost.zero };
                     if !is_nz {
                         b.zero_pages += 1;
+                    } else if let Some(pr) = present.as_deref_mut()
+                        && !pr.get(page)
+                    {
+                        b.new_pages += 1;
+                        pr.set(page);
                     }
                     bits.clear_word_bits(wi, 1 << bit);
                     if let Some(t) = taken.as_deref_mut() {
@@ -123,11 +176,16 @@ pub fn take_batch(
     }
 }
 
-/// The cost of sending every page set in `bits` (without taking them).
-pub fn cost_of(bits: &Bitmap, nonzero: &Bitmap, cost: PageCost) -> Batch {
+/// The cost of sending every page set in `bits` (without taking them); `present` as for `take_batch`
+/// (the new pages are counted, not added).
+pub fn cost_of(bits: &Bitmap, nonzero: &Bitmap, present: Option<&Bitmap>, cost: PageCost) -> Batch {
     let pages = bits.count_ones();
     let nz = bits.count_and(nonzero);
-    Batch { pages, zero_pages: pages - nz, bytes: nz * cost.nonzero + (pages - nz) * cost.zero }
+    let new_pages = match present {
+        Some(pr) => (0..bits.words_len()).map(|i| (bits.word(i) & nonzero.word(i) & !pr.word(i)).count_ones() as u64).sum(),
+        None => 0,
+    };
+    Batch { pages, zero_pages: pages - nz, bytes: nz * cost.nonzero + (pages - nz) * cost.zero, new_pages }
 }
 
 /// QEMU's accounting window: bytes sent since the window began, the quota when rate-limited, and the
@@ -193,7 +251,7 @@ mod tests {
         let nz = Bitmap::full(200);
         let mut cur = 10;
         let mut pages = Vec::new();
-        let b = take_batch(&mut bits, &mut cur, &nz, PageCost::new(4096, 0), 4096 * 5, false, Some(&mut pages));
+        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 0), 4096 * 5, false, Some(&mut pages));
         assert_eq!(b.pages, 5);
         assert_eq!(pages, vec![10, 11, 12, 13, 14]);
         assert_eq!(cur, 15);
@@ -206,8 +264,8 @@ mod tests {
         let mut nz = Bitmap::new(128);
         nz.set_range(0, 64);
         let mut cur = 0;
-        let b = take_batch(&mut bits, &mut cur, &nz, PageCost::new(4096, 8), u64::MAX, false, None);
-        assert_eq!(b, Batch { pages: 128, zero_pages: 64, bytes: 64 * 4104 + 64 * 8 });
+        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 8), u64::MAX, false, None);
+        assert_eq!(b, Batch { pages: 128, zero_pages: 64, bytes: 64 * 4104 + 64 * 8, new_pages: 0 });
         assert_eq!(cur, 128);
     }
 
@@ -219,9 +277,32 @@ mod tests {
         let nz = Bitmap::full(300);
         let mut cur = 100;
         let mut pages = Vec::new();
-        take_batch(&mut bits, &mut cur, &nz, PageCost::new(1, 0), u64::MAX, true, Some(&mut pages));
+        take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(1, 0), u64::MAX, true, Some(&mut pages));
         assert_eq!(pages, vec![250, 5]);
         assert_eq!(bits.count_ones(), 0);
+    }
+
+    #[test]
+    fn present_set_counts_new_pages_once_and_paces_them() {
+        let nz = Bitmap::full(128);
+        let mut present = Bitmap::new(128);
+        let cost = PageCost::new(4096, 0);
+        let mut bits = Bitmap::full(128);
+        let mut cur = 0;
+        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, 4096 * 70, false, None);
+        assert_eq!((b.pages, b.new_pages), (70, 70));
+        // Page 0..70 again (re-dirtied) plus the 58 never sent: only those are new.
+        let mut bits = Bitmap::full(128);
+        let mut cur = 0;
+        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, u64::MAX, false, None);
+        assert_eq!((b.pages, b.new_pages), (128, 58));
+        let cpu = CpuCost::new(4096, Some(4096.0 * 100.0), Some(4096.0 * 1000.0));
+        // 58 new pages at 100 pages/s plus 70 old ones at 1000 pages/s.
+        assert!((cpu.seconds(&b) - (0.58 + 0.07)).abs() < 1e-12);
+        assert!((cpu.rate_cap(&b) - 128.0 * 4096.0 / 0.65).abs() < 1e-6);
+        assert!(CpuCost::new(4096, None, None).is_free());
+        let all = Bitmap::full(128);
+        assert_eq!(cost_of(&all, &nz, Some(&Bitmap::new(128)), cost).new_pages, 128);
     }
 
     #[test]

@@ -46,9 +46,13 @@ import os
 import sys
 
 # Host constants of the lab machine: one set for every case, never fitted per case.
-HOST_LINK_BW = "8 Gbit/s"      # the unthrottled copy with the guest stopped (QEMU lab README obs. 2: R_raw ~300-1700 MB/s)
-HOST_STREAM_MIBPS = 400        # the migration thread's rate while the guest runs (README, multifd: one channel 380-440 MiB/s)
-HOST_RESUME = "5 ms"           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
+HOST_LINK_BW = os.environ.get("HOST_LINK_BW", "40 Gbit/s")  # loopback: never the bottleneck, the host CPU is
+# The host CPU's pace for one migration stream: pages new to the destination (allocated and faulted in
+# there) and pages it already holds (README obs. 2: R_raw ~300-750 MB/s when the final copy carries
+# never-sent pages, ~0.9-1.74 GB/s when it re-sends, the fastest taken as the CPU pace; multifd: one channel 380-440 MiB/s).
+HOST_CPU_NEW = os.environ.get("HOST_CPU_NEW", "400 MiB/s")
+HOST_CPU_RESENT = os.environ.get("HOST_CPU_RESENT", "1700 MB/s")
+HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
 DEVICE_STATE = "256 KiB"       # assumed, not measured
@@ -118,7 +122,7 @@ def convert(r):
         pages, dup, footprint))
     h("#   (%.1f MiB); normal_pages %d - footprint = %d pages sent more than once." % (
         footprint / 256, normal, resent))
-    h("# Link: HOST_LINK_BW placeholder (loopback; tuned in the simulator), latency 0.05 ms; device_state")
+    h("# Link: loopback (HOST_LINK_BW, never the bottleneck), latency 0.05 ms; host CPU pace HOST_CPU_NEW/RESENT; device_state")
     h("#   256 KiB is assumed (QEMU's byte counters leave device state out).")
     if kind != "idle":
         if rate_target == 0:
@@ -140,7 +144,7 @@ def convert(r):
     h('device_state = "%s"' % DEVICE_STATE)
     h("")
     h("[network]")
-    h('bandwidth = "%s"   # HOST_LINK_BW: host constant placeholder, not a measurement' % HOST_LINK_BW)
+    h('bandwidth = "%s"   # HOST_LINK_BW: loopback, not the bottleneck' % HOST_LINK_BW)
     h('latency = "%s"' % HOST_LATENCY)
     h("")
     h("[workload]")
@@ -162,11 +166,12 @@ def convert(r):
         h("hybrid_switch_after = %d" % int(float(r["postcopy_after_rounds"])))
     h('stop_policy = "qemu"')
     h('downtime_limit = "%s ms"' % fnum(r["downtime_limit_ms"]))
-    if 0 < bw <= HOST_STREAM_MIBPS:
+    if bw > 0:
         h('max_bandwidth = "%s MiB/s"' % fnum(bw))
     else:
-        h('max_bandwidth = "%d MiB/s"   # HOST_STREAM_MIBPS: lab max-bandwidth %s MiB/s is above what the host CPU streams'
-          % (HOST_STREAM_MIBPS, "unlimited (0)" if bw == 0 else fnum(bw)))
+        h("# max_bandwidth: 0 in the lab, which means no limit")
+    h('cpu_rate_new = "%s"   # HOST_CPU_NEW' % HOST_CPU_NEW)
+    h('cpu_rate_resent = "%s"   # HOST_CPU_RESENT' % HOST_CPU_RESENT)
     if mode == "precopy":
         h('max_time = "%s s"' % fnum(r["timeout_s"]))
     h("max_rounds = %d   # QEMU has no round limit" % QEMU_NO_ROUND_LIMIT)
