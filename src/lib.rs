@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod mechanism;
 pub mod memory;
 pub mod network;
 pub mod report;

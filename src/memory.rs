@@ -98,6 +98,11 @@ impl Bitmap {
     }
 
     /// Number of bits set in both `self` and `other`.
+    /// Bits set here and not in `other`.
+    pub fn count_and_not(&self, other: &Bitmap) -> u64 {
+        self.words.iter().zip(&other.words).map(|(a, b)| (a & !b).count_ones() as u64).sum()
+    }
+
     pub fn count_and(&self, other: &Bitmap) -> u64 {
         self.words.iter().zip(&other.words).map(|(a, b)| (a & b).count_ones() as u64).sum()
     }
@@ -181,6 +186,16 @@ impl Memory {
         self.dirty_log.set_range(start, end);
         self.nonzero.set_range(start, end);
     }
+}
+
+/// The guest's free pages (`free_fraction` of memory): spread evenly over the pages outside the
+/// working set (a running workload uses its own pages), then over the working set if needed.
+pub fn free_pages(pages: usize, free_fraction: f64, working_set: std::ops::Range<usize>) -> Bitmap {
+    // Built as the complement of a "used" map, with the same spreading as the zero pages.
+    let m = Memory::new(pages, 1, free_fraction, working_set);
+    let mut free = Bitmap::full(pages);
+    free.and_not_assign(&m.nonzero);
+    free
 }
 
 /// Clear `n` bits spread evenly over the concatenated `ranges` (of total length `total`).

@@ -20,6 +20,8 @@ pub struct RoundRecord {
     pub dirty_pages_at_end: u64,
     /// Average rate of the round, bits per second.
     pub bandwidth_bps: f64,
+    /// The vCPU throttle (auto-converge) when the row closed, percent.
+    pub throttle_pct: f64,
 }
 
 impl RoundRecord {
@@ -45,6 +47,7 @@ impl RoundRecord {
             bytes_sent,
             dirty_pages_at_end,
             bandwidth_bps: if busy_ns > 0 { bytes_sent as f64 * 8.0 / (busy_ns as f64 / 1e9) } else { 0.0 },
+            throttle_pct: 0.0,
         }
     }
 }
@@ -80,6 +83,29 @@ pub struct MigrationResult {
     /// Time during which a failure of either host would lose the VM (post-copy).
     pub postcopy_window_s: f64,
     pub postcopy_start_s: Option<f64>,
+    /// Auto-converge: the highest throttle reached, percent (0 when it never throttled).
+    pub throttle_max_pct: f64,
+    /// The vCPU time lost to throttling: the throttle averaged over the live migration (0..1).
+    pub throttle_share: f64,
+    /// The share of the application's writes not issued during the live migration because of
+    /// throttling or the dirty limit (0..1): the time-weighted application slowdown.
+    pub app_slowdown: f64,
+    /// Auto-converge steps: [time since the migration began (s), throttle (%)].
+    pub throttle_schedule: Vec<[f64; 2]>,
+    /// XBZRLE: pages sent as deltas, cache misses, deltas too big to send, bytes of the deltas
+    /// (QEMU's xbzrle-cache bytes: encoding + 3 bytes each), and pages x page size - those bytes.
+    pub xbzrle_pages: u64,
+    pub xbzrle_cache_miss: u64,
+    pub xbzrle_overflow: u64,
+    pub xbzrle_bytes: u64,
+    pub xbzrle_bytes_saved: u64,
+    /// Bytes not sent because zero pages went as a header only.
+    pub zero_page_bytes_saved: u64,
+    /// Bytes not sent because pages were compressed.
+    pub compression_bytes_saved: u64,
+    /// Free guest pages skipped (never sent), and the bytes that saved.
+    pub free_pages_skipped: u64,
+    pub free_bytes_saved: u64,
     pub timeline: Vec<RoundRecord>,
 }
 
@@ -145,11 +171,49 @@ pub fn table(r: &RunReport) -> String {
     for row in rows {
         line(row, &mut out);
     }
+    for m in &r.migrations {
+        let notes = mechanism_notes(m);
+        if !notes.is_empty() {
+            out.push_str(&format!("  {} {}: {}\n", m.vm, m.strategy, notes.join("; ")));
+        }
+    }
     out
 }
 
+/// What the mechanisms did, for the lines under the table (only those that did something).
+fn mechanism_notes(m: &MigrationResult) -> Vec<String> {
+    let mut v = Vec::new();
+    if m.throttle_max_pct > 0.0 {
+        v.push(format!(
+            "throttle up to {}% in {} steps, {:.1}% of vCPU time lost",
+            m.throttle_max_pct,
+            m.throttle_schedule.len(),
+            m.throttle_share * 100.0
+        ));
+    }
+    if m.app_slowdown > 0.0 {
+        v.push(format!("application slowdown {:.1}%", m.app_slowdown * 100.0));
+    }
+    if m.xbzrle_pages + m.xbzrle_cache_miss > 0 {
+        v.push(format!(
+            "XBZRLE {} deltas ({} misses, {} overflows) saved {}",
+            m.xbzrle_pages,
+            m.xbzrle_cache_miss,
+            m.xbzrle_overflow,
+            units::format_size(m.xbzrle_bytes_saved)
+        ));
+    }
+    if m.compression_bytes_saved > 0 {
+        v.push(format!("compression saved {}", units::format_size(m.compression_bytes_saved)));
+    }
+    if m.free_pages_skipped > 0 {
+        v.push(format!("{} free pages skipped ({})", m.free_pages_skipped, units::format_size(m.free_bytes_saved)));
+    }
+    v
+}
+
 /// The per-migration CSV columns (every JSON figure but the timeline).
-pub const CSV_COLUMNS: [&str; 24] = [
+pub const CSV_COLUMNS: [&str; 36] = [
     "vm",
     "strategy",
     "from",
@@ -172,6 +236,18 @@ pub const CSV_COLUMNS: [&str; 24] = [
     "fault_stall_s",
     "postcopy_window_s",
     "postcopy_start_s",
+    "throttle_max_pct",
+    "throttle_share",
+    "app_slowdown",
+    "xbzrle_pages",
+    "xbzrle_cache_miss",
+    "xbzrle_overflow",
+    "xbzrle_bytes",
+    "xbzrle_bytes_saved",
+    "zero_page_bytes_saved",
+    "compression_bytes_saved",
+    "free_pages_skipped",
+    "free_bytes_saved",
     "seed",
     "scenario",
 ];
@@ -201,6 +277,18 @@ pub fn csv_row(m: &MigrationResult, seed: u64, scenario: &str) -> Vec<String> {
         m.fault_stall_s.to_string(),
         m.postcopy_window_s.to_string(),
         o(m.postcopy_start_s),
+        m.throttle_max_pct.to_string(),
+        m.throttle_share.to_string(),
+        m.app_slowdown.to_string(),
+        m.xbzrle_pages.to_string(),
+        m.xbzrle_cache_miss.to_string(),
+        m.xbzrle_overflow.to_string(),
+        m.xbzrle_bytes.to_string(),
+        m.xbzrle_bytes_saved.to_string(),
+        m.zero_page_bytes_saved.to_string(),
+        m.compression_bytes_saved.to_string(),
+        m.free_pages_skipped.to_string(),
+        m.free_bytes_saved.to_string(),
         seed.to_string(),
         scenario.to_string(),
     ]
@@ -228,6 +316,7 @@ pub fn timeline_csv(r: &RunReport) -> anyhow::Result<String> {
         "bytes_sent",
         "dirty_pages_at_end",
         "bandwidth_bps",
+        "throttle_pct",
     ])?;
     for m in &r.migrations {
         for t in &m.timeline {
@@ -242,6 +331,7 @@ pub fn timeline_csv(r: &RunReport) -> anyhow::Result<String> {
                 t.bytes_sent.to_string(),
                 t.dirty_pages_at_end.to_string(),
                 t.bandwidth_bps.to_string(),
+                t.throttle_pct.to_string(),
             ])?;
         }
     }

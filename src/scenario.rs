@@ -3,6 +3,7 @@
 //! full (for `migsim check`). Internally: bytes, bytes per second, nanoseconds, pages per second.
 
 use crate::config::{self, ConfigError, Node, Origin, TableReader, choice};
+use crate::mechanism::{self, Mechanisms};
 use crate::units::{self, WriteRate};
 use std::path::Path;
 
@@ -104,7 +105,23 @@ pub struct WorkloadSpec {
     /// Extra reads per second, with the same distribution as the writes (they fault in post-copy).
     pub read_pps: f64,
     pub working_set: PageRange,
+    /// Writes per second the application would issue with a whole vCPU (`None`: the write rate, a
+    /// CPU-bound application). A vCPU throttled to a share s writes min(write rate, s x this).
+    pub full_cpu_pps: Option<f64>,
+    /// Bytes of a page that change between two sends of it (the size of an XBZRLE delta).
+    pub write_delta: DeltaSize,
 }
+
+/// A distribution of sizes in bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DeltaSize {
+    Fixed(u64),
+    /// Uniform between the two bounds, inclusive.
+    Uniform(u64, u64),
+}
+
+/// Assumed when a workload does not say how much of a page its writes change.
+pub const DEFAULT_WRITE_DELTA: DeltaSize = DeltaSize::Fixed(1024);
 
 #[derive(Debug, Clone)]
 pub struct Host {
@@ -126,6 +143,8 @@ pub struct VmSpec {
     pub memory_bytes: u64,
     pub page_size: u64,
     pub zero_fraction: f64,
+    /// Share of memory the guest has free (ballooned, or reported free): never sent.
+    pub free_fraction: f64,
     pub device_state_bytes: u64,
     pub workload: WorkloadSpec,
 }
@@ -156,6 +175,7 @@ pub struct MigrationParams {
     pub cpu_rate_new_bps: Option<f64>,
     /// The same for pages the destination already holds (re-sent dirty pages).
     pub cpu_rate_resent_bps: Option<f64>,
+    pub mech: Mechanisms,
 }
 
 #[derive(Debug, Clone)]
@@ -232,6 +252,7 @@ struct VmDefaults {
     memory: Option<u64>,
     page_size: Option<u64>,
     zero_fraction: Option<f64>,
+    free_fraction: Option<f64>,
     device_state: Option<u64>,
 }
 
@@ -240,6 +261,7 @@ fn read_vm_fields(t: &mut TableReader<'_>, d: &VmDefaults) -> Result<VmDefaults,
         memory: t.size("memory")?.or(d.memory),
         page_size: t.size("page_size")?.or(d.page_size),
         zero_fraction: t.fraction("zero_fraction")?.or(d.zero_fraction),
+        free_fraction: t.fraction("free_fraction")?.or(d.free_fraction),
         device_state: t.size("device_state")?.or(d.device_state),
     })
 }
@@ -511,7 +533,14 @@ fn build_vm(
             let path = if t.path().is_empty() { "workload".to_string() } else { t.key_path("workload") };
             read_workload(t.file(), path, n, pages, page_size)?
         }
-        None => WorkloadSpec { kind: WorkloadKind::Idle, write_pps: 0.0, read_pps: 0.0, working_set: PageRange { first: 0, count: pages } },
+        None => WorkloadSpec {
+            kind: WorkloadKind::Idle,
+            write_pps: 0.0,
+            read_pps: 0.0,
+            working_set: PageRange { first: 0, count: pages },
+            full_cpu_pps: None,
+            write_delta: DEFAULT_WRITE_DELTA,
+        },
     };
     Ok(VmSpec {
         name,
@@ -519,6 +548,7 @@ fn build_vm(
         memory_bytes: memory,
         page_size,
         zero_fraction: f.zero_fraction.unwrap_or(0.0),
+        free_fraction: f.free_fraction.unwrap_or(0.0),
         device_state_bytes: f.device_state.unwrap_or(DEFAULT_DEVICE_STATE),
         workload,
     })
@@ -655,8 +685,45 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
             WorkloadKind::Phases { phases, repeat }
         }
     };
+    let full_cpu_pps = match t.write_rate("full_cpu_rate")? {
+        Some(r) if r.pages_per_sec(page_size) <= 0.0 => return Err(t.error("full_cpu_rate", "must be greater than zero")),
+        Some(r) => Some(r.pages_per_sec(page_size)),
+        None => None,
+    };
+    let write_delta = read_delta(&mut t, page_size)?;
     t.finish()?;
-    Ok(WorkloadSpec { kind, write_pps, read_pps, working_set: PageRange { first: offset, count: ws } })
+    Ok(WorkloadSpec { kind, write_pps, read_pps, working_set: PageRange { first: offset, count: ws }, full_cpu_pps, write_delta })
+}
+
+/// `write_delta = "64 B"` or `write_delta = { min = "16 B", max = "4 KiB" }`.
+fn read_delta(t: &mut TableReader<'_>, page_size: u64) -> Result<DeltaSize, ConfigError> {
+    let is_table = matches!(t.raw().get("write_delta").map(|n| &n.value), Some(config::Value::Table(_)));
+    let d = if is_table {
+        let mut d = t.table("write_delta")?.expect("checked above");
+        let (Some(min), Some(max)) = (d.size("min")?, d.size("max")?) else {
+            return Err(d.error("min", "a write_delta range needs min and max, e.g. { min = \"16 B\", max = \"4 KiB\" }"));
+        };
+        if min > max {
+            return Err(d.error("min", "is larger than max"));
+        }
+        d.finish()?;
+        DeltaSize::Uniform(min, max)
+    } else {
+        match t.size("write_delta")? {
+            Some(b) => DeltaSize::Fixed(b),
+            None => DEFAULT_WRITE_DELTA,
+        }
+    };
+    let max = match d {
+        DeltaSize::Fixed(b) | DeltaSize::Uniform(_, b) => b,
+    };
+    if max > 2 * page_size {
+        return Err(t.error(
+            "write_delta",
+            format!("is larger than two pages ({}); a delta above one page overflows anyway", units::format_size_exact(2 * page_size)),
+        ));
+    }
+    Ok(d)
 }
 
 fn read_migration(
@@ -702,6 +769,7 @@ fn read_migration(
         page_header_bytes: 8,
         cpu_rate_new_bps: None,
         cpu_rate_resent_bps: None,
+        mech: Mechanisms::default(),
     });
     let stop_policy = match t.string("stop_policy")? {
         Some(s) => choice(t, "stop_policy", &s, &StopPolicy::NAMES)?,
@@ -741,6 +809,7 @@ fn read_migration(
         page_header_bytes: t.size("page_header")?.unwrap_or(d.page_header_bytes),
         cpu_rate_new_bps: t.positive_rate("cpu_rate_new")?.or(d.cpu_rate_new_bps),
         cpu_rate_resent_bps: t.positive_rate("cpu_rate_resent")?.or(d.cpu_rate_resent_bps),
+        mech: mechanism::read(t, &d.mech)?,
     };
     Ok((p, strategies))
 }
@@ -777,6 +846,7 @@ impl Scenario {
             let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(v.memory_bytes)));
             let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
             let _ = writeln!(s, "zero_fraction = {:?}", v.zero_fraction);
+            let _ = writeln!(s, "free_fraction = {:?}", v.free_fraction);
             let _ = writeln!(s, "device_state = {}", q(&units::format_size_exact(v.device_state_bytes)));
             let _ = writeln!(s, "workload = {}", workload_inline(&v.workload, v.page_size));
         }
@@ -807,6 +877,9 @@ impl Scenario {
                     let _ = writeln!(s, "{k} = {}", q(&units::format_rate_exact(b)));
                 }
             }
+            for line in mechanism::to_toml(&p.mech, units::format_size_exact, units::format_rate_exact) {
+                let _ = writeln!(s, "{line}");
+            }
         }
         s
     }
@@ -831,6 +904,15 @@ fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
     }
     parts.push(format!("working_set = {}", q(&units::format_size_exact(w.working_set.count * page_size))));
     parts.push(format!("offset = {}", q(&units::format_size_exact(w.working_set.first * page_size))));
+    if let Some(f) = w.full_cpu_pps {
+        parts.push(format!("full_cpu_rate = {}", q(&units::format_pages_rate(f))));
+    }
+    match w.write_delta {
+        DeltaSize::Fixed(b) => parts.push(format!("write_delta = {}", q(&units::format_size_exact(b)))),
+        DeltaSize::Uniform(a, b) => {
+            parts.push(format!("write_delta = {{ min = {}, max = {} }}", q(&units::format_size_exact(a)), q(&units::format_size_exact(b))))
+        }
+    }
     match &w.kind {
         WorkloadKind::HotCold { hot_pages, hot_share } => {
             parts.push(format!("hot_set = {}", q(&units::format_size_exact(hot_pages * page_size))));

@@ -13,13 +13,14 @@
 //! Cold migration pauses first and copies everything once.
 
 use crate::engine::{EventQueue, SimTime};
+use crate::mechanism::{self, HybridSwitch, Lookup, RateLimit, Throttle, XbzrleCache};
 use crate::memory::{Bitmap, Memory};
 use crate::network::{Completion, FlowId, Network};
 use crate::report::{MigrationResult, RoundRecord};
-use crate::scenario::{MigrationParams, OnMaxTime, Scenario, StopPolicy, Strategy};
+use crate::scenario::{DeltaSize, MigrationParams, OnMaxTime, Scenario, StopPolicy, Strategy};
 use crate::transfer::{Batch, CpuCost, PageCost, Window, cost_of, take_batch};
 use crate::workload::{SimRng, Workload};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 
 /// How long one pre-copy iteration sends before the stop rule is checked again. QEMU's
 /// ram_save_iterate returns after at most 50 ms (or when the rate limit trips).
@@ -47,6 +48,12 @@ struct Vm {
     rng: SimRng,
     clock: SimTime,
     paused: bool,
+    /// Share of time the vCPU runs (1 - the auto-converge throttle).
+    cpu_share: f64,
+    /// Integrals over running time (ns): the share of the application's writes not issued, and
+    /// the throttle.
+    lost_ns: f64,
+    throttle_ns: f64,
 }
 
 impl Vm {
@@ -54,7 +61,12 @@ impl Vm {
     fn advance(&mut self, now: SimTime) {
         if now > self.clock {
             if !self.paused {
-                self.workload.advance(self.clock, now, 1.0, &mut self.rng, &mut self.mem);
+                if self.cpu_share < 1.0 || self.workload.dirty_limit_pps.is_finite() {
+                    let dt = (now - self.clock) as f64;
+                    self.lost_ns += dt * (1.0 - self.workload.achieved_share(self.clock, self.cpu_share));
+                    self.throttle_ns += dt * (1.0 - self.cpu_share);
+                }
+                self.workload.advance(self.clock, now, self.cpu_share, &mut self.rng, &mut self.mem);
             }
             self.clock = now;
         }
@@ -139,6 +151,35 @@ struct Mig {
     requests_in_flight: u32,
     faults: u64,
     stall_ns: u64,
+    // Mechanisms.
+    throttle: Option<Throttle>,
+    throttle_schedule: Vec<[f64; 2]>,
+    xbz: Option<XbzrleCache>,
+    /// XBZRLE is used once the first full pass is over (QEMU: after the bulk stage).
+    xbz_on: bool,
+    last_stage: bool,
+    xbz_stats: XbzStats,
+    delta: DeltaSize,
+    /// Random draws of the mechanisms (XBZRLE delta sizes), apart from the guest's stream.
+    rng: SimRng,
+    scratch: Vec<usize>,
+    /// Xen's legacy rate limit for the current round, bytes/s.
+    xen_rate: f64,
+    multifd: bool,
+    free_skipped: u64,
+    /// Post-copy pre-paging: pages still to push from the last fault on.
+    prepage_left: u64,
+    /// The VM's lost-work and throttle integrals when the live migration began and ended.
+    live_from: (f64, f64, SimTime),
+    live_to: Option<(f64, f64, SimTime)>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct XbzStats {
+    pages: u64,
+    miss: u64,
+    overflow: u64,
+    bytes: u64,
 }
 
 impl Mig {
@@ -153,17 +194,92 @@ impl Mig {
             [.., a, b] => b.dirty_pages_at_end * 20 > a.dirty_pages_at_end * 19,
             _ => false,
         };
-        self.rounds >= self.p.hybrid_switch_after || stalled
+        let after_n = self.rounds >= self.p.hybrid_switch_after;
+        match self.p.mech.hybrid_switch {
+            HybridSwitch::Rounds => after_n,
+            HybridSwitch::Stall => stalled,
+            HybridSwitch::Either => after_n || stalled,
+        }
     }
 
     /// Take the next batch of at most `max_bytes` from the send bitmap (see `take_batch`); with
     /// `record`, its pages go to `batch_pages`.
     fn take(&mut self, nonzero: &Bitmap, max_bytes: u64, wrap: bool, record: bool) -> Batch {
-        let present = if self.cpu.is_free() { None } else { Some(&mut self.present) };
-        let taken = if record { Some(&mut self.batch_pages) } else { None };
-        let b = take_batch(&mut self.bits, &mut self.cursor, nonzero, present, self.cost, max_bytes, wrap, taken);
-        self.pending -= b.pages;
+        let before = self.cursor;
+        let b = if self.xbz_on {
+            self.take_xbzrle(nonzero, max_bytes, wrap, record)
+        } else {
+            let present = if self.cpu.tracks_present() { Some(&mut self.present) } else { None };
+            let taken = if record { Some(&mut self.batch_pages) } else { None };
+            let b = take_batch(&mut self.bits, &mut self.cursor, nonzero, present, self.cost, max_bytes, wrap, taken);
+            self.pending -= b.pages;
+            b
+        };
+        // The first full pass is over once the scan reaches the end of memory (or wraps).
+        if self.xbz.is_some() && !self.xbz_on && self.stage == Stage::PreCopy && (self.cursor < before || self.cursor >= self.bits.len()) {
+            self.xbz_on = true;
+        }
         b
+    }
+
+    /// `take` with XBZRLE: whole batches are taken and encoded until the encoded bytes fill the budget.
+    fn take_xbzrle(&mut self, nonzero: &Bitmap, max_bytes: u64, wrap: bool, record: bool) -> Batch {
+        let mut total = Batch::default();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        while total.bytes < max_bytes {
+            scratch.clear();
+            let present = if self.cpu.tracks_present() { Some(&mut self.present) } else { None };
+            let mut b = take_batch(
+                &mut self.bits,
+                &mut self.cursor,
+                nonzero,
+                present,
+                self.cost,
+                max_bytes - total.bytes,
+                wrap,
+                Some(&mut scratch),
+            );
+            if b.pages == 0 {
+                break;
+            }
+            self.pending -= b.pages;
+            self.encode(&scratch, nonzero, &mut b);
+            total.add(b);
+            if record {
+                self.batch_pages.extend_from_slice(&scratch);
+            }
+        }
+        self.scratch = scratch;
+        total
+    }
+
+    /// XBZRLE on the pages of `b` (save_xbzrle_page): a cached non-zero page goes as a delta of the
+    /// workload's size (+ 3 bytes), unless that would not be smaller than the page (an overflow).
+    fn encode(&mut self, pages: &[usize], nonzero: &Bitmap, b: &mut Batch) {
+        let Some(cache) = self.xbz.as_mut() else { return };
+        let page_size = self.cost.page_size;
+        for &p in pages {
+            if !nonzero.get(p) {
+                continue;
+            }
+            match cache.lookup(p as u64, self.syncs, self.last_stage) {
+                Lookup::Miss => self.xbz_stats.miss += 1,
+                Lookup::Hit => {
+                    let d = match self.delta {
+                        DeltaSize::Fixed(x) => x,
+                        DeltaSize::Uniform(a, z) => self.rng.random_range(a..=z),
+                    } + mechanism::XBZRLE_OVERHEAD;
+                    if d >= page_size {
+                        self.xbz_stats.overflow += 1;
+                    } else {
+                        self.xbz_stats.pages += 1;
+                        self.xbz_stats.bytes += d;
+                        b.bytes = b.bytes - self.cost.nonzero + self.cost.header + d;
+                        b.delta_pages += 1;
+                    }
+                }
+            }
+        }
     }
 
     /// The slowest pace the CPU may set (bytes/s), to size batches.
@@ -233,6 +349,9 @@ impl<'a> Simulation<'a> {
                     rng: SimRng::seed_from_u64(seed_for(sc.seed, i)),
                     clock: 0,
                     paused: false,
+                    cpu_share: 1.0,
+                    lost_ns: 0.0,
+                    throttle_ns: 0.0,
                 }
             })
             .collect();
@@ -248,6 +367,16 @@ impl<'a> Simulation<'a> {
                 let flow = net.add_flow(route);
                 q.schedule(m.start_ns, Ev::Start(i));
                 let pages = vm.pages() as usize;
+                let mech = &m.params.mech;
+                let mut cpu = CpuCost::new(vm.page_size, m.params.cpu_rate_new_bps, m.params.cpu_rate_resent_bps);
+                if let Some(c) = mech.compression {
+                    cpu.compress_page_s = vm.page_size as f64 / c.cpu_rate;
+                }
+                if let Some(x) = mech.xbzrle {
+                    cpu.encode_page_s = vm.page_size as f64 / x.encode_rate;
+                }
+                let n = f64::from(mech.multifd_channels);
+                cpu.parallel = mech.cpu_cores.map_or(n, |c| c.min(n));
                 Mig {
                     vm: m.vm,
                     to: m.to,
@@ -255,8 +384,13 @@ impl<'a> Simulation<'a> {
                     p: m.params.clone(),
                     strategy: m.params.strategy.unwrap_or(strategy),
                     stage: Stage::Waiting,
-                    cost: PageCost::new(vm.page_size, m.params.page_header_bytes),
-                    cpu: CpuCost::new(vm.page_size, m.params.cpu_rate_new_bps, m.params.cpu_rate_resent_bps),
+                    cost: PageCost::with(
+                        vm.page_size,
+                        m.params.page_header_bytes,
+                        mech.zero_page_detection,
+                        mech.compression.map(|c| c.ratio),
+                    ),
+                    cpu,
                     present: Bitmap::new(0),
                     latency: net.latency(flow),
                     bits: Bitmap::new(pages),
@@ -295,6 +429,21 @@ impl<'a> Simulation<'a> {
                     requests_in_flight: 0,
                     faults: 0,
                     stall_ns: 0,
+                    throttle: None,
+                    throttle_schedule: Vec::new(),
+                    xbz: mech.xbzrle.map(|x| XbzrleCache::new(x.cache_bytes, vm.page_size)),
+                    xbz_on: false,
+                    last_stage: false,
+                    xbz_stats: XbzStats::default(),
+                    delta: vm.workload.write_delta,
+                    rng: SimRng::seed_from_u64(seed_for(sc.seed ^ 0x6D65_6368, i)),
+                    scratch: Vec::new(),
+                    xen_rate: mechanism::XEN_START_BPS,
+                    multifd: mech.multifd_channels > 1,
+                    free_skipped: 0,
+                    prepage_left: 0,
+                    live_from: (0.0, 0.0, m.start_ns),
+                    live_to: None,
                 }
             })
             .collect();
@@ -309,7 +458,8 @@ impl<'a> Simulation<'a> {
                     self.migs[m].stage = Stage::PreCopy;
                     self.migs[m].round_start = now;
                     // SimGrid caps a migration's rate steadily (Comm::set_rate) instead of pacing windows.
-                    let paced = if self.migs[m].p.stop_policy == StopPolicy::SimGrid { None } else { self.migs[m].p.max_bandwidth_bps };
+                    let steady = self.migs[m].p.stop_policy == StopPolicy::SimGrid || self.migs[m].p.mech.rate_limit == RateLimit::Xen;
+                    let paced = if steady { None } else { self.migs[m].p.max_bandwidth_bps };
                     self.migs[m].window = Window::new(now, paced);
                     self.step(m, now);
                 }
@@ -359,17 +509,34 @@ impl<'a> Simulation<'a> {
         let vmi = self.migs[m].vm;
         self.vms[vmi].advance(now);
         let pages = self.vms[vmi].mem.pages();
+        let spec = &self.sc.vms[vmi];
+        // Free pages (ballooned or reported free) are never sent (Hines & Gopalan's dynamic
+        // self-ballooning; facts file, "Post-copy").
+        let free = (spec.free_fraction > 0.0).then(|| {
+            let ws = spec.workload.working_set;
+            crate::memory::free_pages(pages, spec.free_fraction, ws.first as usize..(ws.first + ws.count) as usize)
+        });
+        let vm = &mut self.vms[vmi];
         let mg = &mut self.migs[m];
         mg.start = now;
+        mg.live_from = (vm.lost_ns, vm.throttle_ns, now);
+        if let Some(d) = mg.p.mech.dirty_limit {
+            vm.workload.dirty_limit_pps = d.pages_per_sec(spec.page_size);
+        }
+        mg.throttle = mg.p.mech.auto_converge.map(|a| Throttle::new(a, now));
         if mg.strategy == Strategy::Cold {
             mg.stage = Stage::Cold;
             self.vms[vmi].paused = true;
             mg.stop_time = Some(now);
             mg.converged = true;
             mg.stop_reason = "cold";
-            let all = Bitmap::full(pages);
+            let mut all = Bitmap::full(pages);
+            if let Some(f) = &free {
+                all.and_not_assign(f);
+                mg.free_skipped = f.count_ones();
+            }
             mg.present = Bitmap::new(pages);
-            let present = (!mg.cpu.is_free()).then_some(&mg.present);
+            let present = mg.cpu.tracks_present().then_some(&mg.present);
             let b = cost_of(&all, &self.vms[vmi].mem.nonzero, present, mg.cost);
             mg.final_batch = b;
             mg.in_flight = InFlight::Final;
@@ -382,10 +549,14 @@ impl<'a> Simulation<'a> {
         // Setup: QEMU's first dirty-bitmap sync marks every page and starts dirty logging.
         mg.stage = Stage::Setup;
         mg.bits = Bitmap::full(pages);
-        mg.present = Bitmap::new(if mg.cpu.is_free() { 0 } else { pages });
-        mg.pending = pages as u64;
+        if let Some(f) = &free {
+            mg.bits.and_not_assign(f);
+            mg.free_skipped = f.count_ones();
+        }
+        mg.present = Bitmap::new(if mg.cpu.tracks_present() { pages } else { 0 });
+        mg.pending = mg.bits.count_ones();
         mg.syncs = 1;
-        self.vms[vmi].mem.dirty_log.clear_all();
+        vm.mem.dirty_log.clear_all();
         let at = now + mg.p.setup_time_ns;
         if mg.strategy == Strategy::PostCopy {
             mg.start_postcopy = true;
@@ -393,21 +564,51 @@ impl<'a> Simulation<'a> {
         self.q.schedule(at, Ev::SetupDone(m));
     }
 
-    /// Move the dirty log into the send bitmap (a dirty-bitmap sync).
-    fn sync(&mut self, m: usize) {
+    /// Move the dirty log into the send bitmap (a dirty-bitmap sync) and let auto-converge judge the
+    /// period (QEMU's migration_bitmap_sync).
+    fn sync(&mut self, m: usize, now: SimTime) {
         let vmi = self.migs[m].vm;
+        let ps = self.sc.vms[vmi].page_size;
+        let vm = &mut self.vms[vmi];
         let mg = &mut self.migs[m];
-        mg.bits.or_assign(&self.vms[vmi].mem.dirty_log);
+        // Pages newly dirty: written since the last sync and not already waiting to be sent.
+        let newly = if mg.throttle.is_some() { vm.mem.dirty_log.count_and_not(&mg.bits) } else { 0 };
+        mg.bits.or_assign(&vm.mem.dirty_log);
         mg.pending = mg.bits.count_ones();
-        self.vms[vmi].mem.dirty_log.clear_all();
+        vm.mem.dirty_log.clear_all();
         mg.syncs += 1;
+        let sent = mg.sent.bytes;
+        if !vm.paused
+            && let Some(t) = mg.throttle.as_mut()
+            && let Some(pct) = t.on_sync(now, newly, ps, sent)
+        {
+            vm.cpu_share = 1.0 - pct / 100.0;
+            mg.throttle_schedule.push([(now - mg.start) as f64 / 1e9, pct]);
+        }
+    }
+
+    /// The live part is over (the VM pauses): the throttle and the dirty limit are lifted.
+    fn end_live(&mut self, m: usize, now: SimTime) {
+        let vm = &mut self.vms[self.migs[m].vm];
+        self.migs[m].live_to = Some((vm.lost_ns, vm.throttle_ns, now));
+        vm.cpu_share = 1.0;
+        vm.workload.dirty_limit_pps = f64::INFINITY;
     }
 
     /// Close the current pre-copy round at `now` (after a sync) and open the next.
     fn end_round(&mut self, m: usize, now: SimTime) {
+        let ps = self.sc.vms[self.migs[m].vm].page_size;
+        let share = self.vms[self.migs[m].vm].cpu_share;
         let mg = &mut self.migs[m];
-        let row = mg.round_row("precopy", now, mg.pending);
+        let mut row = mg.round_row("precopy", now, mg.pending);
+        row.throttle_pct = (1.0 - share) * 100.0;
         mg.timeline.push(row);
+        // Xen legacy: the next round sends at the dirty rate of this one + 50 Mbit/s, at most 500.
+        let dur = now.saturating_sub(mg.round_start);
+        if dur > 0 {
+            let dirty_rate = (mg.pending * ps) as f64 / (dur as f64 / 1e9);
+            mg.xen_rate = (dirty_rate + mechanism::XEN_STEP_BPS).min(mechanism::XEN_MAX_BPS);
+        }
         mg.rounds += 1;
         mg.round_start = now;
         mg.round_sent = Batch::default();
@@ -450,7 +651,7 @@ impl<'a> Simulation<'a> {
                 let threshold = self.migs[m].window.threshold;
                 let mut remaining = self.migs[m].pending * ps;
                 if (remaining as f64) < threshold {
-                    self.sync(m);
+                    self.sync(m, now);
                     self.end_round(m, now);
                     remaining = self.migs[m].pending * ps;
                     if self.migs[m].hybrid_should_switch() {
@@ -483,7 +684,7 @@ impl<'a> Simulation<'a> {
                 self.migs[m].latency_paid = false;
                 let dur = now.saturating_sub(self.migs[m].round_start);
                 let round_bytes = self.migs[m].round_sent.bytes;
-                self.sync(m);
+                self.sync(m, now);
                 self.end_round(m, now);
                 self.migs[m].cursor = 0;
                 let mg = &self.migs[m];
@@ -525,7 +726,16 @@ impl<'a> Simulation<'a> {
     fn send_precopy_batch(&mut self, m: usize, now: SimTime, wrap: bool) {
         let vmi = self.migs[m].vm;
         let mg = &mut self.migs[m];
-        let rate = self.net.rate_estimate(mg.flow).min(mg.cpu_rate_floor());
+        let xen = mg.p.mech.rate_limit == RateLimit::Xen;
+        if xen {
+            // Xen legacy: a page dirtied again since this round began is skipped; it goes next round.
+            mg.bits.and_not_assign(&self.vms[vmi].mem.dirty_log);
+            mg.pending = mg.bits.count_ones();
+        }
+        let mut rate = self.net.rate_estimate(mg.flow).min(mg.cpu_rate_floor());
+        if xen {
+            rate = rate.min(mg.xen_rate);
+        }
         let chunk = if rate.is_finite() { (rate * ITERATION_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
         let max_bytes = chunk.min(mg.window.room());
         let b = mg.take(&self.vms[vmi].mem.nonzero, max_bytes, wrap, false);
@@ -535,7 +745,18 @@ impl<'a> Simulation<'a> {
         }
         mg.batch = b;
         mg.in_flight = InFlight::Pages;
-        let cap = if mg.p.stop_policy == StopPolicy::SimGrid { mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY) } else { f64::INFINITY };
+        if mg.multifd {
+            // Multifd: QEMU counts pages as transferred when they are queued to a channel, so the
+            // window (and the bandwidth estimate) runs ahead of the wire (lab README, multifd).
+            mg.window.bytes += b.bytes;
+        }
+        let cap = if mg.p.stop_policy == StopPolicy::SimGrid {
+            mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY)
+        } else if xen {
+            mg.xen_rate
+        } else {
+            f64::INFINITY
+        };
         let cap = mg.cap_with_cpu(&b, 0, cap);
         self.send(m, b.bytes, cap, now);
     }
@@ -558,7 +779,8 @@ impl<'a> Simulation<'a> {
         self.vms[vmi].advance(now);
         self.vms[vmi].paused = true;
         // Final sync: everything written before the pause goes in the last copy.
-        self.sync(m);
+        self.sync(m, now);
+        self.end_live(m, now);
         let mg = &mut self.migs[m];
         mg.precopy_bytes = mg.sent.bytes;
         mg.stage = Stage::StopCopy;
@@ -566,8 +788,15 @@ impl<'a> Simulation<'a> {
         mg.stop_reason = reason;
         mg.converged = converged;
         mg.round_start = now;
-        let present = (!mg.cpu.is_free()).then_some(&mg.present);
-        let b = cost_of(&mg.bits, &self.vms[vmi].mem.nonzero, present, mg.cost);
+        let b = if mg.xbz_on {
+            // XBZRLE encodes the final copy too, without inserting misses (last_stage).
+            mg.last_stage = true;
+            mg.cursor = 0;
+            mg.take(&self.vms[vmi].mem.nonzero, u64::MAX, false, false)
+        } else {
+            let present = mg.cpu.tracks_present().then_some(&mg.present);
+            cost_of(&mg.bits, &self.vms[vmi].mem.nonzero, present, mg.cost)
+        };
         mg.bits.clear_all();
         mg.pending = 0;
         mg.final_batch = b;
@@ -575,7 +804,9 @@ impl<'a> Simulation<'a> {
         let dev = self.sc.vms[vmi].device_state_bytes;
         let bytes = b.bytes + dev;
         // QEMU lifts the rate limit for the final copy (migration_completion); the CPU still paces it.
-        let cap = mg.cap_with_cpu(&b, dev, mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY));
+        // Xen's legacy limiter sends the last round at its cap.
+        let cap = if mg.p.mech.rate_limit == RateLimit::Xen { mechanism::XEN_MAX_BPS } else { f64::INFINITY };
+        let cap = mg.cap_with_cpu(&b, dev, mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY).min(cap));
         self.send(m, bytes, cap, now);
     }
 
@@ -583,7 +814,8 @@ impl<'a> Simulation<'a> {
         let vmi = self.migs[m].vm;
         self.vms[vmi].advance(now);
         self.vms[vmi].paused = true;
-        self.sync(m);
+        self.sync(m, now);
+        self.end_live(m, now);
         let pages = self.vms[vmi].mem.pages();
         let mg = &mut self.migs[m];
         if mg.round_sent.pages > 0 {
@@ -601,10 +833,12 @@ impl<'a> Simulation<'a> {
         mg.round_sent = Batch::default();
         // The missing set is what the pre-copy part left dirty (everything for pure post-copy); the
         // destination discards its stale copies of those pages.
-        if !mg.cpu.is_free() {
+        if mg.cpu.tracks_present() {
             mg.present.and_not_assign(&mg.bits);
         }
         mg.cursor = 0;
+        // QEMU does not use XBZRLE once post-copy runs.
+        mg.xbz_on = false;
         mg.in_flight_bits = Bitmap::new(pages);
         mg.in_flight = InFlight::Final;
         mg.final_batch = Batch::default();
@@ -624,7 +858,9 @@ impl<'a> Simulation<'a> {
                 let b = mg.batch;
                 mg.sent.add(b);
                 mg.round_sent.add(b);
-                mg.window.bytes += b.bytes;
+                if !mg.multifd {
+                    mg.window.bytes += b.bytes;
+                }
                 self.step(m, now);
             }
             (Stage::StopCopy | Stage::Cold, InFlight::Final) => {
@@ -721,7 +957,7 @@ impl<'a> Simulation<'a> {
         let mut b = Batch::default();
         mg.batch_pages.clear();
         // Faulted pages go first, whatever the rate limit (QEMU wakes the rate-limited thread for them).
-        let track = !mg.cpu.is_free();
+        let track = mg.cpu.tracks_present();
         for p in std::mem::take(&mut mg.urgent) {
             let nz = nonzero.get(p);
             let new = nz && track && !mg.present.get(p);
@@ -729,15 +965,19 @@ impl<'a> Simulation<'a> {
                 mg.present.set(p);
             }
             let c = if nz { mg.cost.nonzero } else { mg.cost.zero };
-            b.add(Batch { pages: 1, zero_pages: u64::from(!nz), bytes: c, new_pages: u64::from(new) });
+            b.add(Batch { pages: 1, zero_pages: u64::from(!nz), bytes: c, new_pages: u64::from(new), delta_pages: 0 });
             mg.batch_pages.push(p);
         }
         let remaining = mg.pending * ps;
         let mut cap = f64::INFINITY;
         let mut last = false;
+        // Without active push only pre-paging moves pages the guest has not asked for.
+        let push = mg.p.mech.postcopy_push;
         if b.pages > 0 {
             // Faulted pages travel alone so that they arrive as soon as they can.
-        } else if qemu && remaining > 0 && (remaining as f64) < mg.window.threshold {
+        } else if !push && mg.prepage_left == 0 {
+            return;
+        } else if push && qemu && remaining > 0 && (remaining as f64) < mg.window.threshold {
             // QEMU ends post-copy like pre-copy: once what is left is under the threshold, the rest
             // goes out in one unthrottled piece.
             let t = mg.take(nonzero, u64::MAX, true, true);
@@ -746,8 +986,13 @@ impl<'a> Simulation<'a> {
             last = true;
         } else if remaining > 0 && !mg.window.over_quota() {
             let chunk = if rate.is_finite() { (rate * POSTCOPY_BATCH_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
-            let room = chunk.min(mg.window.room());
+            let mut room = chunk.min(mg.window.room());
+            if mg.prepage_left > 0 {
+                // Pre-paging: the window after the fault goes first, in one batch of its own.
+                room = room.min(mg.prepage_left * mg.cost.nonzero);
+            }
             let t = mg.take(nonzero, room, true, true);
+            mg.prepage_left = mg.prepage_left.saturating_sub(t.pages);
             b.add(t);
         } else if remaining > 0 {
             let end = mg.window.end();
@@ -772,6 +1017,12 @@ impl<'a> Simulation<'a> {
             return;
         }
         mg.urgent.push(page);
+        if mg.p.mech.prepaging_pages > 0 {
+            // Pre-paging (QEMU restarts its scan at the faulting address; Hines & Gopalan's
+            // bubbling): the push continues from the page after the fault.
+            mg.cursor = (page + 1) % mg.bits.len().max(1);
+            mg.prepage_left = mg.p.mech.prepaging_pages;
+        }
         if mg.in_flight == InFlight::None {
             // Wake a rate-limited sender at once.
             mg.wake_gen += 1;
@@ -786,6 +1037,18 @@ impl<'a> Simulation<'a> {
         let vmi = self.migs[m].vm;
         let mg = &mut self.migs[m];
         if mg.stage != Stage::PostCopy || mg.waiting_on.is_some() {
+            return;
+        }
+        if !mg.p.mech.postcopy_push && now.saturating_sub(mg.start) >= mg.p.max_time_ns {
+            // Demand paging alone never fetches pages the guest does not touch: stop at max_time
+            // with the rest still at the source (a residual dependency).
+            mg.converged = false;
+            mg.stop_reason = "max_time";
+            let row = mg.round_row("postcopy (demand paging, unfinished)", now, mg.pending);
+            mg.timeline.push(row);
+            mg.end = Some(now);
+            mg.stage = Stage::Done;
+            mg.vcpu_gen += 1;
             return;
         }
         let horizon = match (mg.flow_done_at, mg.wake_at) {
@@ -852,6 +1115,18 @@ impl<'a> Simulation<'a> {
                 let sec = |t: u64| t as f64 / 1e9;
                 let end = mg.end.unwrap_or(self.q.now());
                 let completed = mg.resume_time.is_some() && mg.end.is_some();
+                let ps = self.sc.vms[mg.vm].page_size;
+                // Share of the live migration lost: 0 = the application's writes, 1 = vCPU time.
+                let vm = &self.vms[mg.vm];
+                let (l1, t1, e) = mg.live_to.unwrap_or((vm.lost_ns, vm.throttle_ns, end));
+                let live_share = |which: usize| {
+                    let (l0, t0, s0) = mg.live_from;
+                    let span = e.saturating_sub(s0) as f64;
+                    if span <= 0.0 {
+                        return 0.0;
+                    }
+                    if which == 0 { (l1 - l0) / span } else { (t1 - t0) / span }
+                };
                 MigrationResult {
                     vm: self.sc.vms[mg.vm].name.clone(),
                     strategy: mg.strategy.name().to_string(),
@@ -885,6 +1160,20 @@ impl<'a> Simulation<'a> {
                         _ => 0.0,
                     },
                     postcopy_start_s: mg.switch_time.map(|s| sec(s - mg.start)),
+                    throttle_max_pct: mg.throttle_schedule.iter().map(|s| s[1]).fold(0.0, f64::max),
+                    throttle_share: live_share(1),
+                    app_slowdown: live_share(0),
+                    throttle_schedule: mg.throttle_schedule.clone(),
+                    xbzrle_pages: mg.xbz_stats.pages,
+                    xbzrle_cache_miss: mg.xbz_stats.miss,
+                    xbzrle_overflow: mg.xbz_stats.overflow,
+                    xbzrle_bytes: mg.xbz_stats.bytes,
+                    xbzrle_bytes_saved: (mg.xbz_stats.pages * ps).saturating_sub(mg.xbz_stats.bytes),
+                    zero_page_bytes_saved: if mg.p.mech.zero_page_detection { mg.sent.zero_pages * ps } else { 0 },
+                    compression_bytes_saved: (mg.sent.pages - mg.sent.zero_pages - mg.sent.delta_pages)
+                        * (ps + mg.cost.header - mg.cost.nonzero),
+                    free_pages_skipped: mg.free_skipped,
+                    free_bytes_saved: mg.free_skipped * ps,
                     timeline: mg.timeline.clone(),
                 }
             })

@@ -12,13 +12,24 @@ pub const WINDOW_NS: SimTime = 100_000_000;
 /// Bytes a page costs on the wire.
 #[derive(Debug, Clone, Copy)]
 pub struct PageCost {
+    /// Bytes of a non-zero page sent whole (compressed, when compression is on).
     pub nonzero: u64,
+    /// Bytes of a zero page (the header alone with zero-page detection, else the whole page).
     pub zero: u64,
+    pub header: u64,
+    pub page_size: u64,
 }
 
 impl PageCost {
     pub fn new(page_size: u64, header: u64) -> Self {
-        PageCost { nonzero: page_size + header, zero: header }
+        PageCost { nonzero: page_size + header, zero: header, header, page_size }
+    }
+
+    /// With zero-page detection off, zero pages go whole; with a compression ratio, non-zero pages
+    /// shrink to `ceil(ratio x page)`.
+    pub fn with(page_size: u64, header: u64, zero_detection: bool, compression: Option<f64>) -> Self {
+        let body = compression.map_or(page_size, |r| ((page_size as f64 * r).ceil() as u64).clamp(1, page_size));
+        PageCost { nonzero: body + header, zero: if zero_detection { header } else { page_size + header }, header, page_size }
     }
 }
 
@@ -30,6 +41,8 @@ pub struct Batch {
     pub bytes: u64,
     /// Non-zero pages the destination did not hold yet (they cost it an allocation; see `CpuCost`).
     pub new_pages: u64,
+    /// Non-zero pages sent as an XBZRLE delta instead of whole.
+    pub delta_pages: u64,
 }
 
 impl Batch {
@@ -38,6 +51,7 @@ impl Batch {
         self.zero_pages += o.zero_pages;
         self.bytes += o.bytes;
         self.new_pages += o.new_pages;
+        self.delta_pages += o.delta_pages;
     }
 
     pub fn nonzero_pages(&self) -> u64 {
@@ -54,21 +68,41 @@ pub struct CpuCost {
     pub new_page_s: f64,
     /// Seconds per non-zero page the destination already holds.
     pub resent_page_s: f64,
+    /// Seconds to compress a non-zero page sent whole (0: no compression).
+    pub compress_page_s: f64,
+    /// Seconds to XBZRLE-encode a page sent as a delta.
+    pub encode_page_s: f64,
+    /// How many streams work at once (multifd channels, bounded by the host's cores).
+    pub parallel: f64,
 }
 
 impl CpuCost {
     pub fn new(page_size: u64, new_rate: Option<f64>, resent_rate: Option<f64>) -> Self {
         let per_page = |r: Option<f64>| r.map_or(0.0, |r| page_size as f64 / r);
-        CpuCost { new_page_s: per_page(new_rate), resent_page_s: per_page(resent_rate) }
+        CpuCost {
+            new_page_s: per_page(new_rate),
+            resent_page_s: per_page(resent_rate),
+            compress_page_s: 0.0,
+            encode_page_s: 0.0,
+            parallel: 1.0,
+        }
+    }
+
+    /// Whether the destination's page set matters (new and re-sent pages cost differently).
+    pub fn tracks_present(&self) -> bool {
+        self.new_page_s != 0.0 || self.resent_page_s != 0.0
     }
 
     pub fn is_free(&self) -> bool {
-        self.new_page_s == 0.0 && self.resent_page_s == 0.0
+        !self.tracks_present() && self.compress_page_s == 0.0 && self.encode_page_s == 0.0
     }
 
-    /// CPU seconds a batch takes on one stream.
+    /// CPU seconds a batch takes, its streams working in parallel.
     pub fn seconds(&self, b: &Batch) -> f64 {
-        b.new_pages as f64 * self.new_page_s + (b.nonzero_pages() - b.new_pages) as f64 * self.resent_page_s
+        let nz = b.nonzero_pages();
+        let copy = b.new_pages as f64 * self.new_page_s + (nz - b.new_pages) as f64 * self.resent_page_s;
+        let code = (nz - b.delta_pages) as f64 * self.compress_page_s + b.delta_pages as f64 * self.encode_page_s;
+        (copy + code) / self.parallel
     }
 
     /// The rate (bytes/s) at which the CPU lets `b` go out, to be used as the flow's cap.
@@ -185,7 +219,7 @@ pub fn cost_of(bits: &Bitmap, nonzero: &Bitmap, present: Option<&Bitmap>, cost: 
         Some(pr) => (0..bits.words_len()).map(|i| (bits.word(i) & nonzero.word(i) & !pr.word(i)).count_ones() as u64).sum(),
         None => 0,
     };
-    Batch { pages, zero_pages: pages - nz, bytes: nz * cost.nonzero + (pages - nz) * cost.zero, new_pages }
+    Batch { pages, zero_pages: pages - nz, bytes: nz * cost.nonzero + (pages - nz) * cost.zero, new_pages, delta_pages: 0 }
 }
 
 /// QEMU's accounting window: bytes sent since the window began, the quota when rate-limited, and the
@@ -265,7 +299,7 @@ mod tests {
         nz.set_range(0, 64);
         let mut cur = 0;
         let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 8), u64::MAX, false, None);
-        assert_eq!(b, Batch { pages: 128, zero_pages: 64, bytes: 64 * 4104 + 64 * 8, new_pages: 0 });
+        assert_eq!(b, Batch { pages: 128, zero_pages: 64, bytes: 64 * 4104 + 64 * 8, new_pages: 0, delta_pages: 0 });
         assert_eq!(cur, 128);
     }
 

@@ -25,6 +25,8 @@ pub struct Workload {
     seq_pos: u64,
     zipf: Option<rand_distr::Zipf<f64>>,
     phases: Vec<Workload>,
+    /// A cap on writes per second imposed from outside (QEMU's dirty limit); `INFINITY`: none.
+    pub dirty_limit_pps: f64,
 }
 
 impl Workload {
@@ -39,7 +41,7 @@ impl Workload {
             WorkloadKind::Phases { phases, .. } => phases.iter().map(|p| Workload::new(&p.workload)).collect(),
             _ => Vec::new(),
         };
-        Workload { spec: spec.clone(), carry: 0.0, carry_hot: 0.0, seq_pos: 0, zipf, phases }
+        Workload { spec: spec.clone(), carry: 0.0, carry_hot: 0.0, seq_pos: 0, zipf, phases, dirty_limit_pps: f64::INFINITY }
     }
 
     /// The phase in force at `t` (ns since the simulation began) and when it ends.
@@ -58,8 +60,24 @@ impl Workload {
         Some((phases.len() - 1, u64::MAX))
     }
 
-    /// Apply the writes issued during `[from, to)` (ns). `speed` in (0, 1] scales the write rate
-    /// (1 = the application runs at full speed).
+    /// Writes per second when the vCPU gets a share `cpu` of its time: the least of the target rate,
+    /// `cpu` x the application's full-CPU rate, and the dirty limit (lab README, mechanism runs,
+    /// observation 2: a throttled rate-limited writer keeps its target until the CPU runs out).
+    pub fn effective_pps(&self, cpu: f64) -> f64 {
+        let full = self.spec.full_cpu_pps.unwrap_or(self.spec.write_pps);
+        self.spec.write_pps.min(cpu * full).min(self.dirty_limit_pps)
+    }
+
+    /// The share of the application's target writes it achieves at `t` with a CPU share `cpu`.
+    pub fn achieved_share(&self, t: u64, cpu: f64) -> f64 {
+        if let Some((i, _)) = self.phase_at(t) {
+            return self.phases[i].achieved_share(t, cpu);
+        }
+        if self.spec.write_pps > 0.0 { self.effective_pps(cpu) / self.spec.write_pps } else { 1.0 }
+    }
+
+    /// Apply the writes issued during `[from, to)` (ns). `speed` in (0, 1] is the share of time the
+    /// vCPU runs (1 = unthrottled); see `effective_pps`.
     pub fn advance(&mut self, from: u64, to: u64, speed: f64, rng: &mut SimRng, mem: &mut Memory) {
         if to <= from {
             return;
@@ -69,12 +87,13 @@ impl Workload {
             while t < to {
                 let (i, end) = self.phase_at(t).expect("phases workload");
                 let stop = end.min(to);
+                self.phases[i].dirty_limit_pps = self.dirty_limit_pps;
                 self.phases[i].advance(t, stop, speed, rng, mem);
                 t = stop;
             }
             return;
         }
-        let due = self.spec.write_pps * speed * (to - from) as f64 / 1e9 + self.carry;
+        let due = self.effective_pps(speed) * (to - from) as f64 / 1e9 + self.carry;
         let n = due.floor();
         self.carry = due - n;
         let n = n as u64;
@@ -206,7 +225,14 @@ mod tests {
     use rand::SeedableRng;
 
     fn spec(kind: WorkloadKind, pps: f64, first: u64, count: u64) -> WorkloadSpec {
-        WorkloadSpec { kind, write_pps: pps, read_pps: 0.0, working_set: PageRange { first, count } }
+        WorkloadSpec {
+            kind,
+            write_pps: pps,
+            read_pps: 0.0,
+            working_set: PageRange { first, count },
+            full_cpu_pps: None,
+            write_delta: crate::scenario::DEFAULT_WRITE_DELTA,
+        }
     }
 
     #[test]

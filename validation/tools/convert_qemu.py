@@ -52,6 +52,14 @@ HOST_LINK_BW = os.environ.get("HOST_LINK_BW", "40 Gbit/s")  # loopback: never th
 # never-sent pages, ~0.9-1.74 GB/s when it re-sends, the fastest taken as the CPU pace; multifd: one channel 380-440 MiB/s).
 HOST_CPU_NEW = os.environ.get("HOST_CPU_NEW", "400 MiB/s")
 HOST_CPU_RESENT = os.environ.get("HOST_CPU_RESENT", "1700 MB/s")
+# Host cores the multifd channels can use at once (lab README, multifd: one channel 380-440 MiB/s,
+# four channels 475-535 MiB/s, two channels no gain: about 1.3 channels' worth of CPU).
+HOST_CPU_CORES = os.environ.get("HOST_CPU_CORES", "1.3")
+# The lab's rate-limited dirtier: writes/s it would issue with a whole vCPU. Measured once: at a
+# 99 % throttle it achieved 3310 writes/s (mechanism runs, observation 2), so 3310 / 0.01.
+DIRTIER_FULL_CPU = "331000 pages/s"
+# What one dirtier write changes: one aligned 8-byte word at offset 0 (mechanism runs, obs. 3).
+DIRTIER_WRITE_DELTA = "8 B"
 HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
@@ -159,6 +167,10 @@ def convert(r):
     if kind == "hotcold":
         h('hot_set = "%s"' % mib(r["hot_mib"]))
         h("hot_share = %s" % fnum(float(r["hot_pct"]) / 100))
+    if flag(r, "auto_converge") and rate_target > 0:
+        h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU: the rate-limited dirtier with a whole vCPU' % DIRTIER_FULL_CPU)
+    if flag(r, "xbzrle"):
+        h('write_delta = "%s"   # DIRTIER_WRITE_DELTA: one 8-byte word per write' % DIRTIER_WRITE_DELTA)
     h("")
     h("[migration]")
     h('strategy = "%s"' % mode)
@@ -178,6 +190,8 @@ def convert(r):
     h('page_header = "8 B"')
     h('setup_time = "%s"   # HOST_SETUP' % HOST_SETUP)
     h('resume_time = "%s"   # HOST_RESUME' % HOST_RESUME)
+    if flag(r, "multifd"):
+        h("cpu_cores = %s   # HOST_CPU_CORES" % HOST_CPU_CORES)
     if flag(r, "auto_converge"):
         h("auto_converge = true")
         h("throttle_initial = %d" % int(float(r["cpu_throttle_initial"])))
