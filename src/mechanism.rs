@@ -77,8 +77,9 @@ pub struct Compression {
 pub enum RateLimit {
     /// `max_bandwidth`, paced in QEMU's 100 ms windows.
     Static,
-    /// Xen's legacy dynamic limit: 100 Mbit/s, then last round's dirty rate + 50 Mbit/s, at most
-    /// 500 Mbit/s, stop-and-copy at 500 Mbit/s; pages re-dirtied within the round are skipped.
+    /// Xen's legacy dynamic limit: 100 Mbit/s, raised to the last round's dirty rate + 50 Mbit/s
+    /// (at most 500 Mbit/s) whenever that round dirtied faster than the limit, never lowered;
+    /// stop-and-copy at 500 Mbit/s; pages re-dirtied within the round are skipped.
     Xen,
 }
 
