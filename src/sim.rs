@@ -511,10 +511,10 @@ impl<'a> Simulation<'a> {
         let pages = self.vms[vmi].mem.pages();
         let spec = &self.sc.vms[vmi];
         // Free pages (ballooned or reported free) are never sent (Hines & Gopalan's dynamic
-        // self-ballooning; facts file, "Post-copy").
+        // self-ballooning; facts file, "Post-copy"). They hold stale data, not zeros (memory.rs).
         let free = (spec.free_fraction > 0.0).then(|| {
             let ws = spec.workload.working_set;
-            crate::memory::free_pages(pages, spec.free_fraction, ws.first as usize..(ws.first + ws.count) as usize)
+            crate::memory::free_pages(&self.vms[vmi].mem.nonzero, spec.free_fraction, ws.first as usize..(ws.first + ws.count) as usize)
         });
         let vm = &mut self.vms[vmi];
         let mg = &mut self.migs[m];
