@@ -10,11 +10,16 @@ use crate::units::WriteRate;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mechanisms {
     pub auto_converge: Option<AutoConverge>,
+    /// The auto-converge parameters as read, kept while it is off so that a migration turning it on
+    /// inherits them from `[migration]`.
+    pub throttle_params: AutoConverge,
     /// Cap on the guest's dirty rate while it runs during the migration (QEMU's dirty limit).
     pub dirty_limit: Option<WriteRate>,
     /// Zero pages go as a header only (QEMU: always on; off sends them whole).
     pub zero_page_detection: bool,
     pub xbzrle: Option<Xbzrle>,
+    /// The XBZRLE parameters as read, kept while it is off (as `throttle_params`).
+    pub xbzrle_params: Xbzrle,
     /// Parallel channels (QEMU multifd); 1 = the single migration stream.
     pub multifd_channels: u32,
     /// Host cores the channels can use at once (fractional allowed); `None`: one per channel.
@@ -33,9 +38,11 @@ impl Default for Mechanisms {
     fn default() -> Self {
         Mechanisms {
             auto_converge: None,
+            throttle_params: AutoConverge { initial_pct: 20.0, increment_pct: 10.0, max_pct: 99.0, trigger: 0.5 },
             dirty_limit: None,
             zero_page_detection: true,
             xbzrle: None,
+            xbzrle_params: Xbzrle { cache_bytes: 64 << 20, encode_rate: 2e9 },
             multifd_channels: 1,
             cpu_cores: None,
             compression: None,
@@ -77,8 +84,9 @@ pub struct Compression {
 pub enum RateLimit {
     /// `max_bandwidth`, paced in QEMU's 100 ms windows.
     Static,
-    /// Xen's legacy dynamic limit: 100 Mbit/s, then last round's dirty rate + 50 Mbit/s, at most
-    /// 500 Mbit/s, stop-and-copy at 500 Mbit/s; pages re-dirtied within the round are skipped.
+    /// Xen's legacy dynamic limit: 100 Mbit/s, raised to the last round's dirty rate + 50 Mbit/s
+    /// (at most 500 Mbit/s) whenever that round dirtied faster than the limit, never lowered;
+    /// stop-and-copy at 500 Mbit/s; pages re-dirtied within the round are skipped.
     Xen,
 }
 
@@ -113,7 +121,7 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
         }
     };
     let ac_on = t.bool("auto_converge")?.unwrap_or(m.auto_converge.is_some());
-    let base = m.auto_converge.unwrap_or(AutoConverge { initial_pct: 20.0, increment_pct: 10.0, max_pct: 99.0, trigger: 0.5 });
+    let base = m.throttle_params;
     let ac = AutoConverge {
         initial_pct: pct(t, "throttle_initial", base.initial_pct)?,
         increment_pct: pct(t, "throttle_increment", base.increment_pct)?,
@@ -123,6 +131,7 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
     if ac.max_pct >= 100.0 {
         return Err(t.error("throttle_max", "must be below 100 (QEMU allows at most 99): a vCPU throttled 100 % never runs"));
     }
+    m.throttle_params = ac;
     m.auto_converge = ac_on.then_some(ac);
     if let Some(r) = t.write_rate("dirty_limit")? {
         let v = match r {
@@ -135,13 +144,14 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
     }
     m.zero_page_detection = t.bool("zero_page_detection")?.unwrap_or(m.zero_page_detection);
     let x_on = t.bool("xbzrle")?.unwrap_or(m.xbzrle.is_some());
-    let xb = m.xbzrle.unwrap_or(Xbzrle { cache_bytes: 64 << 20, encode_rate: 2e9 });
+    let xb = m.xbzrle_params;
     let cache_bytes = t.size("xbzrle_cache")?.unwrap_or(xb.cache_bytes);
     let encode_rate = t.positive_rate("xbzrle_encode_rate")?.unwrap_or(xb.encode_rate);
     if x_on && cache_bytes == 0 {
         return Err(t.error("xbzrle_cache", "must hold at least one page, e.g. \"64 MiB\""));
     }
-    m.xbzrle = x_on.then_some(Xbzrle { cache_bytes, encode_rate });
+    m.xbzrle_params = Xbzrle { cache_bytes, encode_rate };
+    m.xbzrle = x_on.then_some(m.xbzrle_params);
     if let Some(n) = t.uint("multifd_channels")? {
         if n == 0 || n > 256 {
             return Err(t.error("multifd_channels", format!("{n} is out of range; use 1 (a single stream) to 256")));
@@ -353,6 +363,39 @@ mod tests {
         assert_eq!(t.on_sync(2 * s, 3000, 4096, 10_000_000), None); // high (12 MB > 5 MB)
         assert_eq!(t.on_sync(4 * s, 10, 4096, 20_000_000), None); // low
         assert_eq!(t.on_sync(6 * s, 3000, 4096, 30_000_000), Some(20.0)); // second high
+    }
+
+    #[test]
+    fn a_migration_turning_a_mechanism_on_inherits_its_parameters() {
+        // [migration] sets the parameters with the mechanisms off; the migration turns them on.
+        let text = r#"
+[vm]
+memory = "64 MiB"
+[network]
+bandwidth = "1 Gbit/s"
+[migration]
+throttle_initial = 40
+xbzrle_cache = "16 MiB"
+xbzrle_encode_rate = "100 MiB/s"
+[[hosts]]
+name = "a"
+[[hosts]]
+name = "b"
+[[links]]
+between = ["a", "b"]
+[[vms]]
+name = "v"
+host = "a"
+[[migrations]]
+vm = "v"
+to = "b"
+auto_converge = true
+xbzrle = true
+"#;
+        let sc = crate::scenario::from_str("t.toml", "t", text, &[]).expect("valid scenario");
+        let m = &sc.migrations[0].params.mech;
+        assert_eq!(m.auto_converge.map(|a| (a.initial_pct, a.increment_pct)), Some((40.0, 10.0)));
+        assert_eq!(m.xbzrle.map(|x| (x.cache_bytes, x.encode_rate)), Some((16 << 20, 100.0 * 1048576.0)));
     }
 
     #[test]

@@ -188,14 +188,44 @@ impl Memory {
     }
 }
 
-/// The guest's free pages (`free_fraction` of memory): spread evenly over the pages outside the
-/// working set (a running workload uses its own pages), then over the working set if needed.
-pub fn free_pages(pages: usize, free_fraction: f64, working_set: std::ops::Range<usize>) -> Bitmap {
-    // Built as the complement of a "used" map, with the same spreading as the zero pages.
-    let m = Memory::new(pages, 1, free_fraction, working_set);
-    let mut free = Bitmap::full(pages);
-    free.and_not_assign(&m.nonzero);
+/// The guest's free pages (`free_fraction` of memory). A freed page keeps the data it held (the guest
+/// does not zero it), so free pages are taken among the non-zero pages outside the working set (a
+/// running workload uses its own pages), spread evenly; only if there are not enough of those, among
+/// the zero pages outside it, then inside the working set (non-zero pages first).
+pub fn free_pages(nonzero: &Bitmap, free_fraction: f64, working_set: std::ops::Range<usize>) -> Bitmap {
+    let pages = nonzero.len();
+    let mut left = ((pages as f64) * free_fraction).round() as usize;
+    let mut inside = Bitmap::new(pages);
+    inside.set_range(working_set.start, working_set.end);
+    let mut outside = Bitmap::full(pages);
+    outside.and_not_assign(&inside);
+    let mut zero = Bitmap::full(pages);
+    zero.and_not_assign(nonzero);
+    let mut free = Bitmap::new(pages);
+    for (part, not) in [(&outside, &zero), (&outside, nonzero), (&inside, &zero), (&inside, nonzero)] {
+        let mut candidates = part.clone();
+        candidates.and_not_assign(not);
+        left -= spread_pick(&mut free, &candidates, left);
+    }
     free
+}
+
+/// Set in `out` `n` of the bits set in `candidates` (at most all of them), spread evenly: the k-th
+/// pick is candidate number floor(k x total / n). Returns how many were picked.
+fn spread_pick(out: &mut Bitmap, candidates: &Bitmap, n: usize) -> usize {
+    let total = candidates.count_ones() as usize;
+    let n = n.min(total);
+    let (mut k, mut idx, mut at) = (0usize, 0usize, 0usize);
+    while k < n {
+        let p = candidates.next_set(at).expect("n <= the candidates");
+        if idx == ((k as u128 * total as u128) / n as u128) as usize {
+            out.set(p);
+            k += 1;
+        }
+        idx += 1;
+        at = p + 1;
+    }
+    n
 }
 
 /// Clear `n` bits spread evenly over the concatenated `ranges` (of total length `total`).
@@ -224,6 +254,22 @@ fn spread_clear(b: &mut Bitmap, ranges: &[std::ops::Range<usize>], total: usize,
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn free_pages_avoid_zero_pages_and_the_working_set() {
+        let m = Memory::new(1000, 4096, 0.25, 0..500);
+        // 300 free pages: the 250 non-zero pages outside the working set, then 50 of its zero pages.
+        let f = free_pages(&m.nonzero, 0.3, 0..500);
+        assert_eq!(f.count_ones(), 300);
+        assert_eq!(f.count_and(&m.nonzero), 250);
+        assert!((0..500).all(|p| !f.get(p)));
+        // 100 free pages: non-zero ones only, spread over the 250.
+        let f = free_pages(&m.nonzero, 0.1, 0..500);
+        assert_eq!(f.count_and(&m.nonzero), 100);
+        // 800: everything outside, then 300 of the working set.
+        let f = free_pages(&m.nonzero, 0.8, 0..500);
+        assert_eq!((f.count_ones(), (0..500).filter(|&p| f.get(p)).count()), (800, 300));
+    }
 
     #[test]
     fn zero_pages_avoid_the_working_set() {

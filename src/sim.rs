@@ -511,10 +511,10 @@ impl<'a> Simulation<'a> {
         let pages = self.vms[vmi].mem.pages();
         let spec = &self.sc.vms[vmi];
         // Free pages (ballooned or reported free) are never sent (Hines & Gopalan's dynamic
-        // self-ballooning; facts file, "Post-copy").
+        // self-ballooning; facts file, "Post-copy"). They hold stale data, not zeros (memory.rs).
         let free = (spec.free_fraction > 0.0).then(|| {
             let ws = spec.workload.working_set;
-            crate::memory::free_pages(pages, spec.free_fraction, ws.first as usize..(ws.first + ws.count) as usize)
+            crate::memory::free_pages(&self.vms[vmi].mem.nonzero, spec.free_fraction, ws.first as usize..(ws.first + ws.count) as usize)
         });
         let vm = &mut self.vms[vmi];
         let mg = &mut self.migs[m];
@@ -603,11 +603,15 @@ impl<'a> Simulation<'a> {
         let mut row = mg.round_row("precopy", now, mg.pending);
         row.throttle_pct = (1.0 - share) * 100.0;
         mg.timeline.push(row);
-        // Xen legacy: the next round sends at the dirty rate of this one + 50 Mbit/s, at most 500.
+        // Xen legacy (xc_domain_save.c, print_stats): when this round dirtied faster than the current
+        // limit, the next round sends at that dirty rate + 50 Mbit/s, at most 500; the limit never
+        // goes down.
         let dur = now.saturating_sub(mg.round_start);
         if dur > 0 {
             let dirty_rate = (mg.pending * ps) as f64 / (dur as f64 / 1e9);
-            mg.xen_rate = (dirty_rate + mechanism::XEN_STEP_BPS).min(mechanism::XEN_MAX_BPS);
+            if dirty_rate > mg.xen_rate {
+                mg.xen_rate = (dirty_rate + mechanism::XEN_STEP_BPS).min(mechanism::XEN_MAX_BPS);
+            }
         }
         mg.rounds += 1;
         mg.round_start = now;
