@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod memory;
 pub mod network;
+pub mod plot;
 pub mod report;
 pub mod scenario;
 pub mod sim;
