@@ -69,6 +69,8 @@ pub struct Chart {
     pub x_label: String,
     pub y_label: String,
     pub log_x: bool,
+    /// A logarithmic y axis (points at or below zero are left out; bars stand on the axis).
+    pub log_y: bool,
     /// Name the x positions 0, 1, 2, ... with these labels (a categorical axis).
     pub x_categories: Option<Vec<String>>,
     pub series: Vec<Series>,
@@ -120,7 +122,8 @@ fn ranges(c: &Chart) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
         .chain(c.spans.iter().flat_map(|s| [s.from, s.to]))
         .filter(|x| x.is_finite() && (!c.log_x || *x > 0.0))
         .collect();
-    let ys: Vec<f64> = pts.flat_map(|p| [Some(p.y), p.lo, p.hi].into_iter().flatten()).filter(|y| y.is_finite()).collect();
+    let ys: Vec<f64> =
+        pts.flat_map(|p| [Some(p.y), p.lo, p.hi].into_iter().flatten()).filter(|y| y.is_finite() && (!c.log_y || *y > 0.0)).collect();
     let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let x = if let Some(cats) = &c.x_categories {
@@ -135,6 +138,16 @@ fn ranges(c: &Chart) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
         let pad = if a == b { a.abs().max(1.0) * 0.5 } else { (b - a) * 0.03 };
         a - pad..b + pad
     };
+    // Headroom for the legend (upper right), so that it does not hide the data: its height as a
+    // share of the plot's (entries of 19 px, the plot about PANEL.1 - 150 px tall).
+    let entries = c.series.len() + c.spans.len();
+    let share = ((entries as f64 * 19.0 + 16.0) / (PANEL.1 as f64 - 150.0)).min(0.6);
+    if c.log_y {
+        // From a power of ten, so that the axis always has a labelled tick.
+        let (lo, hi) = if ys.is_empty() { (1.0, 10.0) } else { (10f64.powf((min(&ys) / 1.5).log10().floor()), max(&ys) * 1.5) };
+        let hi = if hi <= lo { lo * 10.0 } else { hi };
+        return (x, lo..hi * (hi / lo).powf(share / (1.0 - share)));
+    }
     // Bars stand on zero, and charts of non-negative figures read best from zero.
     let (mut lo, mut hi) = if ys.is_empty() { (0.0, 1.0) } else { (min(&ys).min(0.0), max(&ys)) };
     if hi <= lo {
@@ -144,21 +157,31 @@ fn ranges(c: &Chart) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
     if lo < 0.0 {
         lo -= pad;
     }
-    (x, lo..hi + pad * 2.0)
+    (x, lo..hi + pad + (hi - lo + pad) * share / (1.0 - share))
 }
 
 fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> anyhow::Result<()> {
     let (x, y) = ranges(c);
-    if c.log_x { draw_on(area, c, x.log_scale(), y) } else { draw_on(area, c, x, y) }
+    let ends = (y.start, y.end);
+    match (c.log_x, c.log_y) {
+        (false, false) => draw_on(area, c, x, y, ends),
+        (true, false) => draw_on(area, c, x.log_scale(), y, ends),
+        (false, true) => draw_on(area, c, x, y.log_scale(), ends),
+        (true, true) => draw_on(area, c, x.log_scale(), y.log_scale(), ends),
+    }
 }
 
-fn draw_on<DB: DrawingBackend, X>(area: &DrawingArea<DB, Shift>, c: &Chart, x: X, y: std::ops::Range<f64>) -> anyhow::Result<()>
+/// Draw `c` on coordinates `x` by `y` (linear or log); `(y0, y1)` are the ends of the y axis.
+fn draw_on<DB: DrawingBackend, X, Y>(area: &DrawingArea<DB, Shift>, c: &Chart, x: X, y: Y, (y0, y1): (f64, f64)) -> anyhow::Result<()>
 where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
 {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("cannot draw the chart: {e:?}");
-    let (y0, y1) = (y.start, y.end);
+    // Bars stand on zero, or on the bottom of a log axis.
+    let floor = if c.log_y { y0 } else { 0.0 };
     let mut ch = ChartBuilder::on(area)
         .caption(&c.title, (FAMILY, 22))
         .margin(14)
@@ -179,7 +202,7 @@ where
         .y_label_formatter(&|v| tick(*v))
         .label_style((FAMILY, 14))
         .axis_desc_style((FAMILY, 16))
-        .light_line_style(RGBColor(235, 235, 235));
+        .light_line_style(TRANSPARENT);
     if let Some(names) = &c.x_categories {
         mesh.x_labels(names.len() + 1);
     }
@@ -199,20 +222,31 @@ where
         match s.style {
             Style::Lines => {
                 let line = color.stroke_width(2);
-                ch.draw_series(LineSeries::new(s.points.iter().map(|p| (p.x, p.y)), line))
+                let shown = |p: &&Point| !c.log_y || p.y > 0.0;
+                ch.draw_series(LineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), line))
                     .map_err(e)?
                     .label(s.label.as_str())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
-                ch.draw_series(s.points.iter().map(|p| Circle::new((p.x, p.y), 3, color.filled()))).map_err(e)?;
-                let bars = s.points.iter().filter_map(|p| Some(ErrorBar::new_vertical(p.x, p.lo?, p.y, p.hi?, color.stroke_width(1), 8)));
+                ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 3, color.filled()))).map_err(e)?;
+                let bars = s
+                    .points
+                    .iter()
+                    .filter(shown)
+                    .filter(|p| !c.log_y || p.lo.is_some_and(|l| l > 0.0))
+                    .filter_map(|p| Some(ErrorBar::new_vertical(p.x, p.lo?, p.y, p.hi?, color.stroke_width(1), 8)));
                 ch.draw_series(bars).map_err(e)?;
             }
             Style::Bars => {
                 let fill = color.mix(0.45).filled();
-                ch.draw_series(s.points.iter().map(|p| Rectangle::new([(p.x, 0.0), (p.x_end.unwrap_or(p.x), p.y)], fill)))
-                    .map_err(e)?
-                    .label(s.label.as_str())
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill));
+                ch.draw_series(
+                    s.points
+                        .iter()
+                        .filter(|p| !c.log_y || p.y > 0.0)
+                        .map(|p| Rectangle::new([(p.x, floor), (p.x_end.unwrap_or(p.x), p.y)], fill)),
+                )
+                .map_err(e)?
+                .label(s.label.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill));
             }
         }
     }
