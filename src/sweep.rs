@@ -20,9 +20,76 @@ use stats::{Layout, Staged};
 use std::io::{BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
 
-/// Runs computed, then written, together: bounds memory (rows of one chunk) and the work lost
-/// when a sweep is interrupted.
+/// Runs written between two flushes of the partial file: the work an interruption can lose.
 const CHUNK: u64 = 512;
+
+/// How far the runs handed out may run ahead of the next run to write: bounds the rows held in
+/// memory while a slow run holds up the writing.
+const WINDOW: u64 = 4 * CHUNK;
+
+/// Run `work(j)` for every `j` of `runs` on the pool's `jobs` workers and hand the results to
+/// `sink` in order of `j`, on this thread. Workers take the next index from a counter (no barrier
+/// between batches, so both cores stay busy) and wait while they are `WINDOW` runs ahead of the
+/// writer. Each worker keeps a cache for `work` (the scenario of its last point). Stops at the
+/// first error, of `work` or of `sink`.
+fn in_order<T: Send, C: Default>(
+    pool: &rayon::ThreadPool,
+    jobs: usize,
+    runs: std::ops::Range<u64>,
+    work: impl Fn(u64, &mut C) -> Result<T, Error> + Sync,
+    mut sink: impl FnMut(T) -> Result<(), Error>,
+) -> Result<(), Error> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    use std::sync::{Condvar, Mutex, mpsc};
+    let next = AtomicU64::new(runs.start);
+    let done = (Mutex::new(runs.start), Condvar::new());
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<(u64, Result<T, Error>)>();
+    let mut outcome = Ok(());
+    pool.in_place_scope(|s| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, done, stop, work, end) = (&next, &done, &stop, &work, runs.end);
+            s.spawn(move |_| {
+                let mut cache = C::default();
+                loop {
+                    let j = next.fetch_add(1, Relaxed);
+                    if j >= end || stop.load(Relaxed) {
+                        break;
+                    }
+                    let mut d = done.0.lock().unwrap_or_else(|p| p.into_inner());
+                    while j >= *d + WINDOW && !stop.load(Relaxed) {
+                        d = done.1.wait(d).unwrap_or_else(|p| p.into_inner());
+                    }
+                    drop(d);
+                    if stop.load(Relaxed) || tx.send((j, work(j, &mut cache))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut at = runs.start;
+        'recv: while let Ok((j, r)) = rx.recv() {
+            waiting.insert(j, r);
+            while let Some(r) = waiting.remove(&at) {
+                if let Err(e) = r.and_then(&mut sink) {
+                    outcome = Err(e);
+                    break 'recv;
+                }
+                at += 1;
+            }
+            *done.0.lock().unwrap_or_else(|p| p.into_inner()) = at;
+            done.1.notify_all();
+        }
+        // On an error, release the workers waiting for the writer; they stop at their next run.
+        stop.store(true, Relaxed);
+        let _guard = done.0.lock().unwrap_or_else(|p| p.into_inner());
+        done.1.notify_all();
+    });
+    outcome
+}
 
 /// A failure: `Input` for a mistake in what the user gave (exit status 2), `Other` for the rest.
 #[derive(Debug)]
@@ -404,25 +471,28 @@ pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
 
     let total = plan.runs();
     let pb = progress_bar(total, resumed, opt.progress);
-    let mut start = resumed;
-    while start < total {
-        let end = (start + CHUNK).min(total);
-        let rows: Vec<Result<RunRows, Error>> =
-            pool.install(|| (start..end).into_par_iter().map_init(|| None, |c, j| plan.run(j, c)).collect());
-        for r in rows {
-            let r = r?;
+    let mut written = resumed;
+    in_order(
+        &pool,
+        opt.jobs,
+        resumed..total,
+        |j, cache| plan.run(j, cache),
+        |r: RunRows| {
             if header.is_none() {
                 let h = plan.header(&r.names)?;
                 w.write_all(&h).map_err(io(&partial))?;
                 header = Some(h);
             }
             w.write_all(&r.csv).map_err(io(&partial))?;
-        }
-        // A kill loses at most the chunk being computed.
-        w.flush().map_err(io(&partial))?;
-        pb.inc(end - start);
-        start = end;
-    }
+            written += 1;
+            pb.inc(1);
+            // A kill loses at most the last CHUNK runs (a cut last row is dropped by --resume).
+            if written.is_multiple_of(CHUNK) {
+                w.flush().map_err(io(&partial))?;
+            }
+            Ok(())
+        },
+    )?;
     pb.finish_and_clear();
     if header.is_none() {
         // An empty shard: still a valid CSV, with the columns of any run.
