@@ -425,8 +425,11 @@ fn progress_bar(total: u64, done: u64, show: bool) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let pb = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-    let style = indicatif::ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {pos}/{len} runs, {per_sec}, ETA {eta}")
+    let style = indicatif::ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {pos}/{len} runs, {rate}, ETA {eta}")
         .expect("a valid template")
+        .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} runs/s", s.per_sec());
+        })
         .progress_chars("=> ");
     pb.set_style(style);
     pb.set_position(done);
