@@ -456,11 +456,15 @@ pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
     let mut state = (None, 0, 0);
     if opt.resume && partial.is_file() {
         let theirs = read_json(&partial_manifest).and_then(|m| m["fingerprint"].as_str().map(String::from));
-        if theirs.as_deref() != Some(fingerprint.as_str()) {
-            return Err(Error::Input(format!(
-                "{}: it belongs to another sweep (the scenario, its axes, seeds, strategies, shard or migsim changed); run without --resume to start over",
-                partial.display()
-            )));
+        let why = match theirs {
+            None => format!("{} is missing or unreadable, so which sweep it belongs to is unknown", partial_manifest.display()),
+            Some(f) if f != fingerprint => {
+                "it belongs to another sweep (the scenario, its axes, seeds, strategies, shard or migsim changed)".to_string()
+            }
+            Some(_) => String::new(),
+        };
+        if !why.is_empty() {
+            return Err(Error::Input(format!("{}: {why}; run without --resume to start over", partial.display())));
         }
         state = plan.resume_state(&partial)?;
     } else {
