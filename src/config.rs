@@ -12,8 +12,13 @@ use std::fmt;
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Origin {
-    File { line: usize, col: usize },
+    File {
+        line: usize,
+        col: usize,
+    },
     Override(String),
+    /// Another command-line argument, written out with its flag (e.g. `--sweep KEY=A,B`).
+    Arg(String),
     Missing,
 }
 
@@ -80,6 +85,7 @@ impl fmt::Display for ConfigError {
         match &self.origin {
             Origin::File { line, col } => write!(f, "{}:{}:{}: ", self.file, line, col)?,
             Origin::Override(arg) => write!(f, "{} (from --set {}): ", self.file, arg)?,
+            Origin::Arg(arg) => write!(f, "{} (from {}): ", self.file, arg)?,
             Origin::Missing => write!(f, "{}: ", self.file)?,
         }
         if self.key.is_empty() { write!(f, "{}", self.message) } else { write!(f, "key `{}`: {}", self.key, self.message) }
@@ -224,7 +230,8 @@ pub fn apply_override(root: &mut Node, file: &str, arg: &str) -> Result<(), Conf
     Ok(())
 }
 
-fn parse_override_value(raw: &str, origin: &Origin) -> Node {
+/// A command-line value: a TOML value when it is one, else the plain string.
+pub fn parse_override_value(raw: &str, origin: &Origin) -> Node {
     let wrapped = format!("v = {raw}");
     if let Ok(n) = parse("--set", &wrapped)
         && let Value::Table(mut t) = n.value

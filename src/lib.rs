@@ -3,7 +3,9 @@
 //! Modules, one per concept: `units` (human quantities), `config` (the TOML tree with positions),
 //! `scenario` (resolved scenarios), `engine` (event queue), `memory` (pages and bitmaps), `workload`
 //! (dirty-page generators), `network` (links, routes, fair sharing), `transfer` (batches and QEMU's
-//! windows), `sim` (migrations as state machines), `report` (results and their files), `cli`.
+//! windows), `sim` (migrations as state machines), `report` (results and their files), `sweep`
+//! (parameter sweeps and their CSV, summary and charts), `plot` (PNG and SVG charts), `timeline`
+//! (the run's timeline chart), `cli`.
 
 pub mod cli;
 pub mod config;
@@ -11,9 +13,12 @@ pub mod engine;
 pub mod mechanism;
 pub mod memory;
 pub mod network;
+pub mod plot;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
+pub mod timeline;
 pub mod transfer;
 pub mod units;
 pub mod validate;

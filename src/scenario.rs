@@ -271,7 +271,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     let name = top.string("name")?.unwrap_or_else(|| default_name.to_string());
     let description = top.string("description")?.unwrap_or_default();
     let seed = top.uint("seed")?.unwrap_or(1);
-    top.allow(&["reference"]);
+    top.allow(&["reference", "sweep"]);
 
     // Defaults from the short-form tables.
     let vm_defaults = match top.table("vm")? {

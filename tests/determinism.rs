@@ -106,11 +106,11 @@ fn results_are_written_under_out_and_name() {
     let entries: usize = migrations(&file_v).iter().map(|m| m["timeline"].as_array().map_or(0, Vec::len)).sum();
     assert_eq!(rows, entries, "timeline.csv rows vs timeline entries in run.json");
 
-    // Nothing else was written next to them but these two files (no temporary leftovers).
+    // Nothing else was written next to them but these files and the timeline chart (no temporary leftovers).
     let mut names: Vec<String> =
         std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
-    assert_eq!(names, ["run.json", "timeline.csv"]);
+    assert_eq!(names, ["run.json", "timeline.csv", "timeline.png"]);
 }
 
 #[test]
