@@ -13,6 +13,8 @@ pub mod network;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod trace;
+pub mod trace_replay;
 pub mod transfer;
 pub mod units;
 pub mod validate;
