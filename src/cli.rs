@@ -22,6 +22,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Run every reference case (closed forms, SimGrid, real QEMU) and print the error table.
     Validate(ValidateArgs),
+    /// Dirty-page traces: record a real process, convert between forms, print statistics.
+    Trace(crate::trace_cmd::TraceArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -124,6 +126,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => cmd_run(&a),
         Command::Check(a) => cmd_check(&a),
         Command::Validate(a) => cmd_validate(&a),
+        Command::Trace(a) => crate::trace_cmd::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,17 +4,22 @@
 //! `scenario` (resolved scenarios), `engine` (event queue), `memory` (pages and bitmaps), `workload`
 //! (dirty-page generators), `network` (links, routes, fair sharing), `transfer` (batches and QEMU's
 //! windows), `sim` (migrations as state machines), `report` (results and their files), `cli`.
+//! Dirty-page traces: `trace` (the file format), `trace_replay` (the `trace` workload kind),
+//! `record` (the Linux recorder), `trace_stats` (analysis), `trace_cmd` (`migsim trace ...`).
 
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod memory;
 pub mod network;
+pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod trace;
+pub mod trace_cmd;
 pub mod trace_replay;
+pub mod trace_stats;
 pub mod transfer;
 pub mod units;
 pub mod validate;
