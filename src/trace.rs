@@ -686,7 +686,9 @@ impl Form {
 
 enum Sink {
     Text(BufWriter<File>),
-    Binary(ZlibEncoder<BufWriter<File>>),
+    /// The outer buffer matters: the encoder does a deflate call per write, and records are
+    /// written a varint (a byte or two) at a time.
+    Binary(BufWriter<ZlibEncoder<BufWriter<File>>>),
 }
 
 /// Writes a trace: records stream to a side file, and `finish` puts the header (known only at the
@@ -721,7 +723,7 @@ impl Writer {
         let f = BufWriter::with_capacity(1 << 16, File::create(&body_path)?);
         let sink = match form {
             Form::Text => Sink::Text(f),
-            Form::Binary => Sink::Binary(ZlibEncoder::new(f, Compression::best())),
+            Form::Binary => Sink::Binary(BufWriter::with_capacity(1 << 16, ZlibEncoder::new(f, Compression::default()))),
         };
         Ok(Writer {
             kind,
@@ -830,7 +832,7 @@ impl Writer {
                 w.write_all(&[TAG_END])?;
                 write_varint(&mut w, self.records)?;
                 write_varint(&mut w, self.entries)?;
-                let mut f = w.finish()?;
+                let mut f = w.into_inner().map_err(|e| e.into_error())?.finish()?;
                 f.flush()?;
                 f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
                 Form::Binary
