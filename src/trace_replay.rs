@@ -92,7 +92,8 @@ pub fn read_spec(t: &mut TableReader<'_>, scenario_file: &str, vm_page_size: u64
     let path = dir.join(&file);
     let summary = trace::scan(&path).map_err(|e| {
         let hint = if e.message.starts_with("cannot open") {
-            let shown = if dir.as_os_str().is_empty() { ".".to_string() } else { dir.display().to_string() };
+            let shown = std::path::absolute(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+                .map_or_else(|_| dir.display().to_string(), |p| p.display().to_string());
             format!(" (`file` is relative to the scenario's folder, {shown})")
         } else {
             String::new()
