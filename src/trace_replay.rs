@@ -203,8 +203,6 @@ struct Cursor {
     arranged: bool,
     /// A record read past the current chunk.
     ahead: Option<Record>,
-    /// The reader reached the end of the current pass.
-    pass_done: bool,
 }
 
 impl Cursor {
@@ -226,7 +224,6 @@ impl Cursor {
             next: 0,
             arranged: true,
             ahead: None,
-            pass_done: false,
         };
         c.reader = c.open();
         c
@@ -250,10 +247,7 @@ impl Cursor {
         let reader = self.reader.as_mut()?;
         match reader.next_record() {
             Ok(Some(r)) => Some(r),
-            Ok(None) => {
-                self.pass_done = true;
-                None
-            }
+            Ok(None) => None,
             Err(e) => {
                 eprintln!("warning: the trace stopped replaying: {e}");
                 self.reader = None;
@@ -277,7 +271,6 @@ impl Cursor {
         if start >= pass_end || self.reader.is_none() {
             if self.looped && self.reader.is_some() && start >= pass_end {
                 self.offset = pass_end;
-                self.pass_done = false;
                 self.ahead = None;
                 self.reader = self.open();
                 return self.load_next_in_pass(start);

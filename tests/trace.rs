@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 /// A hand-written interval trace: 16 MiB of 4 KiB pages (4096 pages), 100 ms intervals.
@@ -211,6 +211,7 @@ fn stats_print_the_rate_and_working_set_and_write_csv() {
     assert!(wws.lines().last().unwrap().starts_with("3,0.3,105.0,105,"), "{wws}");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn record_errors_name_the_cause() {
     let dir = TempDir::new("trace-rec-err");
@@ -229,7 +230,7 @@ fn record_errors_name_the_cause() {
 /// Compile examples/dirty_pattern.rs with rustc (the toolchain is all CI has; no cargo lock is
 /// taken while cargo runs the tests).
 #[cfg(target_os = "linux")]
-fn pattern_program(dir: &TempDir) -> PathBuf {
+fn pattern_program(dir: &TempDir) -> std::path::PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/dirty_pattern.rs");
     let bin = dir.path().join("dirty_pattern");
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
