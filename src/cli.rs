@@ -29,6 +29,8 @@ pub enum Command {
     Plot(PlotArgs),
     /// Join the sweep.csv files of shards (--shard) and rebuild the summary and charts.
     Merge(MergeArgs),
+    /// Dirty-page traces: record a real process, convert between forms, print statistics.
+    Trace(crate::trace_cmd::TraceArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -208,6 +210,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(a) => cmd_sweep(&a),
         Command::Plot(a) => cmd_plot(&a),
         Command::Merge(a) => cmd_merge(&a),
+        Command::Trace(a) => crate::trace_cmd::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

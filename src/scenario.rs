@@ -89,6 +89,8 @@ pub enum WorkloadKind {
         phases: Vec<Phase>,
         repeat: bool,
     },
+    /// Replays a recorded dirty-page trace (docs/traces.md).
+    Trace(crate::trace_replay::TraceSpec),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -565,8 +567,9 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
         Sequential,
         Phases,
         Fluid,
+        Trace,
     }
-    const KINDS: [(&str, K); 7] = [
+    const KINDS: [(&str, K); 8] = [
         ("idle", K::Idle),
         ("uniform", K::Uniform),
         ("hotcold", K::HotCold),
@@ -574,6 +577,7 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
         ("sequential", K::Sequential),
         ("phases", K::Phases),
         ("fluid", K::Fluid),
+        ("trace", K::Trace),
     ];
     let kind_name = t.string("kind")?.unwrap_or_else(|| "idle".into());
     let kind = choice(&t, "kind", &kind_name, &KINDS)?;
@@ -609,14 +613,14 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     };
     let write_pps = rate(&mut t, "write_rate")?;
     let read_pps = rate(&mut t, "read_rate")?;
-    let needs_rate = !matches!(kind, K::Idle | K::Phases);
+    let needs_rate = !matches!(kind, K::Idle | K::Phases | K::Trace);
     if needs_rate && !t.has("write_rate") {
         return Err(t.error(
             "write_rate",
             format!("kind = \"{kind_name}\" needs a write_rate, e.g. write_rate = \"20000 pages/s\" or \"50 MiB/s\""),
         ));
     }
-    if needs_rate && ws == 0 {
+    if (needs_rate || kind == K::Trace) && ws == 0 {
         return Err(t.error("working_set", "the working set is empty; give it at least one page"));
     }
     let only_for = |t: &mut TableReader<'_>, key: &'static str, for_kind: &str| -> Result<(), ConfigError> {
@@ -630,6 +634,9 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     only_for(&mut t, "exponent", "zipf")?;
     only_for(&mut t, "phases", "phases")?;
     only_for(&mut t, "repeat", "phases")?;
+    for key in crate::trace_replay::KEYS {
+        only_for(&mut t, key, "trace")?;
+    }
     let kind = match kind {
         K::Idle => WorkloadKind::Idle,
         K::Uniform => WorkloadKind::Uniform,
@@ -655,6 +662,7 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
         }
         K::Sequential => WorkloadKind::Sequential,
         K::Fluid => WorkloadKind::Fluid,
+        K::Trace => WorkloadKind::Trace(crate::trace_replay::read_spec(&mut t, file, page_size)?),
         K::Phases => {
             let repeat = t.bool("repeat")?.unwrap_or(true);
             let Some(list) = t.tables("phases")? else {
@@ -896,9 +904,14 @@ fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
         WorkloadKind::Sequential => "sequential",
         WorkloadKind::Fluid => "fluid",
         WorkloadKind::Phases { .. } => "phases",
+        WorkloadKind::Trace(_) => "trace",
     };
     parts.push(format!("kind = {}", q(kind)));
-    parts.push(format!("write_rate = {}", q(&units::format_pages_rate(w.write_pps))));
+    if let WorkloadKind::Trace(t) = &w.kind {
+        parts.extend(t.inline_keys());
+    } else {
+        parts.push(format!("write_rate = {}", q(&units::format_pages_rate(w.write_pps))));
+    }
     if w.read_pps > 0.0 {
         parts.push(format!("read_rate = {}", q(&units::format_pages_rate(w.read_pps))));
     }

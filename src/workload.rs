@@ -5,11 +5,12 @@
 //! `n` writes has each of its `N` pages written with probability `1 - (1 - 1/N)^n`, and those pages are
 //! drawn by geometric skipping, so the cost is the number of distinct pages, not the number of writes.
 //! A region written more than enough to saturate it is marked whole with word operations.
-//! Workload kinds share one interface (`advance`, `access_rate`, `sample_access`), so a recorded trace
-//! can be one more kind.
+//! Workload kinds share one interface (`advance`, `access_rate`, `sample_access`); a recorded trace
+//! is one more kind (`trace_replay`).
 
 use crate::memory::Memory;
 use crate::scenario::{WorkloadKind, WorkloadSpec};
+use crate::trace_replay::TraceReplay;
 use rand::Rng;
 use rand_distr::Distribution;
 
@@ -27,6 +28,7 @@ pub struct Workload {
     phases: Vec<Workload>,
     /// A cap on writes per second imposed from outside (QEMU's dirty limit); `INFINITY`: none.
     pub dirty_limit_pps: f64,
+    trace: Option<Box<TraceReplay>>,
 }
 
 impl Workload {
@@ -41,7 +43,11 @@ impl Workload {
             WorkloadKind::Phases { phases, .. } => phases.iter().map(|p| Workload::new(&p.workload)).collect(),
             _ => Vec::new(),
         };
-        Workload { spec: spec.clone(), carry: 0.0, carry_hot: 0.0, seq_pos: 0, zipf, phases, dirty_limit_pps: f64::INFINITY }
+        let trace = match &spec.kind {
+            WorkloadKind::Trace(t) => Some(Box::new(TraceReplay::new(t, spec.working_set))),
+            _ => None,
+        };
+        Workload { spec: spec.clone(), carry: 0.0, carry_hot: 0.0, seq_pos: 0, zipf, phases, dirty_limit_pps: f64::INFINITY, trace }
     }
 
     /// The phase in force at `t` (ns since the simulation began) and when it ends.
@@ -93,6 +99,10 @@ impl Workload {
             }
             return;
         }
+        if let Some(t) = &mut self.trace {
+            // A trace replays its own writes; throttling slows its clock (the dirty limit does not apply).
+            return t.advance(from, to, speed, rng, mem);
+        }
         let due = self.effective_pps(speed) * (to - from) as f64 / 1e9 + self.carry;
         let n = due.floor();
         self.carry = due - n;
@@ -102,7 +112,7 @@ impl Workload {
         }
         let ws = self.spec.working_set;
         match self.spec.kind {
-            WorkloadKind::Idle | WorkloadKind::Phases { .. } => {}
+            WorkloadKind::Idle | WorkloadKind::Phases { .. } | WorkloadKind::Trace(_) => {}
             WorkloadKind::Uniform => write_uniform(ws.first, ws.count, n, rng, mem),
             WorkloadKind::HotCold { hot_pages, hot_share } => {
                 let hot_share = if ws.count == hot_pages { 1.0 } else { hot_share };
@@ -147,6 +157,9 @@ impl Workload {
             let (r, e) = self.phases[i].access_rate(t);
             return (r, e.min(end));
         }
+        if let Some(tr) = &self.trace {
+            return tr.access_rate(t);
+        }
         match self.spec.kind {
             WorkloadKind::Idle => (self.spec.read_pps, u64::MAX),
             _ => (self.spec.write_pps + self.spec.read_pps, u64::MAX),
@@ -158,12 +171,17 @@ impl Workload {
         if let Some((i, _)) = self.phase_at(t) {
             return self.phases[i].sample_access(t, rng);
         }
+        if let Some(tr) = &mut self.trace {
+            return tr.sample_access(t, rng);
+        }
         let ws = self.spec.working_set;
         if ws.count == 0 {
             return 0;
         }
         let off = match self.spec.kind {
-            WorkloadKind::Idle | WorkloadKind::Uniform | WorkloadKind::Phases { .. } => rng.random_range(0..ws.count),
+            WorkloadKind::Idle | WorkloadKind::Uniform | WorkloadKind::Phases { .. } | WorkloadKind::Trace(_) => {
+                rng.random_range(0..ws.count)
+            }
             WorkloadKind::HotCold { hot_pages, hot_share } => {
                 if ws.count == hot_pages || rng.random::<f64>() < hot_share {
                     rng.random_range(0..hot_pages)

@@ -1,0 +1,426 @@
+//! Trace analysis behind `migsim trace stats`: the dirty rate over time, the distinct pages touched,
+//! and the writable-working-set curve (distinct pages written within a window, as a function of the
+//! window's length), computed in one streaming pass.
+//!
+//! The working-set curve for every window length at once: keep each page's last interval and a
+//! histogram of "pages whose last write was in interval i"; the distinct pages of the window ending
+//! at interval e with length w is the histogram's sum over (e - w, e], kept as a running sum per w.
+//! The cost is O(page writes x window lengths), the memory one number per page and per interval.
+
+use crate::trace::{Kind, Reader, Record, TraceError};
+use crate::units;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// One interval of the trace (for a write-record trace, one group of `group_ns`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatePoint {
+    pub start_ns: u64,
+    pub length_ns: u64,
+    /// Distinct pages written in the interval.
+    pub pages: u64,
+    /// Of those, pages never written before in the trace.
+    pub new_pages: u64,
+}
+
+/// Distinct pages written within a window of `intervals` consecutive intervals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WwsPoint {
+    pub intervals: u64,
+    /// `intervals` x the mean interval length.
+    pub window_ns: u64,
+    /// Mean and maximum over every window position (sliding by one interval).
+    pub mean_pages: f64,
+    pub max_pages: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TraceStats {
+    pub header: crate::trace::Header,
+    pub records: u64,
+    /// Sum over intervals of the distinct pages written in each (write records: their number).
+    pub page_writes: u64,
+    /// Pages written at least once.
+    pub distinct: u64,
+    pub rate: Vec<RatePoint>,
+    pub wws: Vec<WwsPoint>,
+    pub mean_interval_ns: f64,
+}
+
+const NEVER: u32 = u32::MAX;
+
+/// Window lengths for the working-set curve: 1, 2, 4, ... intervals, and the whole trace.
+const MAX_WINDOW_DOUBLINGS: u32 = 40;
+
+struct Wws {
+    last: Vec<u32>,
+    hist: Vec<u64>,
+    windows: Vec<u64>,
+    sum: Vec<u64>,
+    total: Vec<f64>,
+    count: Vec<u64>,
+    max: Vec<u64>,
+}
+
+impl Wws {
+    fn new(pages: u64) -> Self {
+        let windows: Vec<u64> = (0..MAX_WINDOW_DOUBLINGS).map(|k| 1u64 << k).collect();
+        let n = windows.len();
+        Wws {
+            last: vec![NEVER; pages as usize],
+            hist: Vec::new(),
+            windows,
+            sum: vec![0; n],
+            total: vec![0.0; n],
+            count: vec![0; n],
+            max: vec![0; n],
+        }
+    }
+
+    /// Add interval `e` (the next one) with its sorted, distinct pages; returns how many are new.
+    fn push(&mut self, pages: &[u64]) -> u64 {
+        let e = self.hist.len() as u64;
+        self.hist.push(0);
+        // The interval e - w leaves window w.
+        for (k, &w) in self.windows.iter().enumerate() {
+            if e >= w {
+                self.sum[k] -= self.hist[(e - w) as usize];
+            }
+        }
+        let mut new = 0;
+        for &p in pages {
+            let j = self.last[p as usize];
+            if j == NEVER {
+                new += 1;
+            } else {
+                self.hist[j as usize] -= 1;
+                // Window w holds interval j iff j > e - w.
+                for (k, &w) in self.windows.iter().enumerate().rev() {
+                    if u64::from(j) + w <= e {
+                        break;
+                    }
+                    self.sum[k] -= 1;
+                }
+            }
+            self.last[p as usize] = e as u32;
+        }
+        self.hist[e as usize] += pages.len() as u64;
+        for k in 0..self.windows.len() {
+            self.sum[k] += pages.len() as u64;
+            if e + 1 >= self.windows[k] {
+                self.total[k] += self.sum[k] as f64;
+                self.count[k] += 1;
+                self.max[k] = self.max[k].max(self.sum[k]);
+            }
+        }
+        new
+    }
+}
+
+/// Read a trace (streaming) and compute its statistics.
+pub fn compute(path: &Path) -> Result<TraceStats, TraceError> {
+    let mut r = Reader::open(path)?;
+    let header = r.header().clone();
+    if header.pages() > u64::from(u32::MAX) {
+        return Err(TraceError {
+            file: r.file().to_string(),
+            place: crate::trace::Place::File,
+            message: "too many pages for `trace stats` (at most 2^32)".into(),
+        });
+    }
+    let mut wws = Wws::new(header.pages());
+    let mut rate = Vec::new();
+    let (mut records, mut page_writes) = (0u64, 0u64);
+    let mut add = |wws: &mut Wws, start_ns, length_ns, pages: &[u64]| {
+        let new_pages = wws.push(pages);
+        rate.push(RatePoint { start_ns, length_ns, pages: pages.len() as u64, new_pages });
+    };
+    match header.kind {
+        Kind::Intervals => {
+            while let Some(rec) = r.next_record()? {
+                records += 1;
+                if let Record::Interval { start_ns, length_ns, pages } = rec {
+                    page_writes += pages.len() as u64;
+                    add(&mut wws, start_ns, length_ns, &pages);
+                }
+            }
+        }
+        Kind::Writes => {
+            // Group the writes into intervals of `group_ns`, empty ones included.
+            let g = header.group_ns();
+            let mut group = 0u64;
+            let mut set: Vec<u64> = Vec::new();
+            let mut close = |wws: &mut Wws, group: u64, set: &mut Vec<u64>| {
+                set.sort_unstable();
+                set.dedup();
+                add(wws, group * g, g, set);
+                set.clear();
+            };
+            while let Some(rec) = r.next_record()? {
+                records += 1;
+                if let Record::Write { time_ns, page } = rec {
+                    page_writes += 1;
+                    while time_ns / g > group {
+                        close(&mut wws, group, &mut set);
+                        group += 1;
+                    }
+                    set.push(page);
+                }
+            }
+            let end = header.duration_ns.map_or(group + 1, |d| d.div_ceil(g).max(group + 1));
+            while group < end {
+                close(&mut wws, group, &mut set);
+                group += 1;
+            }
+        }
+    }
+    let n = rate.len() as u64;
+    let covered: u64 = rate.iter().map(|p| p.length_ns).sum();
+    let mean_interval_ns = if n == 0 { 0.0 } else { covered as f64 / n as f64 };
+    let mut points: Vec<WwsPoint> = Vec::new();
+    for k in 0..wws.windows.len() {
+        if wws.count[k] == 0 {
+            continue;
+        }
+        let w = wws.windows[k];
+        points.push(WwsPoint {
+            intervals: w,
+            window_ns: (w as f64 * mean_interval_ns).round() as u64,
+            mean_pages: wws.total[k] / wws.count[k] as f64,
+            max_pages: wws.max[k],
+        });
+    }
+    // The whole trace as one window, if not a power of two already.
+    let distinct = wws.last.iter().filter(|&&l| l != NEVER).count() as u64;
+    if n > 0 && !n.is_power_of_two() {
+        points.push(WwsPoint { intervals: n, window_ns: covered, mean_pages: distinct as f64, max_pages: distinct });
+    }
+    Ok(TraceStats { header, records, page_writes, distinct, rate, wws: points, mean_interval_ns })
+}
+
+impl TraceStats {
+    fn mib(&self, pages: f64) -> f64 {
+        pages * self.header.page_size as f64 / 1_048_576.0
+    }
+
+    /// The rate series as CSV, one row per interval.
+    pub fn rate_csv(&self) -> String {
+        let mut s = String::from("start_s,length_s,dirty_pages,dirty_pages_per_s,dirty_mib_per_s,new_pages,distinct_so_far\n");
+        let mut so_far = 0;
+        for p in &self.rate {
+            so_far += p.new_pages;
+            let per_s = p.pages as f64 * 1e9 / p.length_ns as f64;
+            let _ = writeln!(
+                s,
+                "{},{},{},{:.1},{:.3},{},{}",
+                p.start_ns as f64 / 1e9,
+                p.length_ns as f64 / 1e9,
+                p.pages,
+                per_s,
+                self.mib(per_s),
+                p.new_pages,
+                so_far
+            );
+        }
+        s
+    }
+
+    /// The working-set curve as CSV.
+    pub fn wws_csv(&self) -> String {
+        let mut s = String::from("window_intervals,window_s,mean_pages,max_pages,mean_mib,max_mib\n");
+        for w in &self.wws {
+            let _ = writeln!(
+                s,
+                "{},{},{:.1},{},{:.3},{:.3}",
+                w.intervals,
+                w.window_ns as f64 / 1e9,
+                w.mean_pages,
+                w.max_pages,
+                self.mib(w.mean_pages),
+                self.mib(w.max_pages as f64)
+            );
+        }
+        s
+    }
+
+    /// The report `trace stats` prints, with the rate over time in at most `rows` rows.
+    pub fn table(&self, file: &str, rows: usize) -> String {
+        let h = &self.header;
+        let mut s = String::new();
+        let n = self.rate.len();
+        let duration: u64 = self.rate.last().map_or(0, |p| p.start_ns + p.length_ns);
+        let unit = match h.kind {
+            Kind::Intervals => format!("intervals of {}", units::format_duration(h.interval_ns.unwrap_or(0))),
+            Kind::Writes => format!("write records, grouped by {}", units::format_duration(h.group_ns())),
+        };
+        let _ = writeln!(s, "trace {file}: {} records ({unit}), {}", self.records, units::format_duration(duration));
+        for (k, v) in &h.meta {
+            let _ = writeln!(s, "  {k}: {v}");
+        }
+        let pct = |x: f64| 100.0 * x / h.pages() as f64;
+        let _ = writeln!(
+            s,
+            "memory {} ({} pages of {}); distinct pages written: {} ({}, {:.1}% of memory)",
+            units::format_size(h.memory),
+            h.pages(),
+            units::format_size(h.page_size),
+            self.distinct,
+            units::format_size(self.distinct * h.page_size),
+            pct(self.distinct as f64)
+        );
+        if n > 0 && duration > 0 {
+            let per_s = self.rate.iter().map(|p| p.pages).sum::<u64>() as f64 * 1e9 / duration as f64;
+            let what = if h.kind == Kind::Writes { "write records" } else { "pages dirty per interval, summed" };
+            let _ = writeln!(
+                s,
+                "page writes: {} ({what}); dirty rate {:.0} pages/s = {:.1} MiB/s on average",
+                self.page_writes,
+                per_s,
+                self.mib(per_s)
+            );
+        }
+        if n > 0 {
+            let per_row = n.div_ceil(rows.max(1));
+            let _ = writeln!(s, "\ndirty rate over time ({} intervals per row):", per_row);
+            let mut t = vec![vec![
+                "from".to_string(),
+                "to".into(),
+                "dirty pages/s".into(),
+                "dirty MiB/s".into(),
+                "max in one interval".into(),
+                "new pages".into(),
+            ]];
+            for chunk in self.rate.chunks(per_row) {
+                let start = chunk[0].start_ns;
+                let end = chunk.last().map_or(start, |p| p.start_ns + p.length_ns);
+                let len: u64 = chunk.iter().map(|p| p.length_ns).sum();
+                let per_s = chunk.iter().map(|p| p.pages).sum::<u64>() as f64 * 1e9 / len as f64;
+                t.push(vec![
+                    units::format_duration(start),
+                    units::format_duration(end),
+                    format!("{per_s:.0}"),
+                    format!("{:.1}", self.mib(per_s)),
+                    chunk.iter().map(|p| p.pages).max().unwrap_or(0).to_string(),
+                    chunk.iter().map(|p| p.new_pages).sum::<u64>().to_string(),
+                ]);
+            }
+            s += &columns(&t);
+            let _ =
+                writeln!(s, "\nwritable working set (distinct pages written within a window; mean and max over every window position):");
+            let mut t = vec![vec![
+                "window".to_string(),
+                "intervals".into(),
+                "mean pages".into(),
+                "mean MiB".into(),
+                "max pages".into(),
+                "max MiB".into(),
+                "mean % of memory".into(),
+            ]];
+            for w in &self.wws {
+                t.push(vec![
+                    units::format_duration(w.window_ns),
+                    w.intervals.to_string(),
+                    format!("{:.0}", w.mean_pages),
+                    format!("{:.1}", self.mib(w.mean_pages)),
+                    w.max_pages.to_string(),
+                    format!("{:.1}", self.mib(w.max_pages as f64)),
+                    format!("{:.1}", pct(w.mean_pages)),
+                ]);
+            }
+            s += &columns(&t);
+        }
+        s
+    }
+}
+
+/// Left-aligned columns, two spaces apart.
+fn columns(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
+    let mut s = String::new();
+    for r in rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+        s += line.join("  ").trim_end();
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Form, Header, Writer};
+
+    fn trace(name: &str, h: &Header, recs: &[Record]) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("migsim-stats-unit-{}", std::process::id())).join(name);
+        let mut w = Writer::create(&p, Form::Binary, h.kind).unwrap();
+        recs.iter().for_each(|r| w.write(r).unwrap());
+        w.finish(h).unwrap();
+        p
+    }
+
+    /// The working set by brute force: the union over every window position.
+    fn brute(sets: &[Vec<u64>], w: usize) -> (f64, u64) {
+        let mut total = 0u64;
+        let mut max = 0u64;
+        for e in w - 1..sets.len() {
+            let mut u: Vec<u64> = sets[e + 1 - w..=e].concat();
+            u.sort();
+            u.dedup();
+            total += u.len() as u64;
+            max = max.max(u.len() as u64);
+        }
+        (total as f64 / (sets.len() + 1 - w) as f64, max)
+    }
+
+    #[test]
+    fn working_set_curve_matches_brute_force() {
+        let mut h = Header::new(Kind::Intervals, 4096, 64 * 4096);
+        h.interval_ns = Some(10);
+        // A deterministic mix: a hot set {0..4} every interval, plus pages that drift.
+        let sets: Vec<Vec<u64>> = (0..37u64)
+            .map(|i| {
+                let mut s: Vec<u64> = (0..4).chain([(i * 7) % 64, (i * 13 + 5) % 64, 10 + i % 9]).collect();
+                s.sort();
+                s.dedup();
+                s
+            })
+            .collect();
+        let recs: Vec<Record> =
+            sets.iter().enumerate().map(|(i, s)| Record::Interval { start_ns: i as u64 * 10, length_ns: 10, pages: s.clone() }).collect();
+        let st = compute(&trace("wws.mtrace", &h, &recs)).unwrap();
+        assert_eq!(st.rate.len(), 37);
+        for w in &st.wws {
+            let (mean, max) = brute(&sets, w.intervals as usize);
+            assert!((w.mean_pages - mean).abs() < 1e-9 && w.max_pages == max, "window {}: {w:?} vs {mean} {max}", w.intervals);
+        }
+        let all: Vec<u64> = {
+            let mut u = sets.concat();
+            u.sort();
+            u.dedup();
+            u
+        };
+        assert_eq!(st.distinct, all.len() as u64);
+        assert_eq!(st.wws.last().unwrap().intervals, 37);
+        assert_eq!(st.rate.iter().map(|p| p.new_pages).sum::<u64>(), st.distinct);
+        assert_eq!(st.rate_csv().lines().count(), 38);
+    }
+
+    #[test]
+    fn write_records_are_grouped() {
+        let mut h = Header::new(Kind::Writes, 4096, 16 * 4096);
+        h.interval_ns = Some(100);
+        h.duration_ns = Some(400);
+        let recs = [
+            Record::Write { time_ns: 0, page: 1 },
+            Record::Write { time_ns: 50, page: 1 },
+            Record::Write { time_ns: 99, page: 2 },
+            Record::Write { time_ns: 250, page: 3 },
+        ];
+        let st = compute(&trace("w.mtrace", &h, &recs)).unwrap();
+        let pages: Vec<u64> = st.rate.iter().map(|p| p.pages).collect();
+        assert_eq!(pages, vec![2, 0, 1, 0]);
+        assert_eq!((st.page_writes, st.distinct), (4, 3));
+        let table = st.table("w.mtrace", 20);
+        assert!(table.contains("distinct pages written: 3"), "{table}");
+    }
+}
