@@ -195,7 +195,14 @@ fn cmd_stats(a: &StatsArgs) -> Result<(), Failure> {
     for (p, data) in [(&rate_path, st.rate_csv()), (&wws_path, st.wws_csv())] {
         crate::report::write_atomic(p, data.as_bytes()).map_err(|e| Failure::other(format!("{}: cannot write: {e}", p.display())))?;
     }
-    // CHART (after the merge with src/plot.rs): draw the rate series and the working-set curve here,
-    // e.g. crate::plot::trace_stats(&st, &dir.join(format!("{stem}.png"))), and name the PNG below.
-    out(&format!("{}\nwrote {} and {}\n", st.table(&a.file.display().to_string(), a.rows), rate_path.display(), wws_path.display()))
+    let png = dir.join(format!("{stem}.png"));
+    crate::plot::write(&png, &crate::trace_stats::charts(&st, &stem))
+        .map_err(|e| Failure::other(format!("{}: cannot write: {e}", png.display())))?;
+    out(&format!(
+        "{}\nwrote {}, {} and {}\n",
+        st.table(&a.file.display().to_string(), a.rows),
+        rate_path.display(),
+        wws_path.display(),
+        png.display()
+    ))
 }

@@ -345,6 +345,42 @@ fn columns(rows: &[Vec<String>]) -> String {
     s
 }
 
+/// The charts of `migsim trace stats`, two panels: the dirty rate over time (distinct pages per
+/// second, and of those never written before) and the writable-working-set curve (distinct pages
+/// written within a window, mean and maximum, against the window length on a log axis).
+pub fn charts(st: &TraceStats, name: &str) -> Vec<crate::plot::Chart> {
+    use crate::plot::{Chart, Point, Series, Style};
+    let per_s = |pages: u64, len: u64| if len > 0 { pages as f64 / (len as f64 / 1e9) } else { 0.0 };
+    let rate = |f: fn(&RatePoint) -> u64| -> Vec<Point> {
+        st.rate.iter().map(|r| Point::new(r.start_ns as f64 / 1e9, per_s(f(r), r.length_ns))).collect()
+    };
+    let rate_chart = Chart {
+        title: format!("{name}: dirty rate over time"),
+        x_label: "trace time (s)".into(),
+        y_label: "distinct pages written per second".into(),
+        series: vec![
+            Series { label: "pages written".into(), style: Style::Lines, points: rate(|r| r.pages) },
+            Series { label: "of those, written for the first time".into(), style: Style::Lines, points: rate(|r| r.new_pages) },
+        ],
+        ..Chart::default()
+    };
+    let wws = |f: fn(&WwsPoint) -> f64| -> Vec<Point> {
+        st.wws.iter().filter(|w| w.window_ns > 0).map(|w| Point::new(w.window_ns as f64 / 1e9, f(w))).collect()
+    };
+    let wws_chart = Chart {
+        title: format!("{name}: writable working set"),
+        x_label: "window length (s)".into(),
+        y_label: "distinct pages written in the window".into(),
+        log_x: true,
+        series: vec![
+            Series { label: "mean over windows".into(), style: Style::Lines, points: wws(|w| w.mean_pages) },
+            Series { label: "maximum over windows".into(), style: Style::Lines, points: wws(|w| w.max_pages as f64) },
+        ],
+        ..Chart::default()
+    };
+    vec![rate_chart, wws_chart]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

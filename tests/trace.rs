@@ -209,6 +209,11 @@ fn stats_print_the_rate_and_working_set_and_write_csv() {
     // Windows of 1 and 2 intervals, and the whole trace (3).
     assert_eq!(wws.lines().map(|l| l.split(',').next().unwrap().to_string()).collect::<Vec<_>>(), ["window_intervals", "1", "2", "3"]);
     assert!(wws.lines().last().unwrap().starts_with("3,0.3,105.0,105,"), "{wws}");
+    // The chart: a PNG (signature and a two-panel height) next to the CSVs.
+    let png = std::fs::read(csv.join("hand.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!(height, 2 * migsim::plot::PANEL.1, "two panels: the rate and the working-set curve");
 }
 
 #[cfg(target_os = "linux")]
