@@ -164,6 +164,9 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
         }
         m.cpu_cores = Some(c);
     }
+    if t.raw().get("compression").is_some_and(|n| !matches!(n.value, crate::config::Value::Table(_))) {
+        return Err(t.error("compression", "expected a table: compression = { ratio = 0.4, cpu_rate = \"200 MiB/s\" }"));
+    }
     if let Some(mut c) = t.table("compression")? {
         let ratio = c.float("ratio")?.ok_or_else(|| c.error("ratio", "compression needs ratio = compressed / original, e.g. 0.4"))?;
         if !(ratio > 0.0 && ratio <= 1.0) {

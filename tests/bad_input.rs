@@ -319,3 +319,20 @@ fn check_output_reads_back_to_itself() {
         assert_eq!(a, b, "{name}: the resolved scenario does not run like the original");
     }
 }
+
+#[test]
+fn mechanism_keys_are_checked_with_the_valid_form_in_the_message() {
+    let dir = TempDir::new("bad-mechanisms");
+    let cases: [(&str, &str, &str); 5] = [
+        ("compression = \"zlib\"", "migration.compression", "compression = { ratio"),
+        ("throttle_max = 100", "migration.throttle_max", "below 100"),
+        ("rate_limit = \"xenn\"", "migration.rate_limit", "did you mean \"xen\""),
+        ("multifd_channels = 0", "migration.multifd_channels", "1 (a single stream) to 256"),
+        ("compression = { ratio = 1.5, cpu_rate = \"1 GiB/s\" }", "migration.compression.ratio", "must be in (0, 1]"),
+    ];
+    for (line, key, hint) in cases {
+        let (path, err) = bad(&dir, &format!("{GOOD}[migration]\n{line}\n"), &[]);
+        assert_names(&err, &path, key, 11, if key.ends_with("ratio") { 17 } else { 1 });
+        assert!(err.contains(hint), "message must say {hint:?}:\n{err}");
+    }
+}
