@@ -89,6 +89,10 @@ pub enum WorkloadKind {
         phases: Vec<Phase>,
         repeat: bool,
     },
+    /// Several writers at once, e.g. an application and its guest OS (each with its own working set).
+    Mix {
+        parts: Vec<WorkloadSpec>,
+    },
     /// Replays a recorded dirty-page trace (docs/traces.md).
     Trace(crate::trace_replay::TraceSpec),
 }
@@ -568,8 +572,9 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
         Phases,
         Fluid,
         Trace,
+        Mix,
     }
-    const KINDS: [(&str, K); 8] = [
+    const KINDS: [(&str, K); 9] = [
         ("idle", K::Idle),
         ("uniform", K::Uniform),
         ("hotcold", K::HotCold),
@@ -578,6 +583,7 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
         ("phases", K::Phases),
         ("fluid", K::Fluid),
         ("trace", K::Trace),
+        ("mix", K::Mix),
     ];
     let kind_name = t.string("kind")?.unwrap_or_else(|| "idle".into());
     let kind = choice(&t, "kind", &kind_name, &KINDS)?;
@@ -613,7 +619,7 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     };
     let write_pps = rate(&mut t, "write_rate")?;
     let read_pps = rate(&mut t, "read_rate")?;
-    let needs_rate = !matches!(kind, K::Idle | K::Phases | K::Trace);
+    let needs_rate = !matches!(kind, K::Idle | K::Phases | K::Trace | K::Mix);
     if needs_rate && !t.has("write_rate") {
         return Err(t.error(
             "write_rate",
@@ -634,6 +640,14 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     only_for(&mut t, "exponent", "zipf")?;
     only_for(&mut t, "phases", "phases")?;
     only_for(&mut t, "repeat", "phases")?;
+    only_for(&mut t, "parts", "mix")?;
+    if kind == K::Mix {
+        for key in ["write_rate", "read_rate", "working_set", "offset", "full_cpu_rate"] {
+            if t.has(key) {
+                return Err(t.error(key, "a mix takes this key in each of its parts, not for the whole"));
+            }
+        }
+    }
     for key in crate::trace_replay::KEYS {
         only_for(&mut t, key, "trace")?;
     }
@@ -692,6 +706,23 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
             }
             WorkloadKind::Phases { phases, repeat }
         }
+        K::Mix => {
+            let need = "kind = \"mix\" needs parts = [{ kind = \"uniform\", write_rate = \"...\", ... }, ...]";
+            let path = t.key_path("parts");
+            let items = match t.node("parts").map(|n| &n.value) {
+                Some(config::Value::Array(items)) if !items.is_empty() => items,
+                _ => return Err(t.error("parts", need)),
+            };
+            let mut parts = Vec::new();
+            for (i, n) in items.iter().enumerate() {
+                let w = read_workload(file, format!("{path}.{i}"), n, pages, page_size)?;
+                if matches!(w.kind, WorkloadKind::Phases { .. } | WorkloadKind::Mix { .. }) {
+                    return Err(t.error("parts", "a part of a mix cannot be a phases or mix workload"));
+                }
+                parts.push(w);
+            }
+            WorkloadKind::Mix { parts }
+        }
     };
     let full_cpu_pps = match t.write_rate("full_cpu_rate")? {
         Some(r) if r.pages_per_sec(page_size) <= 0.0 => return Err(t.error("full_cpu_rate", "must be greater than zero")),
@@ -700,7 +731,16 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     };
     let write_delta = read_delta(&mut t, page_size)?;
     t.finish()?;
-    Ok(WorkloadSpec { kind, write_pps, read_pps, working_set: PageRange { first: offset, count: ws }, full_cpu_pps, write_delta })
+    let (mut write_pps, mut read_pps, mut working_set) = (write_pps, read_pps, PageRange { first: offset, count: ws });
+    if let WorkloadKind::Mix { parts } = &kind {
+        // The whole: the parts' rates added up, and the range that holds every part's working set.
+        write_pps = parts.iter().map(|p| p.write_pps).sum();
+        read_pps = parts.iter().map(|p| p.read_pps).sum();
+        let first = parts.iter().map(|p| p.working_set.first).min().unwrap_or(0);
+        let end = parts.iter().map(|p| p.working_set.first + p.working_set.count).max().unwrap_or(0);
+        working_set = PageRange { first, count: end - first };
+    }
+    Ok(WorkloadSpec { kind, write_pps, read_pps, working_set, full_cpu_pps, write_delta })
 }
 
 /// `write_delta = "64 B"` or `write_delta = { min = "16 B", max = "4 KiB" }`.
@@ -893,6 +933,14 @@ impl Scenario {
     }
 }
 
+fn delta_inline(d: DeltaSize, _page_size: u64) -> String {
+    let q = |x: u64| format!("{:?}", units::format_size_exact(x));
+    match d {
+        DeltaSize::Fixed(b) => format!("write_delta = {}", q(b)),
+        DeltaSize::Uniform(a, b) => format!("write_delta = {{ min = {}, max = {} }}", q(a), q(b)),
+    }
+}
+
 fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
     let q = |x: &str| format!("{x:?}");
     let mut parts = Vec::new();
@@ -905,8 +953,15 @@ fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
         WorkloadKind::Fluid => "fluid",
         WorkloadKind::Phases { .. } => "phases",
         WorkloadKind::Trace(_) => "trace",
+        WorkloadKind::Mix { .. } => "mix",
     };
     parts.push(format!("kind = {}", q(kind)));
+    if let WorkloadKind::Mix { parts: ps } = &w.kind {
+        let ps: Vec<String> = ps.iter().map(|p| workload_inline(p, page_size)).collect();
+        parts.push(format!("parts = [{}]", ps.join(", ")));
+        parts.push(delta_inline(w.write_delta, page_size));
+        return format!("{{ {} }}", parts.join(", "));
+    }
     if let WorkloadKind::Trace(t) = &w.kind {
         parts.extend(t.inline_keys());
     } else {
@@ -920,12 +975,7 @@ fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
     if let Some(f) = w.full_cpu_pps {
         parts.push(format!("full_cpu_rate = {}", q(&units::format_pages_rate(f))));
     }
-    match w.write_delta {
-        DeltaSize::Fixed(b) => parts.push(format!("write_delta = {}", q(&units::format_size_exact(b)))),
-        DeltaSize::Uniform(a, b) => {
-            parts.push(format!("write_delta = {{ min = {}, max = {} }}", q(&units::format_size_exact(a)), q(&units::format_size_exact(b))))
-        }
-    }
+    parts.push(delta_inline(w.write_delta, page_size));
     match &w.kind {
         WorkloadKind::HotCold { hot_pages, hot_share } => {
             parts.push(format!("hot_set = {}", q(&units::format_size_exact(hot_pages * page_size))));

@@ -29,6 +29,8 @@ pub struct Workload {
     /// A cap on writes per second imposed from outside (QEMU's dirty limit); `INFINITY`: none.
     pub dirty_limit_pps: f64,
     trace: Option<Box<TraceReplay>>,
+    /// The writers of a mix, all running at once.
+    parts: Vec<Workload>,
 }
 
 impl Workload {
@@ -47,7 +49,11 @@ impl Workload {
             WorkloadKind::Trace(t) => Some(Box::new(TraceReplay::new(t, spec.working_set))),
             _ => None,
         };
-        Workload { spec: spec.clone(), carry: 0.0, carry_hot: 0.0, seq_pos: 0, zipf, phases, dirty_limit_pps: f64::INFINITY, trace }
+        let parts = match &spec.kind {
+            WorkloadKind::Mix { parts } => parts.iter().map(Workload::new).collect(),
+            _ => Vec::new(),
+        };
+        Workload { spec: spec.clone(), carry: 0.0, carry_hot: 0.0, seq_pos: 0, zipf, phases, dirty_limit_pps: f64::INFINITY, trace, parts }
     }
 
     /// The phase in force at `t` (ns since the simulation began) and when it ends.
@@ -79,6 +85,14 @@ impl Workload {
         if let Some((i, _)) = self.phase_at(t) {
             return self.phases[i].achieved_share(t, cpu);
         }
+        if !self.parts.is_empty() {
+            // The parts' shares weighted by their target rates.
+            let total: f64 = self.parts.iter().map(|p| p.spec.write_pps).sum();
+            if total <= 0.0 {
+                return 1.0;
+            }
+            return self.parts.iter().map(|p| p.spec.write_pps * p.achieved_share(t, cpu)).sum::<f64>() / total;
+        }
         if self.spec.write_pps > 0.0 { self.effective_pps(cpu) / self.spec.write_pps } else { 1.0 }
     }
 
@@ -103,6 +117,15 @@ impl Workload {
             // A trace replays its own writes; throttling slows its clock (the dirty limit does not apply).
             return t.advance(from, to, speed, rng, mem);
         }
+        if !self.parts.is_empty() {
+            // Each writer runs over the whole span; a dirty limit applies to each in proportion.
+            let total: f64 = self.parts.iter().map(|p| p.spec.write_pps).sum();
+            for p in &mut self.parts {
+                p.dirty_limit_pps = if total > 0.0 { self.dirty_limit_pps * p.spec.write_pps / total } else { self.dirty_limit_pps };
+                p.advance(from, to, speed, rng, mem);
+            }
+            return;
+        }
         let due = self.effective_pps(speed) * (to - from) as f64 / 1e9 + self.carry;
         let n = due.floor();
         self.carry = due - n;
@@ -112,7 +135,7 @@ impl Workload {
         }
         let ws = self.spec.working_set;
         match self.spec.kind {
-            WorkloadKind::Idle | WorkloadKind::Phases { .. } | WorkloadKind::Trace(_) => {}
+            WorkloadKind::Idle | WorkloadKind::Phases { .. } | WorkloadKind::Trace(_) | WorkloadKind::Mix { .. } => {}
             WorkloadKind::Uniform => write_uniform(ws.first, ws.count, n, rng, mem),
             WorkloadKind::HotCold { hot_pages, hot_share } => {
                 let hot_share = if ws.count == hot_pages { 1.0 } else { hot_share };
@@ -160,6 +183,9 @@ impl Workload {
         if let Some(tr) = &self.trace {
             return tr.access_rate(t);
         }
+        if !self.parts.is_empty() {
+            return self.parts.iter().map(|p| p.access_rate(t)).fold((0.0, u64::MAX), |(r, e), (pr, pe)| (r + pr, e.min(pe)));
+        }
         match self.spec.kind {
             WorkloadKind::Idle => (self.spec.read_pps, u64::MAX),
             _ => (self.spec.write_pps + self.spec.read_pps, u64::MAX),
@@ -174,14 +200,28 @@ impl Workload {
         if let Some(tr) = &mut self.trace {
             return tr.sample_access(t, rng);
         }
+        if !self.parts.is_empty() {
+            // A part chosen in proportion to its access rate, then its own page.
+            let rates: Vec<f64> = self.parts.iter().map(|p| p.access_rate(t).0).collect();
+            let total: f64 = rates.iter().sum();
+            let mut x = rng.random::<f64>() * total;
+            let mut i = 0;
+            while i + 1 < rates.len() && x >= rates[i] {
+                x -= rates[i];
+                i += 1;
+            }
+            return self.parts[i].sample_access(t, rng);
+        }
         let ws = self.spec.working_set;
         if ws.count == 0 {
             return 0;
         }
         let off = match self.spec.kind {
-            WorkloadKind::Idle | WorkloadKind::Uniform | WorkloadKind::Phases { .. } | WorkloadKind::Trace(_) => {
-                rng.random_range(0..ws.count)
-            }
+            WorkloadKind::Idle
+            | WorkloadKind::Uniform
+            | WorkloadKind::Phases { .. }
+            | WorkloadKind::Trace(_)
+            | WorkloadKind::Mix { .. } => rng.random_range(0..ws.count),
             WorkloadKind::HotCold { hot_pages, hot_share } => {
                 if ws.count == hot_pages || rng.random::<f64>() < hot_share {
                     rng.random_range(0..hot_pages)
@@ -319,5 +359,31 @@ mod tests {
         assert_eq!(mem.dirty_log.count_ones(), 200);
         assert_eq!(w.access_rate(1_500_000_000), (0.0, 2_000_000_000));
         assert_eq!(w.access_rate(2_500_000_000).0, 100.0);
+    }
+
+    #[test]
+    fn a_mix_runs_its_writers_together_and_samples_them_by_rate() {
+        // A big slow writer and a small fast one (an application and its shadow array).
+        let big = spec(WorkloadKind::Uniform, 1000.0, 0, 10_000);
+        let small = spec(WorkloadKind::Uniform, 3000.0, 10_000, 10);
+        let mix = WorkloadSpec {
+            working_set: PageRange { first: 0, count: 10_010 },
+            ..spec(WorkloadKind::Mix { parts: vec![big, small] }, 4000.0, 0, 0)
+        };
+        let mut w = Workload::new(&mix);
+        let mut mem = Memory::new(10_010, 4096, 0.0, 0..10_010);
+        let mut rng = SimRng::seed_from_u64(3);
+        w.advance(0, 1_000_000_000, 1.0, &mut rng, &mut mem);
+        // 3000 writes on 10 pages dirty them all; 1000 writes on 10000 pages dirty about
+        // 10000 (1 - e^-0.1) = 952.
+        let small_dirty = (10_000..10_010).filter(|&p| mem.dirty_log.get(p)).count();
+        let big_dirty = (0..10_000).filter(|&p| mem.dirty_log.get(p)).count();
+        assert_eq!(small_dirty, 10);
+        assert!((900..1000).contains(&big_dirty), "{big_dirty}");
+        assert_eq!(w.access_rate(0).0, 4000.0);
+        let in_small = (0..4000).filter(|_| w.sample_access(0, &mut rng) >= 10_000).count();
+        assert!((2850..3150).contains(&in_small), "{in_small} of 4000 accesses in the 3/4 part");
+        // A throttled share scales both parts alike (CPU-bound writers).
+        assert!((w.achieved_share(0, 0.5) - 0.5).abs() < 1e-12);
     }
 }

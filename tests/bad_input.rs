@@ -336,3 +336,18 @@ fn mechanism_keys_are_checked_with_the_valid_form_in_the_message() {
         assert!(err.contains(hint), "message must say {hint:?}:\n{err}");
     }
 }
+
+#[test]
+fn a_mix_takes_rates_in_its_parts_and_does_not_nest() {
+    let dir = TempDir::new("bad-mix");
+    let base = "name = \"m\"\n[vm]\nmemory = \"1 GiB\"\n[network]\nbandwidth = \"1 Gbit/s\"\n[workload]\nkind = \"mix\"\n";
+    let (_, err) =
+        bad(&dir, &format!("{base}write_rate = \"10 MiB/s\"\n[[workload.parts]]\nkind = \"uniform\"\nwrite_rate = \"1 MiB/s\"\n"), &[]);
+    assert!(err.contains("`workload.write_rate`") && err.contains("in each of its parts"), "{err}");
+    let (_, err) = bad(&dir, base, &[]);
+    assert!(err.contains("`workload.parts`") && err.contains("needs parts"), "{err}");
+    let (_, err) = bad(&dir, &format!("{base}[[workload.parts]]\nkind = \"uniform\"\n"), &[]);
+    assert!(err.contains("`workload.parts.0.write_rate`"), "{err}");
+    let (_, err) = bad(&dir, &format!("{base}[[workload.parts]]\nkind = \"mix\"\n[[workload.parts.parts]]\nkind = \"idle\"\n"), &[]);
+    assert!(err.contains("cannot be a phases or mix"), "{err}");
+}

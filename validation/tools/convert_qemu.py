@@ -60,6 +60,8 @@ HOST_CPU_CORES = os.environ.get("HOST_CPU_CORES", "1.3")
 DIRTIER_FULL_CPU = "331000 pages/s"
 # What one dirtier write changes: one aligned 8-byte word at offset 0 (mechanism runs, obs. 3).
 DIRTIER_WRITE_DELTA = "8 B"
+# Model the dirtier's shadow array and seen bitmap as a second writer (set to 0 to leave them out).
+DIRTIER_SHADOW = os.environ.get("DIRTIER_SHADOW", "1") == "1"
 HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
@@ -156,9 +158,21 @@ def convert(r):
     h('latency = "%s"' % HOST_LATENCY)
     h("")
     h("[workload]")
+    rate = rate_target if rate_target > 0 else float(r.get("guest_wps") or 0)
+    full = flag(r, "auto_converge") and rate_target > 0
+    shadow = DIRTIER_SHADOW and kind != "idle" and wss > 0
+    if shadow:
+        # The dirtier writes two pages per write: the data page and its 8-byte entry in the shadow
+        # array (one shadow page per 512 data pages), and sets a bit in its seen bitmap (one page per
+        # 32768 data pages) (lab README, mechanism runs, observation 3).
+        h('kind = "mix"')
+    if flag(r, "xbzrle"):
+        h('write_delta = "%s"   # DIRTIER_WRITE_DELTA: one 8-byte word per write' % DIRTIER_WRITE_DELTA)
+    if shadow:
+        h("")
+        h("[[workload.parts]]   # the dirtier's data pages")
     h('kind = "%s"' % kind)
     if kind != "idle":
-        rate = rate_target if rate_target > 0 else float(r["guest_wps"])
         h('write_rate = "%s pages/s"' % fnum(rate))
     if wss > 0:
         h('working_set = "%d MiB"' % wss)
@@ -167,10 +181,19 @@ def convert(r):
     if kind == "hotcold":
         h('hot_set = "%s"' % mib(r["hot_mib"]))
         h("hot_share = %s" % fnum(float(r["hot_pct"]) / 100))
-    if flag(r, "auto_converge") and rate_target > 0:
+    if full:
         h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU: the rate-limited dirtier with a whole vCPU' % DIRTIER_FULL_CPU)
-    if flag(r, "xbzrle"):
-        h('write_delta = "%s"   # DIRTIER_WRITE_DELTA: one 8-byte word per write' % DIRTIER_WRITE_DELTA)
+    if shadow:
+        pages = int(wss) * 256
+        extra = -(-pages // 512) + -(-pages // 32768)
+        h("")
+        h("[[workload.parts]]   # its shadow array and seen bitmap, right after the data pages")
+        h('kind = "uniform"')
+        h('write_rate = "%s pages/s"' % fnum(rate))
+        h('working_set = "%d KiB"' % (extra * 4))
+        h('offset = "%d MiB"' % wss)
+        if full:
+            h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
     h("")
     h("[migration]")
     h('strategy = "%s"' % mode)
