@@ -249,6 +249,8 @@ pub fn from_str(file: &str, default_name: &str, text: &str, overrides: &[String]
 }
 
 const DEFAULT_PAGE_SIZE: u64 = 4096;
+/// The most pages one VM may have.
+const MAX_PAGES: u64 = 1 << 32;
 const DEFAULT_DEVICE_STATE: u64 = 256 * 1024;
 const DEFAULT_LATENCY_NS: u64 = 100_000;
 
@@ -534,6 +536,18 @@ fn build_vm(
         ));
     }
     let pages = memory / page_size;
+    // Each page costs a few bits in several bitmaps; beyond 2^32 pages (16 TiB of 4 KiB pages) a run
+    // would need gigabytes of memory and hours, so say so instead of trying.
+    if pages > MAX_PAGES {
+        return Err(err(
+            "memory",
+            format!(
+                "{} is {pages} pages of {}; migsim simulates at most {MAX_PAGES} pages per VM (use a larger page_size, e.g. \"2 MiB\", to model a bigger VM)",
+                units::format_size_exact(memory),
+                units::format_size_exact(page_size)
+            ),
+        ));
+    }
     let workload = match wl_node {
         Some(n) => {
             let path = if t.path().is_empty() { "workload".to_string() } else { t.key_path("workload") };

@@ -351,3 +351,10 @@ fn a_mix_takes_rates_in_its_parts_and_does_not_nest() {
     let (_, err) = bad(&dir, &format!("{base}[[workload.parts]]\nkind = \"mix\"\n[[workload.parts.parts]]\nkind = \"idle\"\n"), &[]);
     assert!(err.contains("cannot be a phases or mix"), "{err}");
 }
+
+#[test]
+fn a_vm_too_big_to_simulate_is_refused_with_the_way_out() {
+    let dir = TempDir::new("bad-huge");
+    let (path, err) = bad(&dir, GOOD, &["--set", "vm.memory=\"64 TiB\""]);
+    assert!(err.contains(&path) && err.contains("`vm.memory`") && err.contains("larger page_size"), "{err}");
+}
