@@ -1064,8 +1064,13 @@ impl<'a> Simulation<'a> {
         .max(now);
         let vm = &mut self.vms[vmi];
         let mut t = mg.vcpu_time.max(now);
+        // The access rate holds until `until`: ask again only then.
+        let mut current = vm.workload.access_rate(t);
         loop {
-            let (rate, until) = vm.workload.access_rate(t);
+            if t >= current.1 {
+                current = vm.workload.access_rate(t);
+            }
+            let (rate, until) = current;
             if rate <= 0.0 {
                 if until == u64::MAX {
                     return; // An idle guest never faults.
