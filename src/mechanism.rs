@@ -195,7 +195,8 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
 }
 
 /// The keys `read` writes back for `migsim check`, as `key = value` lines.
-pub fn to_toml(m: &Mechanisms, fmt_size: impl Fn(u64) -> String, fmt_rate: impl Fn(f64) -> String) -> Vec<String> {
+pub fn to_toml(m: &Mechanisms) -> Vec<String> {
+    use crate::units::{format_rate_exact as fmt_rate, format_size_exact as fmt_size};
     let q = |x: &str| format!("{x:?}");
     let mut v = vec![format!("auto_converge = {}", m.auto_converge.is_some())];
     if let Some(a) = m.auto_converge {
@@ -244,7 +245,7 @@ pub struct Throttle {
     last_check: u64,
     high_periods: u32,
     /// Pages newly dirtied since the last evaluation.
-    pub dirty_pages_period: u64,
+    dirty_pages_period: u64,
     bytes_sent_at_check: u64,
 }
 

@@ -939,7 +939,7 @@ impl Scenario {
                     let _ = writeln!(s, "{k} = {}", q(&units::format_rate_exact(b)));
                 }
             }
-            for line in mechanism::to_toml(&p.mech, units::format_size_exact, units::format_rate_exact) {
+            for line in mechanism::to_toml(&p.mech) {
                 let _ = writeln!(s, "{line}");
             }
         }

@@ -203,53 +203,44 @@ impl Mig {
     }
 
     /// Take the next batch of at most `max_bytes` from the send bitmap (see `take_batch`); with
-    /// `record`, its pages go to `batch_pages`.
+    /// `record`, its pages go to `batch_pages`. With XBZRLE on, pages are encoded as they are taken
+    /// and more are taken until the encoded bytes fill the budget.
     fn take(&mut self, nonzero: &Bitmap, max_bytes: u64, wrap: bool, record: bool) -> Batch {
         let before = self.cursor;
-        let b = if self.xbz_on {
-            self.take_xbzrle(nonzero, max_bytes, wrap, record)
-        } else {
-            let present = if self.cpu.tracks_present() { Some(&mut self.present) } else { None };
-            let taken = if record { Some(&mut self.batch_pages) } else { None };
-            let b = take_batch(&mut self.bits, &mut self.cursor, nonzero, present, self.cost, max_bytes, wrap, taken);
-            self.pending -= b.pages;
-            b
-        };
-        // The first full pass is over once the scan reaches the end of memory (or wraps).
-        if self.xbz.is_some() && !self.xbz_on && self.stage == Stage::PreCopy && (self.cursor < before || self.cursor >= self.bits.len()) {
-            self.xbz_on = true;
-        }
-        b
-    }
-
-    /// `take` with XBZRLE: whole batches are taken and encoded until the encoded bytes fill the budget.
-    fn take_xbzrle(&mut self, nonzero: &Bitmap, max_bytes: u64, wrap: bool, record: bool) -> Batch {
         let mut total = Batch::default();
         let mut scratch = std::mem::take(&mut self.scratch);
-        while total.bytes < max_bytes {
+        loop {
             scratch.clear();
             let present = if self.cpu.tracks_present() { Some(&mut self.present) } else { None };
-            let mut b = take_batch(
-                &mut self.bits,
-                &mut self.cursor,
-                nonzero,
-                present,
-                self.cost,
-                max_bytes - total.bytes,
-                wrap,
-                Some(&mut scratch),
-            );
+            // XBZRLE needs the page numbers; otherwise only a recorded batch keeps them.
+            let taken = if self.xbz_on {
+                Some(&mut scratch)
+            } else if record {
+                Some(&mut self.batch_pages)
+            } else {
+                None
+            };
+            let mut b = take_batch(&mut self.bits, &mut self.cursor, nonzero, present, self.cost, max_bytes - total.bytes, wrap, taken);
             if b.pages == 0 {
                 break;
             }
             self.pending -= b.pages;
-            self.encode(&scratch, nonzero, &mut b);
+            if self.xbz_on {
+                self.encode(&scratch, nonzero, &mut b);
+                if record {
+                    self.batch_pages.extend_from_slice(&scratch);
+                }
+            }
             total.add(b);
-            if record {
-                self.batch_pages.extend_from_slice(&scratch);
+            if !self.xbz_on || total.bytes >= max_bytes {
+                break;
             }
         }
         self.scratch = scratch;
+        // The first full pass is over once the scan reaches the end of memory (or wraps).
+        if self.xbz.is_some() && !self.xbz_on && self.stage == Stage::PreCopy && (self.cursor < before || self.cursor >= self.bits.len()) {
+            self.xbz_on = true;
+        }
         total
     }
 
@@ -1125,17 +1116,12 @@ impl<'a> Simulation<'a> {
                 let end = mg.end.unwrap_or(self.q.now());
                 let completed = mg.resume_time.is_some() && mg.end.is_some();
                 let ps = self.sc.vms[mg.vm].page_size;
-                // Share of the live migration lost: 0 = the application's writes, 1 = vCPU time.
+                // Shares of the live migration lost: the application's writes, and vCPU time.
                 let vm = &self.vms[mg.vm];
                 let (l1, t1, e) = mg.live_to.unwrap_or((vm.lost_ns, vm.throttle_ns, end));
-                let live_share = |which: usize| {
-                    let (l0, t0, s0) = mg.live_from;
-                    let span = e.saturating_sub(s0) as f64;
-                    if span <= 0.0 {
-                        return 0.0;
-                    }
-                    if which == 0 { (l1 - l0) / span } else { (t1 - t0) / span }
-                };
+                let (l0, t0, s0) = mg.live_from;
+                let span = e.saturating_sub(s0) as f64;
+                let (app_slowdown, throttle_share) = if span > 0.0 { ((l1 - l0) / span, (t1 - t0) / span) } else { (0.0, 0.0) };
                 MigrationResult {
                     vm: self.sc.vms[mg.vm].name.clone(),
                     strategy: mg.strategy.name().to_string(),
@@ -1170,8 +1156,8 @@ impl<'a> Simulation<'a> {
                     },
                     postcopy_start_s: mg.switch_time.map(|s| sec(s - mg.start)),
                     throttle_max_pct: mg.throttle_schedule.iter().map(|s| s[1]).fold(0.0, f64::max),
-                    throttle_share: live_share(1),
-                    app_slowdown: live_share(0),
+                    throttle_share,
+                    app_slowdown,
                     throttle_schedule: mg.throttle_schedule.clone(),
                     xbzrle_pages: mg.xbz_stats.pages,
                     xbzrle_cache_miss: mg.xbz_stats.miss,

@@ -93,10 +93,6 @@ impl CpuCost {
         self.new_page_s != 0.0 || self.resent_page_s != 0.0
     }
 
-    pub fn is_free(&self) -> bool {
-        !self.tracks_present() && self.compress_page_s == 0.0 && self.encode_page_s == 0.0
-    }
-
     /// CPU seconds a batch takes, its streams working in parallel.
     pub fn seconds(&self, b: &Batch) -> f64 {
         let nz = b.nonzero_pages();
@@ -334,7 +330,8 @@ mod tests {
         // 58 new pages at 100 pages/s plus 70 old ones at 1000 pages/s.
         assert!((cpu.seconds(&b) - (0.58 + 0.07)).abs() < 1e-12);
         assert!((cpu.rate_cap(&b) - 128.0 * 4096.0 / 0.65).abs() < 1e-6);
-        assert!(CpuCost::new(4096, None, None).is_free());
+        let free = CpuCost::new(4096, None, None);
+        assert!(!free.tracks_present() && free.seconds(&b) == 0.0);
         let all = Bitmap::full(128);
         assert_eq!(cost_of(&all, &nz, Some(&Bitmap::new(128)), cost).new_pages, 128);
     }
