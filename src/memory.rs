@@ -4,6 +4,8 @@
 //! One bit per page keeps a 64 GiB VM (16 Mi pages of 4 KiB) at 2 MiB per bitmap, and word-at-a-time
 //! operations make whole-memory passes cheap.
 
+use crate::scenario::ZeroLayout;
+
 /// A fixed-length bitmap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bitmap {
@@ -66,6 +68,16 @@ impl Bitmap {
 
     /// Set every bit in `[start, end)`.
     pub fn set_range(&mut self, start: usize, end: usize) {
+        self.range_words(start, end, |w, mask| *w |= mask);
+    }
+
+    /// Clear every bit in `[start, end)`.
+    pub fn clear_range(&mut self, start: usize, end: usize) {
+        self.range_words(start, end, |w, mask| *w &= !mask);
+    }
+
+    /// Apply `f(word, mask)` to each word `[start, end)` touches, `mask` holding the bits in range.
+    fn range_words(&mut self, start: usize, end: usize, f: impl Fn(&mut u64, u64)) {
         let end = end.min(self.len);
         if start >= end {
             return;
@@ -74,11 +86,11 @@ impl Bitmap {
         let first_mask = u64::MAX << (start & 63);
         let last_mask = u64::MAX >> (63 - ((end - 1) & 63));
         if sw == ew {
-            self.words[sw] |= first_mask & last_mask;
+            f(&mut self.words[sw], first_mask & last_mask);
         } else {
-            self.words[sw] |= first_mask;
-            self.words[sw + 1..ew].iter_mut().for_each(|w| *w = u64::MAX);
-            self.words[ew] |= last_mask;
+            f(&mut self.words[sw], first_mask);
+            self.words[sw + 1..ew].iter_mut().for_each(|w| f(w, u64::MAX));
+            f(&mut self.words[ew], last_mask);
         }
     }
 
@@ -157,16 +169,25 @@ pub struct Memory {
 }
 
 impl Memory {
-    /// `zero_fraction` of the pages start all-zero. They are spread evenly over the pages outside the
-    /// workload's working set (a running workload has touched its own pages), and over the working set
-    /// only if the outside is too small.
-    pub fn new(pages: usize, page_size: u64, zero_fraction: f64, working_set: std::ops::Range<usize>) -> Self {
+    /// `zero_fraction` of the pages start all-zero. They lie outside the workload's working set (a
+    /// running workload has touched its own pages), spread evenly or packed at the top as `layout`
+    /// says, and spread over the working set only if the outside is too small.
+    pub fn new(pages: usize, page_size: u64, zero_fraction: f64, layout: ZeroLayout, working_set: std::ops::Range<usize>) -> Self {
         let mut nonzero = Bitmap::full(pages);
         let zero = ((pages as f64) * zero_fraction).round() as usize;
         let outside: Vec<std::ops::Range<usize>> = vec![0..working_set.start, working_set.end..pages];
         let outside_len = pages - working_set.len();
         let (from_outside, from_inside) = if zero <= outside_len { (zero, 0) } else { (outside_len, zero - outside_len) };
-        spread_clear(&mut nonzero, &outside, outside_len, from_outside);
+        match layout {
+            ZeroLayout::Spread => spread_clear(&mut nonzero, &outside, outside_len, from_outside),
+            ZeroLayout::Top => {
+                // The highest outside pages first: above the working set, then below it.
+                let above = (pages - working_set.end).min(from_outside);
+                nonzero.clear_range(pages - above, pages);
+                let below = from_outside - above;
+                nonzero.clear_range(working_set.start - below, working_set.start);
+            }
+        }
         spread_clear(&mut nonzero, std::slice::from_ref(&working_set), working_set.len(), from_inside);
         Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
     }
@@ -257,7 +278,7 @@ mod tests {
 
     #[test]
     fn free_pages_avoid_zero_pages_and_the_working_set() {
-        let m = Memory::new(1000, 4096, 0.25, 0..500);
+        let m = Memory::new(1000, 4096, 0.25, ZeroLayout::Spread, 0..500);
         // 300 free pages: the 250 non-zero pages outside the working set, then 50 of its zero pages.
         let f = free_pages(&m.nonzero, 0.3, 0..500);
         assert_eq!(f.count_ones(), 300);
@@ -273,11 +294,27 @@ mod tests {
 
     #[test]
     fn zero_pages_avoid_the_working_set() {
-        let m = Memory::new(1000, 4096, 0.25, 0..500);
+        let m = Memory::new(1000, 4096, 0.25, ZeroLayout::Spread, 0..500);
         assert_eq!(m.nonzero.count_ones(), 750);
         assert!((0..500).all(|p| m.nonzero.get(p)));
-        let m = Memory::new(1000, 4096, 0.75, 0..500);
+        let m = Memory::new(1000, 4096, 0.75, ZeroLayout::Spread, 0..500);
         assert_eq!(m.nonzero.count_ones(), 250);
+    }
+
+    #[test]
+    fn top_layout_packs_zero_pages_at_the_highest_outside_addresses() {
+        // Working set in the middle: 100 zero pages fill [900, 1000).
+        let m = Memory::new(1000, 4096, 0.1, ZeroLayout::Top, 200..700);
+        assert_eq!(m.nonzero.count_ones(), 900);
+        assert!((900..1000).all(|p| !m.nonzero.get(p)) && (0..900).all(|p| m.nonzero.get(p)));
+        // 400: all 300 above the working set, then the top 100 below it.
+        let m = Memory::new(1000, 4096, 0.4, ZeroLayout::Top, 200..700);
+        let zero: Vec<usize> = (0..1000).filter(|&p| !m.nonzero.get(p)).collect();
+        assert_eq!(zero, (100..200).chain(700..1000).collect::<Vec<_>>());
+        // More than the outside: the rest spread over the working set.
+        let m = Memory::new(1000, 4096, 0.6, ZeroLayout::Top, 200..700);
+        assert_eq!(m.nonzero.count_ones(), 400);
+        assert_eq!((200..700).filter(|&p| !m.nonzero.get(p)).count(), 100);
     }
 
     proptest! {

@@ -149,10 +149,35 @@ pub struct VmSpec {
     pub memory_bytes: u64,
     pub page_size: u64,
     pub zero_fraction: f64,
+    /// Where the zero pages lie in guest-physical memory.
+    pub zero_layout: ZeroLayout,
     /// Share of memory the guest has free (ballooned, or reported free): never sent.
     pub free_fraction: f64,
     pub device_state_bytes: u64,
     pub workload: WorkloadSpec,
+}
+
+/// Where a VM's zero pages lie. It matters to QEMU's stop rule, which counts unsent zero pages as
+/// remaining although they take almost no time to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ZeroLayout {
+    /// Spread evenly over the pages outside the working set.
+    #[default]
+    Spread,
+    /// Packed at the highest addresses outside the working set: a freshly booted guest that has
+    /// never touched the top of its memory.
+    Top,
+}
+
+impl ZeroLayout {
+    pub const NAMES: [(&'static str, ZeroLayout); 2] = [("spread", ZeroLayout::Spread), ("top", ZeroLayout::Top)];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ZeroLayout::Spread => "spread",
+            ZeroLayout::Top => "top",
+        }
+    }
 }
 
 impl VmSpec {
@@ -260,6 +285,7 @@ struct VmDefaults {
     memory: Option<u64>,
     page_size: Option<u64>,
     zero_fraction: Option<f64>,
+    zero_layout: Option<ZeroLayout>,
     free_fraction: Option<f64>,
     device_state: Option<u64>,
 }
@@ -269,6 +295,10 @@ fn read_vm_fields(t: &mut TableReader<'_>, d: &VmDefaults) -> Result<VmDefaults,
         memory: t.size("memory")?.or(d.memory),
         page_size: t.size("page_size")?.or(d.page_size),
         zero_fraction: t.fraction("zero_fraction")?.or(d.zero_fraction),
+        zero_layout: match t.string("zero_layout")? {
+            Some(v) => Some(choice(t, "zero_layout", &v, &ZeroLayout::NAMES)?),
+            None => d.zero_layout,
+        },
         free_fraction: t.fraction("free_fraction")?.or(d.free_fraction),
         device_state: t.size("device_state")?.or(d.device_state),
     })
@@ -568,6 +598,7 @@ fn build_vm(
         memory_bytes: memory,
         page_size,
         zero_fraction: f.zero_fraction.unwrap_or(0.0),
+        zero_layout: f.zero_layout.unwrap_or_default(),
         free_fraction: f.free_fraction.unwrap_or(0.0),
         device_state_bytes: f.device_state.unwrap_or(DEFAULT_DEVICE_STATE),
         workload,
@@ -908,6 +939,7 @@ impl Scenario {
             let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(v.memory_bytes)));
             let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
             let _ = writeln!(s, "zero_fraction = {:?}", v.zero_fraction);
+            let _ = writeln!(s, "zero_layout = {}", q(v.zero_layout.name()));
             let _ = writeln!(s, "free_fraction = {:?}", v.free_fraction);
             let _ = writeln!(s, "device_state = {}", q(&units::format_size_exact(v.device_state_bytes)));
             let _ = writeln!(s, "workload = {}", workload_inline(&v.workload, v.page_size));

@@ -335,7 +335,7 @@ impl<'a> Simulation<'a> {
                 let pages = v.pages() as usize;
                 let ws = v.workload.working_set;
                 Vm {
-                    mem: Memory::new(pages, v.page_size, v.zero_fraction, ws.first as usize..(ws.first + ws.count) as usize),
+                    mem: Memory::new(pages, v.page_size, v.zero_fraction, v.zero_layout, ws.first as usize..(ws.first + ws.count) as usize),
                     workload: Workload::new(&v.workload),
                     rng: SimRng::seed_from_u64(seed_for(sc.seed, i)),
                     clock: 0,
@@ -366,8 +366,7 @@ impl<'a> Simulation<'a> {
                 if let Some(x) = mech.xbzrle {
                     cpu.encode_page_s = vm.page_size as f64 / x.encode_rate;
                 }
-                let n = f64::from(mech.multifd_channels);
-                cpu.parallel = mech.cpu_cores.map_or(n, |c| c.min(n));
+                cpu.parallel = mech.parallel();
                 Mig {
                     vm: m.vm,
                     to: m.to,

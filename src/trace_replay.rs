@@ -465,6 +465,7 @@ impl TraceReplay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::ZeroLayout;
     use crate::trace::{Form, Header, Writer};
     use rand::SeedableRng;
 
@@ -532,7 +533,7 @@ mod tests {
         ];
         let p = write_trace("even.csv", &h, &recs);
         let mut r = TraceReplay::new(&spec(&p, true, MapMode::Scale, 4096), PageRange { first: 0, count: 16 });
-        let mut mem = Memory::new(16, 4096, 0.0, 0..16);
+        let mut mem = Memory::new(16, 4096, 0.0, ZeroLayout::Spread, 0..16);
         let mut rng = SimRng::seed_from_u64(1);
         // Pages at 0, 25, 50, 75 ns.
         r.advance(0, 26, 1.0, &mut rng, &mut mem);
@@ -576,7 +577,7 @@ mod tests {
         let recs: Vec<Record> = (0..16).map(|i| Record::Write { time_ns: i * 3, page: i }).collect();
         let p = write_trace("writes.csv", &h, &recs);
         let mut r = TraceReplay::new(&spec(&p, false, MapMode::Wrap, 4096), PageRange { first: 0, count: 16 });
-        let mut mem = Memory::new(16, 4096, 0.0, 0..16);
+        let mut mem = Memory::new(16, 4096, 0.0, ZeroLayout::Spread, 0..16);
         let mut rng = SimRng::seed_from_u64(1);
         r.advance(0, 10, 1.0, &mut rng, &mut mem);
         assert_eq!(dirty(&mut mem), vec![0, 1, 2, 3]); // writes at 0, 3, 6, 9
@@ -590,7 +591,7 @@ mod tests {
         sp.spread = Spread::Random;
         let half = |seed| {
             let mut r = TraceReplay::new(&sp, PageRange { first: 0, count: 64 });
-            let mut mem = Memory::new(64, 4096, 0.0, 0..64);
+            let mut mem = Memory::new(64, 4096, 0.0, ZeroLayout::Spread, 0..64);
             r.advance(0, 500, 1.0, &mut SimRng::seed_from_u64(seed), &mut mem);
             dirty(&mut mem)
         };

@@ -346,7 +346,7 @@ fn write_uniform(first: u64, count: u64, n: u64, rng: &mut SimRng, mem: &mut Mem
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::PageRange;
+    use crate::scenario::{PageRange, ZeroLayout};
     use rand::SeedableRng;
 
     fn spec(kind: WorkloadKind, pps: f64, first: u64, count: u64) -> WorkloadSpec {
@@ -365,7 +365,7 @@ mod tests {
         // N(1 - e^(-R/N)): the curve the QEMU lab measured for its uniform writer.
         let n_pages = 32768u64;
         for &rate in &[2000.0, 10000.0, 50000.0] {
-            let mut mem = Memory::new(65536, 4096, 0.0, 0..65536);
+            let mut mem = Memory::new(65536, 4096, 0.0, ZeroLayout::Spread, 0..65536);
             let mut w = Workload::new(&spec(WorkloadKind::Uniform, rate, 0, n_pages));
             let mut rng = SimRng::seed_from_u64(7);
             // One second in 100 small steps: the union must still follow the curve.
@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn sequential_writes_new_pages_in_order() {
-        let mut mem = Memory::new(1000, 4096, 0.0, 0..1000);
+        let mut mem = Memory::new(1000, 4096, 0.0, ZeroLayout::Spread, 0..1000);
         let mut w = Workload::new(&spec(WorkloadKind::Sequential, 100.0, 10, 500));
         let mut rng = SimRng::seed_from_u64(1);
         w.advance(0, 1_500_000_000, 1.0, &mut rng, &mut mem);
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn rates_are_exact_over_many_small_steps() {
-        let mut mem = Memory::new(1 << 20, 4096, 0.0, 0..(1 << 20));
+        let mut mem = Memory::new(1 << 20, 4096, 0.0, ZeroLayout::Spread, 0..(1 << 20));
         let mut w = Workload::new(&spec(WorkloadKind::Sequential, 333.3, 0, 1 << 20));
         let mut rng = SimRng::seed_from_u64(1);
         for k in 0..1000u64 {
@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn hotcold_sends_its_share_to_the_hot_set() {
-        let mut mem = Memory::new(100_000, 4096, 0.0, 0..100_000);
+        let mut mem = Memory::new(100_000, 4096, 0.0, ZeroLayout::Spread, 0..100_000);
         let mut w = Workload::new(&spec(WorkloadKind::HotCold { hot_pages: 1000, hot_share: 0.9 }, 1000.0, 0, 100_000));
         let mut rng = SimRng::seed_from_u64(3);
         w.advance(0, 1_000_000_000, 1.0, &mut rng, &mut mem);
@@ -420,7 +420,7 @@ mod tests {
             repeat: true,
         };
         let mut w = Workload::new(&spec(kind, 0.0, 0, 1000));
-        let mut mem = Memory::new(1000, 4096, 0.0, 0..1000);
+        let mut mem = Memory::new(1000, 4096, 0.0, ZeroLayout::Spread, 0..1000);
         let mut rng = SimRng::seed_from_u64(1);
         w.advance(0, 4_000_000_000, 1.0, &mut rng, &mut mem);
         assert_eq!(mem.dirty_log.count_ones(), 200);
@@ -438,7 +438,7 @@ mod tests {
             ..spec(WorkloadKind::Mix { parts: vec![big, small] }, 4000.0, 0, 0)
         };
         let mut w = Workload::new(&mix);
-        let mut mem = Memory::new(10_010, 4096, 0.0, 0..10_010);
+        let mut mem = Memory::new(10_010, 4096, 0.0, ZeroLayout::Spread, 0..10_010);
         let mut rng = SimRng::seed_from_u64(3);
         w.advance(0, 1_000_000_000, 1.0, &mut rng, &mut mem);
         // 3000 writes on 10 pages dirty them all; 1000 writes on 10000 pages dirty about
