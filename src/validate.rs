@@ -343,6 +343,24 @@ pub fn table(o: &Outcome) -> String {
     s
 }
 
+fn fmt_num(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else if x.abs() >= 1e6 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+pub fn csv(o: &Outcome) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &o.rows {
+        w.serialize(r)?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,22 +381,4 @@ mod tests {
         let refs: Vec<&Row> = all.iter().collect();
         assert_eq!(misses_within_repeat_spread(&refs, &all), (4, 2));
     }
-}
-
-fn fmt_num(x: f64) -> String {
-    if x.is_nan() {
-        "-".into()
-    } else if x.abs() >= 1e6 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.4}")
-    }
-}
-
-pub fn csv(o: &Outcome) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in &o.rows {
-        w.serialize(r)?;
-    }
-    Ok(String::from_utf8(w.into_inner()?)?)
 }
