@@ -164,8 +164,8 @@ pub enum ZeroLayout {
     /// Spread evenly over the pages outside the working set.
     #[default]
     Spread,
-    /// Packed at the highest addresses outside the working set: a freshly booted guest that has
-    /// never touched the top of its memory.
+    /// Packed at the highest addresses outside the working set (then at the top of the working set,
+    /// if the outside is too small): a freshly booted guest that never touched the top of its memory.
     Top,
 }
 

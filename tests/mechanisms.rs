@@ -240,6 +240,32 @@ fn zero_page_detection_sends_zero_pages_as_headers() {
 // ---------------------------------------------------------------------------------------------
 // XBZRLE (lab README, mechanism runs, observation 3)
 
+#[test]
+fn zero_pages_at_the_top_end_the_qemu_precopy_with_nothing_left() {
+    // An idle 1 GiB guest, a quarter of it zero, over 1 Gbit/s: QEMU's threshold is 125 MB/s x 300 ms
+    // = 37.5 MB, and unsent zero pages count as remaining.
+    let dir = TempDir::new("zero-layout");
+    let text = |layout: &str| {
+        scenario(
+            &format!("memory = \"1 GiB\"\nzero_fraction = 0.25\nzero_layout = \"{layout}\"\ndevice_state = \"0 B\""),
+            "1 Gbit/s",
+            "kind = \"idle\"",
+            "strategy = \"precopy\"\nstop_policy = \"qemu\"\ndowntime_limit = \"300 ms\"",
+        )
+    };
+    let spread = run_one(&dir, "spread", &text("spread"), &[]);
+    let top = run_one(&dir, "top", &text("top"), &[]);
+    // Every non-zero page goes once either way.
+    assert_eq!(u64_of(&spread, "pages_sent"), u64_of(&top, "pages_sent"));
+    // Spread: the stop comes with 37.5 MB left, three quarters of it non-zero pages: ~28 MB of final
+    // copy, over 200 ms. Top: the 256 MiB of zero pages (more than the threshold) go last, in one
+    // batch of headers, and the stop finds nothing left.
+    let (ds, dt) = (f64_of(&spread, "downtime_s"), f64_of(&top, "downtime_s"));
+    assert!(ds > 0.15, "spread downtime {ds}");
+    assert!(dt < 0.01, "top downtime {dt}");
+    assert!(u64_of(&top, "stop_copy_bytes") < 1 << 20, "{top}");
+}
+
 /// A 64 MiB VM on 100 Mbit/s whose 4 MiB hot set (1024 pages) a sequential writer rewrites
 /// completely in every round: at 200000 writes/s it needs 5.1 ms, and the shortest round (1024
 /// deltas of 75 bytes) takes 6.1 ms. Five live rounds (`rounds` policy); `cache` holds the hot set
