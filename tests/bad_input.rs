@@ -323,8 +323,9 @@ fn check_output_reads_back_to_itself() {
 #[test]
 fn mechanism_keys_are_checked_with_the_valid_form_in_the_message() {
     let dir = TempDir::new("bad-mechanisms");
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 6] = [
         ("compression = \"zlib\"", "migration.compression", "compression = { ratio"),
+        ("cpu_busy_threads = -1", "migration.cpu_busy_threads", "zero or more"),
         ("throttle_max = 100", "migration.throttle_max", "below 100"),
         ("rate_limit = \"xenn\"", "migration.rate_limit", "did you mean \"xen\""),
         ("multifd_channels = 0", "migration.multifd_channels", "1 (a single stream) to 256"),
@@ -335,6 +336,15 @@ fn mechanism_keys_are_checked_with_the_valid_form_in_the_message() {
         assert_names(&err, &path, key, 11, if key.ends_with("ratio") { 17 } else { 1 });
         assert!(err.contains(hint), "message must say {hint:?}:\n{err}");
     }
+}
+
+#[test]
+fn zero_layout_names_its_choices() {
+    let dir = TempDir::new("bad-zero-layout");
+    let text = GOOD.replace("memory = \"1 GiB\"\n", "memory = \"1 GiB\"\nzero_layout = \"tops\"\n");
+    let (path, err) = bad(&dir, &text, &[]);
+    assert_names(&err, &path, "vm.zero_layout", 5, 1);
+    assert!(err.contains("did you mean \"top\"") && err.contains("spread, top"), "{err}");
 }
 
 #[test]
