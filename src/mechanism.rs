@@ -3,7 +3,7 @@
 //! XBZRLE page cache, Xen's legacy dynamic rate limit. How the simulator applies each one is in
 //! `sim.rs`; what each follows is in docs/model.md, section "Mechanisms".
 
-use crate::config::{ConfigError, TableReader, choice};
+use crate::config::{ConfigError, TableReader, choice, name_of};
 use crate::units::WriteRate;
 
 /// Every mechanism knob of one migration, off or on by its real counterpart's default.
@@ -76,13 +76,10 @@ impl Mechanisms {
     /// speedup is N x share(N) / share(1); with cores to spare it is N.
     pub fn parallel(&self) -> f64 {
         let n = f64::from(self.multifd_channels);
-        let Some(cores) = self.cpu_cores else { return n };
+        let Some(cores) = self.cpu_cores.filter(|_| self.multifd_channels > 1) else { return n };
         let per_channel = if self.cpu_loopback { 2.0 } else { 1.0 };
         let share = |threads: f64| (cores / threads).min(1.0);
         let single = share(self.cpu_busy_threads + per_channel);
-        if self.multifd_channels == 1 {
-            return 1.0;
-        }
         n * share(self.cpu_busy_threads + per_channel * n + MULTIFD_MAIN_THREAD_LOAD) / single
     }
 }
@@ -123,6 +120,10 @@ pub enum RateLimit {
     Xen,
 }
 
+impl RateLimit {
+    pub const NAMES: [(&'static str, RateLimit); 2] = [("static", RateLimit::Static), ("xen", RateLimit::Xen)];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HybridSwitch {
     /// After `hybrid_switch_after` rounds: QEMU's rule once post-copy is requested then.
@@ -131,6 +132,11 @@ pub enum HybridSwitch {
     Stall,
     /// Whichever comes first.
     Either,
+}
+
+impl HybridSwitch {
+    pub const NAMES: [(&'static str, HybridSwitch); 3] =
+        [("rounds", HybridSwitch::Rounds), ("stall", HybridSwitch::Stall), ("either", HybridSwitch::Either)];
 }
 
 /// Xen legacy rate limits (tools/libxc/xc_domain_save.c, facts file "Pre-copy as Xen shipped it").
@@ -217,19 +223,14 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
         m.compression = Some(Compression { ratio, cpu_rate });
     }
     if let Some(s) = t.string("rate_limit")? {
-        m.rate_limit = choice(t, "rate_limit", &s, &[("static", RateLimit::Static), ("xen", RateLimit::Xen)])?;
+        m.rate_limit = choice(t, "rate_limit", &s, &RateLimit::NAMES)?;
     }
     if let Some(n) = t.uint("prepaging")? {
         m.prepaging_pages = n;
     }
     m.postcopy_push = t.bool("postcopy_push")?.unwrap_or(m.postcopy_push);
     if let Some(s) = t.string("hybrid_switch")? {
-        m.hybrid_switch = choice(
-            t,
-            "hybrid_switch",
-            &s,
-            &[("rounds", HybridSwitch::Rounds), ("stall", HybridSwitch::Stall), ("either", HybridSwitch::Either)],
-        )?;
+        m.hybrid_switch = choice(t, "hybrid_switch", &s, &HybridSwitch::NAMES)?;
     }
     Ok(m)
 }
@@ -265,15 +266,10 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
     if let Some(c) = m.compression {
         v.push(format!("compression = {{ ratio = {:?}, cpu_rate = {} }}", c.ratio, q(&fmt_rate(c.cpu_rate))));
     }
-    v.push(format!("rate_limit = {}", q(if m.rate_limit == RateLimit::Xen { "xen" } else { "static" })));
+    v.push(format!("rate_limit = {}", q(name_of(&RateLimit::NAMES, m.rate_limit))));
     v.push(format!("prepaging = {}", m.prepaging_pages));
     v.push(format!("postcopy_push = {}", m.postcopy_push));
-    let hs = match m.hybrid_switch {
-        HybridSwitch::Rounds => "rounds",
-        HybridSwitch::Stall => "stall",
-        HybridSwitch::Either => "either",
-    };
-    v.push(format!("hybrid_switch = {}", q(hs)));
+    v.push(format!("hybrid_switch = {}", q(name_of(&HybridSwitch::NAMES, m.hybrid_switch))));
     v
 }
 

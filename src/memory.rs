@@ -179,7 +179,10 @@ impl Memory {
         let outside_len = pages - working_set.len();
         let (from_outside, from_inside) = if zero <= outside_len { (zero, 0) } else { (outside_len, zero - outside_len) };
         match layout {
-            ZeroLayout::Spread => spread_clear(&mut nonzero, &outside, outside_len, from_outside),
+            ZeroLayout::Spread => {
+                spread_clear(&mut nonzero, &outside, outside_len, from_outside);
+                spread_clear(&mut nonzero, std::slice::from_ref(&working_set), working_set.len(), from_inside);
+            }
             ZeroLayout::Top => {
                 // The highest outside pages first: above the working set, then below it.
                 let above = (pages - working_set.end).min(from_outside);
@@ -188,9 +191,6 @@ impl Memory {
                 nonzero.clear_range(working_set.start - below, working_set.start);
                 nonzero.clear_range(working_set.end - from_inside, working_set.end);
             }
-        }
-        if layout == ZeroLayout::Spread {
-            spread_clear(&mut nonzero, std::slice::from_ref(&working_set), working_set.len(), from_inside);
         }
         Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
     }

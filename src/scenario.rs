@@ -22,7 +22,7 @@ impl Strategy {
     pub const NAMES: [(&'static str, Strategy); 4] =
         [("precopy", Strategy::PreCopy), ("postcopy", Strategy::PostCopy), ("hybrid", Strategy::Hybrid), ("cold", Strategy::Cold)];
     pub fn name(self) -> &'static str {
-        Self::NAMES.iter().find(|(_, s)| *s == self).expect("every strategy has a name").0
+        config::name_of(&Self::NAMES, self)
     }
 }
 
@@ -49,7 +49,7 @@ impl StopPolicy {
         ("simgrid", StopPolicy::SimGrid),
     ];
     pub fn name(self) -> &'static str {
-        Self::NAMES.iter().find(|(_, s)| *s == self).expect("every policy has a name").0
+        config::name_of(&Self::NAMES, self)
     }
 }
 
@@ -59,6 +59,10 @@ pub enum OnMaxTime {
     Cancel,
     /// Force the stop-and-copy, whatever the downtime.
     Stop,
+}
+
+impl OnMaxTime {
+    pub const NAMES: [(&'static str, OnMaxTime); 2] = [("cancel", OnMaxTime::Cancel), ("stop", OnMaxTime::Stop)];
 }
 
 /// A contiguous range of guest pages `[first, first + count)`.
@@ -173,10 +177,7 @@ impl ZeroLayout {
     pub const NAMES: [(&'static str, ZeroLayout); 2] = [("spread", ZeroLayout::Spread), ("top", ZeroLayout::Top)];
 
     pub fn name(self) -> &'static str {
-        match self {
-            ZeroLayout::Spread => "spread",
-            ZeroLayout::Top => "top",
-        }
+        config::name_of(&Self::NAMES, self)
     }
 }
 
@@ -869,7 +870,7 @@ fn read_migration(
         None => d.stop_policy,
     };
     let on_max_time = match t.string("on_max_time")? {
-        Some(s) => choice(t, "on_max_time", &s, &[("cancel", OnMaxTime::Cancel), ("stop", OnMaxTime::Stop)])?,
+        Some(s) => choice(t, "on_max_time", &s, &OnMaxTime::NAMES)?,
         None => d.on_max_time,
     };
     let max_rounds = match t.uint("max_rounds")? {
@@ -958,7 +959,7 @@ impl Scenario {
             }
             let _ = writeln!(s, "max_rounds = {}", p.max_rounds);
             let _ = writeln!(s, "max_time = {}", q(&units::format_duration_exact(p.max_time_ns)));
-            let _ = writeln!(s, "on_max_time = {}", q(if p.on_max_time == OnMaxTime::Cancel { "cancel" } else { "stop" }));
+            let _ = writeln!(s, "on_max_time = {}", q(config::name_of(&OnMaxTime::NAMES, p.on_max_time)));
             let _ = writeln!(s, "hybrid_switch_after = {}", p.hybrid_switch_after);
             let _ = writeln!(s, "setup_time = {}", q(&units::format_duration_exact(p.setup_time_ns)));
             let _ = writeln!(s, "resume_time = {}", q(&units::format_duration_exact(p.resume_time_ns)));
