@@ -5,7 +5,7 @@
 use crate::units;
 use serde::Serialize;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One pre-copy round, the stop-and-copy, or the post-copy phase.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -338,6 +338,18 @@ pub fn timeline_csv(r: &RunReport) -> anyhow::Result<String> {
     Ok(String::from_utf8(w.into_inner()?)?)
 }
 
+/// `path` with `suffix` appended to its file name: `a/x.csv` + `.partial` = `a/x.csv.partial`.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Where a streamed file is written until it is complete: `NAME.partial` beside `NAME`.
+pub fn partial_path(path: &Path) -> PathBuf {
+    with_suffix(path, ".partial")
+}
+
 /// Write `data` to `path` atomically: a temporary file in the same folder, flushed, then renamed over
 /// the target. A reader sees the old file or the new one, never a part.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
@@ -360,6 +372,12 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_files_sit_beside_their_target() {
+        assert_eq!(partial_path(Path::new("a/sweep.csv")), Path::new("a/sweep.csv.partial"));
+        assert_eq!(with_suffix(Path::new("t.mtrace"), ".partial.body"), Path::new("t.mtrace.partial.body"));
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {

@@ -446,7 +446,7 @@ pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
     let dir = &opt.dir;
     std::fs::create_dir_all(dir).map_err(|e| Error::Other(format!("{}: cannot create: {e}", dir.display())))?;
     let csv_path = dir.join("sweep.csv");
-    let partial = stats::partial_path(&csv_path);
+    let partial = crate::report::partial_path(&csv_path);
     let partial_manifest = dir.join("sweep.partial.json");
     let (_, fingerprint) = plan.ids();
     fn io(p: &Path) -> impl Fn(std::io::Error) -> Error + '_ {

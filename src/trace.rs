@@ -5,6 +5,7 @@
 //! Nothing here holds a whole trace in memory: the reader hands out one record at a time, so a
 //! multi-GB trace can be replayed, scanned or converted in constant memory (one interval's pages).
 
+use crate::report::{partial_path, with_suffix};
 use crate::units;
 use flate2::Compression;
 use flate2::bufread::ZlibDecoder;
@@ -708,12 +709,6 @@ pub struct Writer {
     text_line: String,
 }
 
-fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
-    let mut s = p.as_os_str().to_os_string();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
 impl Writer {
     pub fn create(path: &Path, form: Form, kind: Kind) -> io::Result<Writer> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -728,7 +723,7 @@ impl Writer {
         Ok(Writer {
             kind,
             path: path.to_path_buf(),
-            partial_path: with_suffix(path, ".partial"),
+            partial_path: partial_path(path),
             body_path,
             sink: Some(sink),
             records: 0,

@@ -4,6 +4,7 @@
 //! groups (points, lines, x values), never the number of rows.
 
 use crate::plot::{Chart, Point, Series, Style};
+use crate::report::partial_path;
 use crate::units;
 use anyhow::{Context, anyhow, bail};
 use std::collections::{BTreeMap, HashMap};
@@ -98,13 +99,6 @@ impl Staged {
         f.sync_all().with_context(|| format!("{}: cannot write", self.tmp.display()))?;
         std::fs::rename(&self.tmp, &self.path).with_context(|| format!("{}: cannot write", self.path.display()))
     }
-}
-
-/// `NAME.partial` beside `NAME`.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map_or_else(Default::default, |n| n.to_os_string());
-    name.push(".partial");
-    path.with_file_name(name)
 }
 
 /// Where a sweep CSV keeps what: axis columns first, then `replication, seed, strategy, vm`, then
@@ -542,6 +536,5 @@ mod tests {
         assert_eq!(pretty("workload.write_rate_bps"), "workload.write_rate");
         assert_eq!(scale(Unit::Seconds, 0.0267), (1e-3, "ms"));
         assert_eq!(human("network.bandwidth_bps", "10000000000"), "10 Gbit/s");
-        assert_eq!(partial_path(Path::new("a/sweep.csv")), Path::new("a/sweep.csv.partial"));
     }
 }
