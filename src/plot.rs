@@ -95,7 +95,7 @@ const PALETTE: [RGBColor; 8] = [
 /// A tick label: short, no exponent for the ranges charts use ("262k", "1.5M", "0.25").
 pub fn tick(v: f64) -> String {
     let a = v.abs();
-    let trim = |s: String| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    let trim = crate::units::trim_zeros;
     if a == 0.0 {
         "0".into()
     } else if a >= 1e9 {

@@ -446,7 +446,8 @@ pub fn parse_duration(s: &str) -> Result<u64, UnitError> {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-fn trim_zeros(s: String) -> String {
+/// A decimal number's text without trailing zeros after the point ("2.50" -> "2.5", "3.00" -> "3").
+pub fn trim_zeros(s: String) -> String {
     if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
