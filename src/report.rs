@@ -153,24 +153,12 @@ pub fn table(r: &RunReport) -> String {
             ]
         })
         .collect();
-    let mut width: Vec<usize> = head.iter().map(|h| h.len()).collect();
-    for row in &rows {
-        for (w, c) in width.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |cells: Vec<String>, out: &mut String| {
-        let s: Vec<String> = cells.iter().zip(&width).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(s.join("  ").trim_end());
-        out.push('\n');
-    };
-    out.push_str(&format!("scenario {} (seed {})\n", r.scenario, r.seed));
-    line(head.iter().map(|s| s.to_string()).collect(), &mut out);
-    line(width.iter().map(|w| "-".repeat(*w)).collect(), &mut out);
-    for row in rows {
-        line(row, &mut out);
-    }
+    let mut all = vec![head.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    all.extend(rows);
+    let rule = widths(&all).into_iter().map(|w| "-".repeat(w)).collect();
+    all.insert(1, rule);
+    let mut out = format!("scenario {} (seed {})\n", r.scenario, r.seed);
+    out.push_str(&columns(&all));
     for m in &r.migrations {
         let notes = mechanism_notes(m);
         if !notes.is_empty() {
@@ -178,6 +166,23 @@ pub fn table(r: &RunReport) -> String {
         }
     }
     out
+}
+
+/// The width of each column of `rows`, in characters.
+fn widths(rows: &[Vec<String>]) -> Vec<usize> {
+    (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect()
+}
+
+/// `rows` as left-aligned columns, two spaces apart, with no trailing spaces.
+pub fn columns(rows: &[Vec<String>]) -> String {
+    let widths = widths(rows);
+    let mut s = String::new();
+    for r in rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+        s += line.join("  ").trim_end();
+        s.push('\n');
+    }
+    s
 }
 
 /// What the mechanisms did, for the lines under the table (only those that did something).

@@ -304,7 +304,7 @@ impl TraceStats {
                     chunk.iter().map(|p| p.new_pages).sum::<u64>().to_string(),
                 ]);
             }
-            s += &columns(&t);
+            s += &crate::report::columns(&t);
             let _ =
                 writeln!(s, "\nwritable working set (distinct pages written within a window; mean and max over every window position):");
             let mut t = vec![vec![
@@ -327,22 +327,10 @@ impl TraceStats {
                     format!("{:.1}", pct(w.mean_pages)),
                 ]);
             }
-            s += &columns(&t);
+            s += &crate::report::columns(&t);
         }
         s
     }
-}
-
-/// Left-aligned columns, two spaces apart.
-fn columns(rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
-    let mut s = String::new();
-    for r in rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
-        s += line.join("  ").trim_end();
-        s.push('\n');
-    }
-    s
 }
 
 /// The charts of `migsim trace stats`, two panels: the dirty rate over time (distinct pages per
