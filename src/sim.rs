@@ -577,9 +577,14 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// The live part is over (the VM pauses): the throttle and the dirty limit are lifted.
-    fn end_live(&mut self, m: usize, now: SimTime) {
-        let vm = &mut self.vms[self.migs[m].vm];
+    /// The live part is over: the VM pauses at `now`, a last sync takes everything it wrote before,
+    /// and the throttle and the dirty limit are lifted.
+    fn pause(&mut self, m: usize, now: SimTime) {
+        let vmi = self.migs[m].vm;
+        self.vms[vmi].advance(now);
+        self.vms[vmi].paused = true;
+        self.sync(m, now);
+        let vm = &mut self.vms[vmi];
         self.migs[m].live_to = Some((vm.lost_ns, vm.throttle_ns, now));
         vm.cpu_share = 1.0;
         vm.workload.dirty_limit_pps = f64::INFINITY;
@@ -770,11 +775,8 @@ impl<'a> Simulation<'a> {
 
     fn stop_and_copy(&mut self, m: usize, now: SimTime, reason: &'static str, converged: bool) {
         let vmi = self.migs[m].vm;
-        self.vms[vmi].advance(now);
-        self.vms[vmi].paused = true;
         // Final sync: everything written before the pause goes in the last copy.
-        self.sync(m, now);
-        self.end_live(m, now);
+        self.pause(m, now);
         let mg = &mut self.migs[m];
         mg.precopy_bytes = mg.sent.bytes;
         mg.stage = Stage::StopCopy;
@@ -806,10 +808,7 @@ impl<'a> Simulation<'a> {
 
     fn switch_to_postcopy(&mut self, m: usize, now: SimTime) {
         let vmi = self.migs[m].vm;
-        self.vms[vmi].advance(now);
-        self.vms[vmi].paused = true;
-        self.sync(m, now);
-        self.end_live(m, now);
+        self.pause(m, now);
         let pages = self.vms[vmi].mem.pages();
         let mg = &mut self.migs[m];
         if mg.round_sent.pages > 0 {
