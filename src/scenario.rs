@@ -65,11 +65,31 @@ impl OnMaxTime {
     pub const NAMES: [(&'static str, OnMaxTime); 2] = [("cancel", OnMaxTime::Cancel), ("stop", OnMaxTime::Stop)];
 }
 
-/// A contiguous range of guest pages `[first, first + count)`.
+/// `count` guest pages from `first`, one every `stride` pages (1: the contiguous range
+/// `[first, first + count)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRange {
     pub first: u64,
     pub count: u64,
+    pub stride: u64,
+}
+
+impl PageRange {
+    pub const fn contiguous(first: u64, count: u64) -> Self {
+        PageRange { first, count, stride: 1 }
+    }
+
+    /// Page number `k` of the range (`k < count`).
+    #[inline]
+    pub fn page(&self, k: u64) -> u64 {
+        self.first + k * self.stride
+    }
+
+    /// The contiguous pages that hold the whole range, from `first` to its last page.
+    pub fn span(&self) -> std::ops::Range<usize> {
+        let end = if self.count == 0 { self.first } else { self.page(self.count - 1) + 1 };
+        self.first as usize..end as usize
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -588,7 +608,7 @@ fn build_vm(
             kind: WorkloadKind::Idle,
             write_pps: 0.0,
             read_pps: 0.0,
-            working_set: PageRange { first: 0, count: pages },
+            working_set: PageRange::contiguous(0, pages),
             full_cpu_pps: None,
             write_delta: DEFAULT_WRITE_DELTA,
         },
@@ -655,6 +675,29 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
         return Err(
             t.error("working_set", format!("offset + working_set ({} pages) is larger than the VM's memory ({pages} pages)", offset + ws))
         );
+    }
+    // A strided working set: one page every `stride`, e.g. an array's metadata page after every 512
+    // data pages it describes.
+    let stride = match t.size("stride")? {
+        None => 1,
+        Some(b) => {
+            if !matches!(kind, K::Idle | K::Uniform | K::HotCold | K::Zipf | K::Sequential) {
+                return Err(t.error("stride", format!("applies to kind = \"uniform\", \"hotcold\", \"zipf\", \"sequential\" or \"idle\" (this workload is \"{kind_name}\")")));
+            }
+            if b == 0 {
+                return Err(
+                    t.error("stride", format!("must be at least one page, e.g. stride = \"{}\"", units::format_size_exact(page_size)))
+                );
+            }
+            to_pages(&t, "stride", b)?
+        }
+    };
+    let span_end = if ws == 0 { offset } else { offset + (ws - 1) * stride + 1 };
+    if span_end > pages {
+        return Err(t.error(
+            "stride",
+            format!("the working set's last page (offset + (pages - 1) x stride) is page {}, past the VM's memory ({pages} pages); use a smaller stride or working_set", span_end - 1),
+        ));
     }
     let rate = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64, ConfigError> {
         Ok(match t.write_rate(key)? {
@@ -777,14 +820,14 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     };
     let write_delta = read_delta(&mut t, page_size)?;
     t.finish()?;
-    let (mut write_pps, mut read_pps, mut working_set) = (write_pps, read_pps, PageRange { first: offset, count: ws });
+    let (mut write_pps, mut read_pps, mut working_set) = (write_pps, read_pps, PageRange { first: offset, count: ws, stride });
     if let WorkloadKind::Mix { parts } = &kind {
         // The whole: the parts' rates added up, and the range that holds every part's working set.
         write_pps = parts.iter().map(|p| p.write_pps).sum();
         read_pps = parts.iter().map(|p| p.read_pps).sum();
         let first = parts.iter().map(|p| p.working_set.first).min().unwrap_or(0);
-        let end = parts.iter().map(|p| p.working_set.first + p.working_set.count).max().unwrap_or(0);
-        working_set = PageRange { first, count: end - first };
+        let end = parts.iter().map(|p| p.working_set.span().end as u64).max().unwrap_or(0);
+        working_set = PageRange::contiguous(first, end - first);
     }
     Ok(WorkloadSpec { kind, write_pps, read_pps, working_set, full_cpu_pps, write_delta })
 }
@@ -1019,6 +1062,9 @@ fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
     }
     parts.push(format!("working_set = {}", q(&units::format_size_exact(w.working_set.count * page_size))));
     parts.push(format!("offset = {}", q(&units::format_size_exact(w.working_set.first * page_size))));
+    if w.working_set.stride != 1 {
+        parts.push(format!("stride = {}", q(&units::format_size_exact(w.working_set.stride * page_size))));
+    }
     if let Some(f) = w.full_cpu_pps {
         parts.push(format!("full_cpu_rate = {}", q(&units::format_pages_rate(f))));
     }

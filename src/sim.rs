@@ -335,7 +335,7 @@ impl<'a> Simulation<'a> {
                 let pages = v.pages() as usize;
                 let ws = v.workload.working_set;
                 Vm {
-                    mem: Memory::new(pages, v.page_size, v.zero_fraction, v.zero_layout, ws.first as usize..(ws.first + ws.count) as usize),
+                    mem: Memory::new(pages, v.page_size, v.zero_fraction, v.zero_layout, ws.span()),
                     workload: Workload::new(&v.workload),
                     rng: SimRng::seed_from_u64(seed_for(sc.seed, i)),
                     clock: 0,
@@ -504,7 +504,7 @@ impl<'a> Simulation<'a> {
         // self-ballooning; facts file, "Post-copy"). They hold stale data, not zeros (memory.rs).
         let free = (spec.free_fraction > 0.0).then(|| {
             let ws = spec.workload.working_set;
-            crate::memory::free_pages(&self.vms[vmi].mem.nonzero, spec.free_fraction, ws.first as usize..(ws.first + ws.count) as usize)
+            crate::memory::free_pages(&self.vms[vmi].mem.nonzero, spec.free_fraction, ws.span())
         });
         let vm = &mut self.vms[vmi];
         let mg = &mut self.migs[m];

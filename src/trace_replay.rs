@@ -503,7 +503,7 @@ mod tests {
         let mut h = Header::new(Kind::Writes, 4096, 8 * 4096);
         h.duration_ns = Some(10);
         let p = write_trace("map.csv", &h, &[]);
-        let ws = PageRange { first: 10, count: 4 };
+        let ws = PageRange::contiguous(10, 4);
         let s = PageMap::new(&spec(&p, false, MapMode::Scale, 4096), ws);
         // 8 trace pages onto 4: pairs collapse.
         assert_eq!(s.ranges(0)[0], (10, 11));
@@ -511,13 +511,13 @@ mod tests {
         let w = PageMap::new(&spec(&p, false, MapMode::Wrap, 4096), ws);
         assert_eq!(w.ranges(5)[0], (11, 12));
         // Trace pages of 4 KiB onto 1 KiB VM pages: one write dirties four VM pages.
-        let ws = PageRange { first: 0, count: 64 };
+        let ws = PageRange::contiguous(0, 64);
         let s = PageMap::new(&spec(&p, false, MapMode::Scale, 1024), ws);
         assert_eq!(s.ranges(1)[0], (8, 16)); // 8 trace pages -> 64 KiB: each trace page is 8 KiB here
         let w = PageMap::new(&spec(&p, false, MapMode::Wrap, 1024), ws);
         assert_eq!(w.ranges(1)[0], (4, 8));
         // Wrap across the end of a working set that is not a multiple of the trace page.
-        let ws = PageRange { first: 0, count: 6 };
+        let ws = PageRange::contiguous(0, 6);
         let w = PageMap::new(&spec(&p, false, MapMode::Wrap, 1024), ws);
         assert_eq!(w.ranges(1), [(4, 6), (0, 2)]);
     }
@@ -532,7 +532,7 @@ mod tests {
             Record::Interval { start_ns: 200, length_ns: 100, pages: vec![9] },
         ];
         let p = write_trace("even.csv", &h, &recs);
-        let mut r = TraceReplay::new(&spec(&p, true, MapMode::Scale, 4096), PageRange { first: 0, count: 16 });
+        let mut r = TraceReplay::new(&spec(&p, true, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
         let mut mem = Memory::new(16, 4096, 0.0, ZeroLayout::Spread, 0..16);
         let mut rng = SimRng::seed_from_u64(1);
         // Pages at 0, 25, 50, 75 ns.
@@ -559,7 +559,7 @@ mod tests {
             Record::Interval { start_ns: 2_000_000, length_ns: 1_000_000, pages: vec![7] },
         ];
         let p = write_trace("access.csv", &h, &recs);
-        let mut r = TraceReplay::new(&spec(&p, false, MapMode::Scale, 4096), PageRange { first: 0, count: 16 });
+        let mut r = TraceReplay::new(&spec(&p, false, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
         let mut rng = SimRng::seed_from_u64(1);
         assert_eq!(r.access_rate(0), (2000.0, 1_000_000));
         assert_eq!((r.sample_access(0, &mut rng), r.sample_access(500_000, &mut rng)), (5, 6));
@@ -576,7 +576,7 @@ mod tests {
         h.interval_ns = Some(10);
         let recs: Vec<Record> = (0..16).map(|i| Record::Write { time_ns: i * 3, page: i }).collect();
         let p = write_trace("writes.csv", &h, &recs);
-        let mut r = TraceReplay::new(&spec(&p, false, MapMode::Wrap, 4096), PageRange { first: 0, count: 16 });
+        let mut r = TraceReplay::new(&spec(&p, false, MapMode::Wrap, 4096), PageRange::contiguous(0, 16));
         let mut mem = Memory::new(16, 4096, 0.0, ZeroLayout::Spread, 0..16);
         let mut rng = SimRng::seed_from_u64(1);
         r.advance(0, 10, 1.0, &mut rng, &mut mem);
@@ -590,7 +590,7 @@ mod tests {
         let mut sp = spec(&p, false, MapMode::Scale, 4096);
         sp.spread = Spread::Random;
         let half = |seed| {
-            let mut r = TraceReplay::new(&sp, PageRange { first: 0, count: 64 });
+            let mut r = TraceReplay::new(&sp, PageRange::contiguous(0, 64));
             let mut mem = Memory::new(64, 4096, 0.0, ZeroLayout::Spread, 0..64);
             r.advance(0, 500, 1.0, &mut SimRng::seed_from_u64(seed), &mut mem);
             dirty(&mut mem)

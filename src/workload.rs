@@ -9,7 +9,7 @@
 //! is one more kind (`trace_replay`).
 
 use crate::memory::Memory;
-use crate::scenario::{WorkloadKind, WorkloadSpec};
+use crate::scenario::{PageRange, WorkloadKind, WorkloadSpec, ZeroLayout};
 use crate::trace_replay::TraceReplay;
 use rand::Rng;
 use rand::RngCore;
@@ -35,6 +35,9 @@ pub struct Workload {
     /// Samplers of the working set (uniform) or of its hot and cold parts (hotcold), built once:
     /// post-copy draws one page per guest access.
     pick: Option<(Below, Option<Below>)>,
+    /// A strided working set is written as a contiguous one in this scratch memory first, then its
+    /// pages are spread out.
+    strided: Option<Memory>,
 }
 
 impl Workload {
@@ -75,6 +78,7 @@ impl Workload {
             trace,
             parts,
             pick,
+            strided: None,
         }
     }
 
@@ -156,6 +160,23 @@ impl Workload {
             return;
         }
         let ws = self.spec.working_set;
+        if ws.stride == 1 {
+            return self.write(n, ws, rng, mem);
+        }
+        let count = ws.count as usize;
+        let mut dense = self.strided.take().unwrap_or_else(|| Memory::new(count, mem.page_size, 0.0, ZeroLayout::Spread, 0..count));
+        self.write(n, PageRange::contiguous(0, ws.count), rng, &mut dense);
+        let mut k = 0;
+        while let Some(i) = dense.dirty_log.next_set(k) {
+            mem.write(ws.page(i as u64) as usize);
+            k = i + 1;
+        }
+        dense.dirty_log.clear_all();
+        self.strided = Some(dense);
+    }
+
+    /// `n` writes of this workload's kind over the contiguous pages `ws`.
+    fn write(&mut self, n: u64, ws: PageRange, rng: &mut SimRng, mem: &mut Memory) {
         match self.spec.kind {
             WorkloadKind::Idle | WorkloadKind::Phases { .. } | WorkloadKind::Trace(_) | WorkloadKind::Mix { .. } => {}
             WorkloadKind::Uniform => write_uniform(ws.first, ws.count, n, rng, mem),
@@ -271,7 +292,7 @@ impl Workload {
                 }
             }
         };
-        (ws.first + off) as usize
+        ws.page(off) as usize
     }
 }
 
@@ -354,9 +375,33 @@ mod tests {
             kind,
             write_pps: pps,
             read_pps: 0.0,
-            working_set: PageRange { first, count },
+            working_set: PageRange::contiguous(first, count),
             full_cpu_pps: None,
             write_delta: crate::scenario::DEFAULT_WRITE_DELTA,
+        }
+    }
+
+    #[test]
+    fn a_strided_working_set_writes_the_same_draws_on_its_own_pages() {
+        // The same kind and seed over 300 pages, contiguous at 0 and one every 7 pages from 5:
+        // page k of one is written exactly when page 5 + 7k of the other is, and nothing else is.
+        for kind in [WorkloadKind::Uniform, WorkloadKind::Sequential, WorkloadKind::HotCold { hot_pages: 30, hot_share: 0.9 }] {
+            let run = |ws: PageRange| {
+                let mut mem = Memory::new(4096, 4096, 0.0, ZeroLayout::Spread, 0..4096);
+                let mut w = Workload::new(&WorkloadSpec { working_set: ws, ..spec(kind.clone(), 20_000.0, 0, 0) });
+                let mut rng = SimRng::seed_from_u64(3);
+                for k in 0..10u64 {
+                    w.advance(k * 1_000_000, (k + 1) * 1_000_000, 1.0, &mut rng, &mut mem);
+                }
+                mem.dirty_log
+            };
+            let dense = run(PageRange::contiguous(0, 300));
+            let strided = run(PageRange { first: 5, count: 300, stride: 7 });
+            assert!(dense.count_ones() > 40, "{kind:?}: the test must write pages");
+            assert_eq!(dense.count_ones(), strided.count_ones(), "{kind:?}");
+            for k in 0..300 {
+                assert_eq!(dense.get(k), strided.get(5 + 7 * k), "{kind:?}: page {k}");
+            }
         }
     }
 
@@ -434,7 +479,7 @@ mod tests {
         let big = spec(WorkloadKind::Uniform, 1000.0, 0, 10_000);
         let small = spec(WorkloadKind::Uniform, 3000.0, 10_000, 10);
         let mix = WorkloadSpec {
-            working_set: PageRange { first: 0, count: 10_010 },
+            working_set: PageRange::contiguous(0, 10_010),
             ..spec(WorkloadKind::Mix { parts: vec![big, small] }, 4000.0, 0, 0)
         };
         let mut w = Workload::new(&mix);

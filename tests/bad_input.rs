@@ -368,3 +368,24 @@ fn a_vm_too_big_to_simulate_is_refused_with_the_way_out() {
     let (path, err) = bad(&dir, GOOD, &["--set", "vm.memory=\"64 TiB\""]);
     assert!(err.contains(&path) && err.contains("`vm.memory`") && err.contains("larger page_size"), "{err}");
 }
+
+#[test]
+fn a_stride_is_whole_pages_fits_in_memory_and_suits_the_kind() {
+    let dir = TempDir::new("bad-stride");
+    let with = |extra: &str| GOOD.replace("write_rate = \"1000 pages/s\"\n", &format!("write_rate = \"1000 pages/s\"\n{extra}"));
+    // 1 GiB is 262144 pages: 1000 pages one every 512 reach page 511488.
+    let (path, err) = bad(&dir, &with("working_set = \"4000 KiB\"\nstride = \"2 MiB\"\n"), &[]);
+    assert_names(&err, &path, "workload.stride", 11, 1);
+    assert!(err.contains("past the VM's memory") && err.contains("smaller stride"), "{err}");
+    let (path, err) = bad(&dir, &with("stride = \"0 B\"\n"), &[]);
+    assert_names(&err, &path, "workload.stride", 10, 1);
+    assert!(err.contains("at least one page") && err.contains("\"4 KiB\""), "{err}");
+    let (_, err) = bad(&dir, &with("stride = \"6 KiB\"\n"), &[]);
+    assert!(err.contains("`workload.stride`") && err.contains("not a whole number of pages"), "{err}");
+    let text = GOOD.replace(
+        "kind = \"uniform\"\nwrite_rate = \"1000 pages/s\"\n",
+        "kind = \"fluid\"\nwrite_rate = \"1000 pages/s\"\nstride = \"8 KiB\"\n",
+    );
+    let (_, err) = bad(&dir, &text, &[]);
+    assert!(err.contains("`workload.stride`") && err.contains("this workload is \"fluid\""), "{err}");
+}

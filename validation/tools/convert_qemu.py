@@ -189,11 +189,18 @@ def convert(r):
         pages = int(wss) * 256
         extra = -(-pages // 512) + -(-pages // 32768)
         h("")
-        h("[[workload.parts]]   # its shadow array and seen bitmap, right after the data pages")
+        # dirtier.c fills shadow entry p right after it touches data page p, so the guest kernel
+        # hands out the shadow's pages in between the data pages, one after every 512 (and a page
+        # table page per 512 too). The data pages are contiguous here, so the shadow part is spread
+        # evenly through them: one page every pages // extra, sharing its page number with a data
+        # page. Where these pages lie decides which XBZRLE cache slots they win (model.md 3).
+        h("[[workload.parts]]   # its shadow array and seen bitmap, spread through the data pages")
         h('kind = "uniform"')
         h('write_rate = "%s pages/s"' % fnum(rate))
         h('working_set = "%d KiB"' % (extra * 4))
-        h('offset = "%d MiB"' % wss)
+        stride = pages // extra
+        h('offset = "%d KiB"' % ((stride - 1) * 4))
+        h('stride = "%d KiB"' % (stride * 4))
         if full:
             h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
     h("")
