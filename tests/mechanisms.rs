@@ -331,6 +331,26 @@ fn xbzrle_overflows_and_misses() {
     assert!(u64_of(&tiny, "bytes_sent") > u64_of(&big_cache, "bytes_sent"));
 }
 
+#[test]
+fn xbzrle_slots_alias_for_a_working_set_strided_by_a_power_of_two() {
+    // The cache's slot is page number mod slots: 64 MiB of pages one every 64 KiB use 1024 of a
+    // 64 MiB cache's 16384 slots, one every 16 KiB 4096 of them (docs/model.md, 15.4).
+    let dir = TempDir::new("xbz-stride");
+    let text = scenario(
+        "memory = \"1 GiB\"\nzero_fraction = 0.2",
+        "1 Gbit/s",
+        "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"64 MiB\"",
+        "xbzrle = true",
+    );
+    let deltas = |stride: &str| {
+        let m = run_set(&dir, &format!("xbz-stride-{stride}"), &text, &[&format!("workload.stride=\"{stride}\"")]);
+        u64_of(&m, "xbzrle_pages")
+    };
+    let (dense, quarter, sixteenth) = (deltas("4 KiB"), deltas("16 KiB"), deltas("64 KiB"));
+    assert!(dense > 2 * quarter && quarter > 2 * sixteenth, "deltas {dense}, {quarter}, {sixteenth}");
+    assert!(sixteenth > 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Multifd and host cores (lab README, mechanism runs, observation 4)
 
