@@ -692,7 +692,8 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
             to_pages(&t, "stride", b)?
         }
     };
-    let span_end = if ws == 0 { offset } else { offset + (ws - 1) * stride + 1 };
+    let range = PageRange { first: offset, count: ws, stride };
+    let span_end = range.span().end as u64;
     if span_end > pages {
         return Err(t.error(
             "stride",
@@ -820,7 +821,7 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     };
     let write_delta = read_delta(&mut t, page_size)?;
     t.finish()?;
-    let (mut write_pps, mut read_pps, mut working_set) = (write_pps, read_pps, PageRange { first: offset, count: ws, stride });
+    let (mut write_pps, mut read_pps, mut working_set) = (write_pps, read_pps, range);
     if let WorkloadKind::Mix { parts } = &kind {
         // The whole: the parts' rates added up, and the range that holds every part's working set.
         write_pps = parts.iter().map(|p| p.write_pps).sum();
