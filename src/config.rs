@@ -381,6 +381,34 @@ impl<'a> TableReader<'a> {
         }
     }
 
+    /// A non-empty list of shares between 0 and 1 (`[0.2, 0.9, 0]`); an error names the element.
+    pub fn fractions(&mut self, key: &'static str) -> Result<Option<Vec<f64>>, ConfigError> {
+        let Some(node) = self.node(key) else { return Ok(None) };
+        let Value::Array(items) = &node.value else {
+            return Err(
+                self.error(key, format!("expected a list of shares between 0 and 1, e.g. [0.2, 0.9, 0], found {}", node.value.type_name()))
+            );
+        };
+        if items.is_empty() {
+            return Err(self.error(key, "the list is empty; give at least one share between 0 and 1, e.g. [0.2, 0.9, 0]"));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match &n.value {
+                Value::Int(v) if (0..=1).contains(v) => Ok(*v as f64),
+                Value::Float(f) if (0.0..=1.0).contains(f) => Ok(*f),
+                Value::Int(_) | Value::Float(_) => {
+                    Err(self.error_at(key, &n.origin, format!("element {i} is not a share between 0 and 1 (e.g. 0.25)")))
+                }
+                other => {
+                    Err(self.error_at(key, &n.origin, format!("element {i} is {}, expected a share between 0 and 1", other.type_name())))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     fn unit<T>(
         &mut self,
         key: &'static str,

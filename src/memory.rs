@@ -4,7 +4,7 @@
 //! One bit per page keeps a 64 GiB VM (16 Mi pages of 4 KiB) at 2 MiB per bitmap, and word-at-a-time
 //! operations make whole-memory passes cheap.
 
-use crate::scenario::ZeroLayout;
+use crate::scenario::{ZeroLayout, zero_profile_regions};
 
 /// A fixed-length bitmap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,6 +195,21 @@ impl Memory {
         Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
     }
 
+    /// Zero pages region by region, as a `zero_profile` says (`scenario::zero_profile_regions`).
+    /// Within a region they lie outside the working set first, spread evenly, as in `new`.
+    pub fn with_zero_profile(pages: usize, page_size: u64, profile: &[f64], working_set: std::ops::Range<usize>) -> Self {
+        let mut nonzero = Bitmap::full(pages);
+        for (r, zero) in zero_profile_regions(profile, pages) {
+            let ws = working_set.start.clamp(r.start, r.end)..working_set.end.clamp(r.start, r.end);
+            let outside = vec![r.start..ws.start, ws.end..r.end];
+            let outside_len = r.len() - ws.len();
+            let from_outside = zero.min(outside_len);
+            spread_clear(&mut nonzero, &outside, outside_len, from_outside);
+            spread_clear(&mut nonzero, std::slice::from_ref(&ws), ws.len(), zero - from_outside);
+        }
+        Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
+    }
+
     pub fn pages(&self) -> usize {
         self.nonzero.len()
     }
@@ -278,6 +293,22 @@ fn spread_clear(b: &mut Bitmap, ranges: &[std::ops::Range<usize>], total: usize,
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_zero_profile_puts_each_regions_zero_pages_in_that_region() {
+        // 1000 pages in 4 regions of 250; the working set covers pages 100..400.
+        let m = Memory::with_zero_profile(1000, 4096, &[0.5, 0.0, 1.0, 0.1], 100..400);
+        let zeros_in = |r: std::ops::Range<usize>| r.filter(|&p| !m.nonzero.get(p)).count();
+        assert_eq!([zeros_in(0..250), zeros_in(250..500), zeros_in(500..750), zeros_in(750..1000)], [125, 0, 250, 25]);
+        // Region 0 has 100 pages outside the working set and needs 125 zero pages: all 100, then 25
+        // of the working set's pages there.
+        assert_eq!(zeros_in(0..100), 100);
+        assert_eq!(zeros_in(100..250), 25);
+        // A one-region profile is zero_fraction spread outside the working set first.
+        let one = Memory::with_zero_profile(1000, 4096, &[0.25], 0..500);
+        let spread = Memory::new(1000, 4096, 0.25, ZeroLayout::Spread, 0..500);
+        assert!((0..1000).all(|p| one.nonzero.get(p) == spread.nonzero.get(p)));
+    }
 
     #[test]
     fn free_pages_avoid_zero_pages_and_the_working_set() {

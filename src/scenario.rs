@@ -175,6 +175,9 @@ pub struct VmSpec {
     pub zero_fraction: f64,
     /// Where the zero pages lie in guest-physical memory.
     pub zero_layout: ZeroLayout,
+    /// The zero share of each of `len()` equal regions of memory, lowest addresses first; when set,
+    /// it decides where the zero pages lie and `zero_fraction` is its page-weighted mean.
+    pub zero_profile: Option<Vec<f64>>,
     /// Share of memory the guest has free (ballooned, or reported free): never sent.
     pub free_fraction: f64,
     pub device_state_bytes: u64,
@@ -199,6 +202,21 @@ impl ZeroLayout {
     pub fn name(self) -> &'static str {
         config::name_of(&Self::NAMES, self)
     }
+}
+
+/// The regions of a `zero_profile` over `pages` pages: `n` nearly equal ranges, lowest first, each
+/// with the number of zero pages its share gives (rounded).
+pub fn zero_profile_regions(profile: &[f64], pages: usize) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> + '_ {
+    let n = profile.len();
+    profile.iter().enumerate().map(move |(i, f)| {
+        let r = i * pages / n..(i + 1) * pages / n;
+        let zeros = ((r.len() as f64) * f).round() as usize;
+        (r, zeros)
+    })
+}
+
+fn profile_zero_fraction(profile: &[f64], pages: u64) -> f64 {
+    zero_profile_regions(profile, pages as usize).map(|(_, z)| z).sum::<usize>() as f64 / pages as f64
 }
 
 impl VmSpec {
@@ -307,19 +325,38 @@ struct VmDefaults {
     page_size: Option<u64>,
     zero_fraction: Option<f64>,
     zero_layout: Option<ZeroLayout>,
+    zero_profile: Option<Vec<f64>>,
     free_fraction: Option<f64>,
     device_state: Option<u64>,
 }
 
 fn read_vm_fields(t: &mut TableReader<'_>, d: &VmDefaults) -> Result<VmDefaults, ConfigError> {
+    let zero_fraction = t.fraction("zero_fraction")?;
+    let zero_layout = match t.string("zero_layout")? {
+        Some(v) => Some(choice(t, "zero_layout", &v, &ZeroLayout::NAMES)?),
+        None => None,
+    };
+    let zero_profile = t.fractions("zero_profile")?;
+    if zero_profile.is_some() && (zero_fraction.is_some() || zero_layout.is_some()) {
+        let other = if zero_fraction.is_some() { "zero_fraction" } else { "zero_layout" };
+        return Err(
+            t.error("zero_profile", format!("give either zero_profile (where the zero pages lie, region by region) or {other}, not both"))
+        );
+    }
+    // A VM's own setting replaces what `[vm]` said, whichever of the two ways each used.
+    let (zero_fraction, zero_layout, zero_profile) = if zero_profile.is_some() {
+        (None, None, zero_profile)
+    } else if zero_fraction.is_some() || zero_layout.is_some() {
+        (zero_fraction.or(d.zero_fraction), zero_layout.or(d.zero_layout), None)
+    } else {
+        (d.zero_fraction, d.zero_layout, d.zero_profile.clone())
+    };
     Ok(VmDefaults {
         memory: t.size("memory")?.or(d.memory),
         page_size: t.size("page_size")?.or(d.page_size),
-        zero_fraction: t.fraction("zero_fraction")?.or(d.zero_fraction),
-        zero_layout: match t.string("zero_layout")? {
-            Some(v) => Some(choice(t, "zero_layout", &v, &ZeroLayout::NAMES)?),
-            None => d.zero_layout,
-        },
+        zero_fraction,
+        zero_layout,
+        zero_profile,
         free_fraction: t.fraction("free_fraction")?.or(d.free_fraction),
         device_state: t.size("device_state")?.or(d.device_state),
     })
@@ -599,6 +636,14 @@ fn build_vm(
             ),
         ));
     }
+    if let Some(p) = &f.zero_profile
+        && p.len() as u64 > pages
+    {
+        return Err(err(
+            "zero_profile",
+            format!("has {} regions but memory has only {pages} pages; give at most one share per page", p.len()),
+        ));
+    }
     let workload = match wl_node {
         Some(n) => {
             let path = if t.path().is_empty() { "workload".to_string() } else { t.key_path("workload") };
@@ -618,8 +663,12 @@ fn build_vm(
         host,
         memory_bytes: memory,
         page_size,
-        zero_fraction: f.zero_fraction.unwrap_or(0.0),
+        zero_fraction: match &f.zero_profile {
+            Some(p) => profile_zero_fraction(p, pages),
+            None => f.zero_fraction.unwrap_or(0.0),
+        },
         zero_layout: f.zero_layout.unwrap_or_default(),
+        zero_profile: f.zero_profile.clone(),
         free_fraction: f.free_fraction.unwrap_or(0.0),
         device_state_bytes: f.device_state.unwrap_or(DEFAULT_DEVICE_STATE),
         workload,
@@ -983,8 +1032,15 @@ impl Scenario {
             let _ = writeln!(s, "\n[[vms]]\nname = {}\nhost = {}", q(&v.name), q(&self.hosts[v.host].name));
             let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(v.memory_bytes)));
             let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
-            let _ = writeln!(s, "zero_fraction = {:?}", v.zero_fraction);
-            let _ = writeln!(s, "zero_layout = {}", q(v.zero_layout.name()));
+            match &v.zero_profile {
+                Some(p) => {
+                    let _ = writeln!(s, "zero_profile = [{}]", p.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
+                }
+                None => {
+                    let _ = writeln!(s, "zero_fraction = {:?}", v.zero_fraction);
+                    let _ = writeln!(s, "zero_layout = {}", q(v.zero_layout.name()));
+                }
+            }
             let _ = writeln!(s, "free_fraction = {:?}", v.free_fraction);
             let _ = writeln!(s, "device_state = {}", q(&units::format_size_exact(v.device_state_bytes)));
             let _ = writeln!(s, "workload = {}", workload_inline(&v.workload, v.page_size));

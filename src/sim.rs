@@ -335,7 +335,10 @@ impl<'a> Simulation<'a> {
                 let pages = v.pages() as usize;
                 let ws = v.workload.working_set;
                 Vm {
-                    mem: Memory::new(pages, v.page_size, v.zero_fraction, v.zero_layout, ws.span()),
+                    mem: match &v.zero_profile {
+                        Some(p) => Memory::with_zero_profile(pages, v.page_size, p, ws.span()),
+                        None => Memory::new(pages, v.page_size, v.zero_fraction, v.zero_layout, ws.span()),
+                    },
                     workload: Workload::new(&v.workload),
                     rng: SimRng::seed_from_u64(seed_for(sc.seed, i)),
                     clock: 0,

@@ -277,6 +277,7 @@ latency = "2 ms"
 [[vms]]
 name = "web"
 host = "a"
+zero_profile = [0.5, 0, 0, 0.25]
 workload = { kind = "sequential", write_rate = "10 MiB/s", working_set = "64 MiB", offset = "64 MiB" }
 [[vms]]
 name = "db"
@@ -345,6 +346,33 @@ fn zero_layout_names_its_choices() {
     let (path, err) = bad(&dir, &text, &[]);
     assert_names(&err, &path, "vm.zero_layout", 5, 1);
     assert!(err.contains("did you mean \"top\"") && err.contains("spread, top"), "{err}");
+}
+
+#[test]
+fn zero_profile_is_a_list_of_shares_and_not_both_ways() {
+    let dir = TempDir::new("bad-zero-profile");
+    let with = |line: &str| GOOD.replace("memory = \"1 GiB\"\n", &format!("memory = \"1 GiB\"\n{line}\n"));
+    // The element at fault is pointed at: line 5, column 22 is the 1.5.
+    let (path, err) = bad(&dir, &with("zero_profile = [0.5, 1.5]"), &[]);
+    assert_names(&err, &path, "vm.zero_profile", 5, 22);
+    assert!(err.contains("element 1 is not a share between 0 and 1"), "{err}");
+    let (path, err) = bad(&dir, &with("zero_profile = 0.5"), &[]);
+    assert_names(&err, &path, "vm.zero_profile", 5, 1);
+    assert!(err.contains("expected a list of shares between 0 and 1, e.g. [0.2, 0.9, 0]"), "{err}");
+    let (_, err) = bad(&dir, &with("zero_profile = []"), &[]);
+    assert!(err.contains("the list is empty"), "{err}");
+    let (_, err) = bad(&dir, &with("zero_profile = [\"0.5\"]"), &[]);
+    assert!(err.contains("element 0 is a string"), "{err}");
+    let (path, err) = bad(&dir, &with("zero_fraction = 0.2\nzero_profile = [0.5, 0]"), &[]);
+    assert_names(&err, &path, "vm.zero_profile", 6, 1);
+    assert!(err.contains("either zero_profile") && err.contains("or zero_fraction, not both"), "{err}");
+    let (_, err) = bad(&dir, &with("zero_layout = \"top\"\nzero_profile = [0.5, 0]"), &[]);
+    assert!(err.contains("or zero_layout, not both"), "{err}");
+    // More regions than pages: 8 KiB of memory is two 4 KiB pages.
+    let small = GOOD.replace("memory = \"1 GiB\"\n", "memory = \"8 KiB\"\nzero_profile = [0, 0.5, 1]\n");
+    let (path, err) = bad(&dir, &small, &[]);
+    assert_names_somewhere(&err, &path, "vm.zero_profile");
+    assert!(err.contains("has 3 regions but memory has only 2 pages"), "{err}");
 }
 
 #[test]
