@@ -19,6 +19,15 @@ How the numbers are derived (repeated, per run, in each file's header):
 
 * memory = mem_mib MiB; page_size 4 KiB; device_state 256 KiB (an assumption: QEMU's RAM counters do
   not include device state, so the data do not measure it).
+* zero_profile (where the zero pages lie): QEMU's first pass scans guest memory in address order, so
+  along it normal + duplicate is the scan position and duplicate the zero pages below it. The
+  profile gives the zero share of each 1/64 of memory: between two of the run's own samples (and
+  past its last first-pass sample, up to its final count) the zero pages take the shape the guest's
+  reference run has there (the run of the same guest sampled furthest and most often). The
+  dirtier's working set starts after the guest kernel's area: at the first 4 regions with no zero
+  pages in the reference run (48 MiB in the 256 MiB guest, 64 MiB in the 1 and 2 GiB ones). Set
+  ZERO_PROFILE=0 for the older cases: zero_fraction alone, zero pages spread outside the working set,
+  which starts at 0.
 * zero_fraction = duplicate_pages / (mem_mib x 256). QEMU's `duplicate` counts zero pages found while
   sending. In the first pass every page is scanned, so every zero page is counted once; later passes
   only scan dirtied pages, and the dirtier never writes zeros, so the count grows only when a page
@@ -42,6 +51,7 @@ How the numbers are derived (repeated, per run, in each file's header):
 """
 import argparse
 import csv
+import json
 import os
 import sys
 
@@ -72,6 +82,90 @@ PAGE = 4096
 QEMU_NO_ROUND_LIMIT = 100000   # QEMU has no round limit; keep the simulator's cap out of the way
 
 WL_KIND = {"idle": "idle", "uniform": "uniform", "hotspot": "hotcold", "seq": "sequential"}
+# Where the zero pages lie: [vm] zero_profile with this many equal regions, read off QEMU's
+# `duplicate` counter along the first pass (set ZERO_PROFILE=0 for zero_fraction alone, spread).
+ZERO_PROFILE = os.environ.get("ZERO_PROFILE", "1") == "1"
+ZERO_REGIONS = 64
+
+
+def first_pass_points(run):
+    """(pages scanned, zero pages found) along the first pass: QEMU scans guest memory in address
+    order before its second sync, so normal + duplicate is the scan position and duplicate the zero
+    pages below it."""
+    s = run["samples"]
+    pts = [(0, 0)]
+    for i in range(len(s["t"])):
+        if s["dirty_sync_count"][i] == 1 and s["normal"][i] is not None and s["duplicate"][i] is not None:
+            pts.append((s["normal"][i] + s["duplicate"][i], s["duplicate"][i]))
+    return pts
+
+
+def zero_layouts(qemu_dir, rows):
+    """Per run: its own first-pass points, those of its guest's reference run, and that run's id.
+    The reference is the run of the same guest (memory, working set, kernel command line) whose
+    first pass the samples follow furthest and most often. Boots of one guest share the low zero
+    pages (the kernel's area) and the free block at the top; a few MiB of zero pages inside the
+    dirtier's range move from boot to boot, so no single layout fits every run."""
+    runs, best = {}, {}
+    for r in rows:
+        path = os.path.join(qemu_dir, "runs", r["run_id"] + ".json")
+        if not os.path.exists(path):
+            continue
+        pages = int(float(r["mem_mib"])) * 256
+        pts = first_pass_points(json.load(open(path))) + [(pages, int(r["duplicate_pages"]))]
+        runs[r["run_id"]] = pts
+        key = (r["mem_mib"], r["wss_mib"], r["guest_append"])
+        score = (round(pts[-2][0] / pages, 2), len(pts))
+        if key not in best or score > best[key][0]:
+            best[key] = (score, r["run_id"])
+    out = {}
+    for r in rows:
+        rid = r["run_id"]
+        if rid not in runs:
+            continue
+        ref = best[(r["mem_mib"], r["wss_mib"], r["guest_append"])][1]
+        own, refp = runs[rid], runs[ref]
+        out[rid] = (own, refp, ref)
+    return out
+
+
+def profile_of(layout, pages):
+    """The zero share of each region. Between two of the run's own points (and past the last one)
+    its zero pages are laid out in the shape the reference has there: fast runs sample only every
+    20-30 MiB, and a straight line would smear a block of zero pages over its neighbours. No piece
+    gets more zero pages than it has pages; what does not fit is spread over the room left."""
+    own, refp, _ = layout
+    reg = [i * pages // ZERO_REGIONS for i in range(ZERO_REGIONS + 1)]
+    zeros = [0.0] * ZERO_REGIONS
+    for (x0, z0), (x1, z1) in zip(own, own[1:]):
+        cuts = sorted({x0, x1} | {x for x in reg if x0 < x < x1})
+        pieces = [(a, b, cumulative(refp, b) - cumulative(refp, a)) for a, b in zip(cuts, cuts[1:])]
+        n, w = z1 - z0, sum(p[2] for p in pieces)
+        got = [min(b - a, n * wt / w) if w > 0 else 0.0 for a, b, wt in pieces]
+        room = [b - a - g for (a, b, _), g in zip(pieces, got)]
+        left = n - sum(got)
+        if left > 0 and sum(room) > 0:
+            got = [g + left * r / sum(room) for g, r in zip(got, room)]
+        for (a, _, _), g in zip(pieces, got):
+            zeros[max(i for i in range(ZERO_REGIONS) if reg[i] <= a)] += g
+    return [min(1.0, z / (reg[i + 1] - reg[i])) for i, z in enumerate(zeros)]
+
+
+def cumulative(pts, x):
+    for (x0, z0), (x1, z1) in zip(pts, pts[1:]):
+        if x1 >= x:
+            return z0 + (z1 - z0) * (x - x0) / max(1, x1 - x0)
+    return pts[-1][1]
+
+
+def first_data_offset(prof, pages, span):
+    """The start of the first stretch of 4 regions with (almost) no zero pages: the guest kernel's
+    pages, with zero pages among them, lie below; the dirtier's buffer starts after them."""
+    reg = pages // ZERO_REGIONS
+    for k in range(ZERO_REGIONS - 3):
+        if all(f < 0.02 for f in prof[k:k + 4]) and k * reg + span <= pages:
+            return k * reg
+    return 0
 
 
 def fnum(x):
@@ -94,7 +188,7 @@ def mib(x):
     return fnum(float(x)) + " MiB"
 
 
-def convert(r):
+def convert(r, layout=None):
     rid = r["run_id"]
     mem_mib = int(float(r["mem_mib"]))
     pages = mem_mib * 256
@@ -152,7 +246,24 @@ def convert(r):
     h("[vm]")
     h('memory = "%d MiB"' % mem_mib)
     h('page_size = "4 KiB"')
-    h("zero_fraction = %.6f" % zf)
+    prof = profile_of(layout, pages) if (ZERO_PROFILE and layout) else None
+    ws_offset = 0
+    if prof and wss > 0:
+        # The kernel's area is the same in every boot of a guest: read it off the reference run.
+        ref_prof = profile_of((layout[1], layout[1], layout[2]), pages)
+        ws_offset = first_data_offset(ref_prof, pages, wss * 256)
+    if prof:
+        h("# zero_profile: the zero share of each 1/%d of memory, from QEMU's duplicate counter along this run's" % ZERO_REGIONS)
+        h("#   first pass; between and past its samples, shaped like run %s (the same guest)." % layout[2])
+        h("#   The working set starts after the guest kernel's area, at the first 4 regions with no zero pages in")
+        h("#   the reference run (%d KiB)." % (ws_offset * 4))
+        vals = ["%.4f" % f for f in prof]
+        h("zero_profile = [")
+        for i in range(0, len(vals), 16):
+            h("    " + ", ".join(vals[i:i + 16]) + ",")
+        h("]")
+    else:
+        h("zero_fraction = %.6f" % zf)
     h('device_state = "%s"' % DEVICE_STATE)
     h("")
     h("[network]")
@@ -178,6 +289,8 @@ def convert(r):
         h('write_rate = "%s pages/s"' % fnum(rate))
     if wss > 0:
         h('working_set = "%d MiB"' % wss)
+        if ws_offset:
+            h('offset = "%d KiB"' % (ws_offset * 4))
     else:
         h("# working_set: 0 MiB in the lab (no dirtier memory); left out")
     if kind == "hotcold":
@@ -199,7 +312,7 @@ def convert(r):
         h('write_rate = "%s pages/s"' % fnum(rate))
         h('working_set = "%d KiB"' % (extra * 4))
         stride = pages // extra
-        h('offset = "%d KiB"' % ((stride - 1) * 4))
+        h('offset = "%d KiB"' % ((ws_offset + stride - 1) * 4))
         h('stride = "%d KiB"' % (stride * 4))
         if full:
             h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
@@ -273,7 +386,7 @@ def convert(r):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("qemu_dir", help="the shared qemu folder (holds results.csv)")
+    ap.add_argument("qemu_dir", help="the shared qemu folder (holds results.csv and runs/)")
     ap.add_argument("--out", default=os.path.normpath(os.path.join(os.path.dirname(
         os.path.abspath(__file__)), "..")), help="validation folder (default: this script's parent)")
     a = ap.parse_args()
@@ -281,13 +394,14 @@ def main():
     dirs = {False: os.path.join(a.out, "qemu"), True: os.path.join(a.out, "qemu-mechanisms")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
+    layouts = zero_layouts(a.qemu_dir, rows)
     n = {False: 0, True: 0}
     skipped = []
     for r in rows:
         if r["run_id"].endswith("-nopti") or "nopti" in r["run_id"].split("-"):
             skipped.append((r["run_id"], "control run showing the QEMU < 9.0 TCG dirty-bit bug"))
             continue
-        rid, mech, text = convert(r)
+        rid, mech, text = convert(r, layouts.get(r["run_id"]))
         with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
             f.write(text)
         n[mech] += 1
