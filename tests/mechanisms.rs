@@ -240,19 +240,22 @@ fn zero_page_detection_sends_zero_pages_as_headers() {
 // ---------------------------------------------------------------------------------------------
 // XBZRLE (lab README, mechanism runs, observation 3)
 
+/// An idle 1 GiB guest over 1 Gbit/s under QEMU's stop rule, its zero pages as `zeros` says.
+fn idle_1gib(zeros: &str) -> String {
+    scenario(
+        &format!("memory = \"1 GiB\"\n{zeros}\ndevice_state = \"0 B\""),
+        "1 Gbit/s",
+        "kind = \"idle\"",
+        "strategy = \"precopy\"\nstop_policy = \"qemu\"\ndowntime_limit = \"300 ms\"",
+    )
+}
+
 #[test]
 fn zero_pages_at_the_top_end_the_qemu_precopy_with_nothing_left() {
     // An idle 1 GiB guest, a quarter of it zero, over 1 Gbit/s: QEMU's threshold is 125 MB/s x 300 ms
     // = 37.5 MB, and unsent zero pages count as remaining.
     let dir = TempDir::new("zero-layout");
-    let text = |layout: &str| {
-        scenario(
-            &format!("memory = \"1 GiB\"\nzero_fraction = 0.25\nzero_layout = \"{layout}\"\ndevice_state = \"0 B\""),
-            "1 Gbit/s",
-            "kind = \"idle\"",
-            "strategy = \"precopy\"\nstop_policy = \"qemu\"\ndowntime_limit = \"300 ms\"",
-        )
-    };
+    let text = |layout: &str| idle_1gib(&format!("zero_fraction = 0.25\nzero_layout = \"{layout}\""));
     let spread = run_one(&dir, "spread", &text("spread"), &[]);
     let top = run_one(&dir, "top", &text("top"), &[]);
     // Every non-zero page goes once either way.
@@ -270,14 +273,7 @@ fn zero_pages_at_the_top_end_the_qemu_precopy_with_nothing_left() {
 fn a_zero_profile_places_zero_pages_where_it_says() {
     // The guest of the test above, its zero pages given region by region instead.
     let dir = TempDir::new("zero-profile");
-    let text = |vm: &str| {
-        scenario(
-            &format!("memory = \"1 GiB\"\n{vm}\ndevice_state = \"0 B\""),
-            "1 Gbit/s",
-            "kind = \"idle\"",
-            "strategy = \"precopy\"\nstop_policy = \"qemu\"\ndowntime_limit = \"300 ms\"",
-        )
-    };
+    let text = idle_1gib;
     let top = run_one(&dir, "top", &text("zero_fraction = 0.25\nzero_layout = \"top\""), &[]);
     let last = run_one(&dir, "last", &text("zero_profile = [0, 0, 0, 1]"), &[]);
     let first = run_one(&dir, "first", &text("zero_profile = [1, 0, 0, 0]"), &[]);
