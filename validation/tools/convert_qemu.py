@@ -188,6 +188,27 @@ def mib(x):
     return fnum(float(x)) + " MiB"
 
 
+def data_parts(prof, pages, start, need):
+    """The dirtier's buffer as (first page, pages) ranges: whole regions from `start` on, skipping
+    those that are mostly zero pages (the dirtier wrote all of its buffer at boot, so a region QEMU's
+    first pass found mostly zero is not part of it), until `need` pages are taken. One range from
+    `start` if they do not fit."""
+    reg = pages // ZERO_REGIONS
+    parts, left = [], need
+    for k in range(start // reg, ZERO_REGIONS):
+        if left <= 0:
+            break
+        if prof[k] >= 0.5:
+            continue
+        a, n = k * reg, min(reg, left)
+        if parts and sum(parts[-1]) == a:
+            parts[-1] = (parts[-1][0], parts[-1][1] + n)
+        else:
+            parts.append((a, n))
+        left -= n
+    return parts if left <= 0 else [(start, need)]
+
+
 def convert(r, layout=None):
     rid = r["run_id"]
     mem_mib = int(float(r["mem_mib"]))
@@ -281,26 +302,51 @@ def convert(r, layout=None):
         h('kind = "mix"')
     if flag(r, "xbzrle"):
         h('write_delta = "%s"   # DIRTIER_WRITE_DELTA: one 8-byte word per write' % DIRTIER_WRITE_DELTA)
+    wpages = wss * 256
+    parts = data_parts(prof, pages, ws_offset, wpages) if (prof and shadow) else [(ws_offset, wpages)]
+    hot = int(float(r["hot_mib"] or 0) * 256) if kind == "hotcold" else 0
+    hot_share = float(r["hot_pct"]) / 100 if kind == "hotcold" else 0.0
+    for j, (first, n) in enumerate(parts):
+        if shadow:
+            h("")
+            if len(parts) == 1:
+                h("[[workload.parts]]   # the dirtier's data pages")
+            else:
+                h("[[workload.parts]]   # the dirtier's data pages, %d of %d (its buffer skips stretches of zero pages)" % (
+                    j + 1, len(parts)))
+        # Splitting the writes by pages keeps every page's share: hot writes stay on the hot set (at
+        # the start of the first part), cold writes spread over the cold pages of all parts.
+        if len(parts) == 1:
+            part_rate, part_kind, part_share = rate, kind, hot_share
+        elif kind == "hotcold" and j == 0:
+            cold_rate = rate * (1 - hot_share) * (n - hot) / (wpages - hot)
+            part_rate, part_kind, part_share = rate * hot_share + cold_rate, "hotcold", rate * hot_share / (rate * hot_share + cold_rate)
+        else:
+            cold = wpages - hot
+            part_rate, part_kind, part_share = rate * (1 - hot_share) * n / cold, "uniform", 0.0
+        h('kind = "%s"' % part_kind)
+        if kind != "idle":
+            h('write_rate = "%s pages/s"' % fnum(part_rate))
+        if wss > 0:
+            if len(parts) == 1:
+                h('working_set = "%d MiB"' % wss)
+            else:
+                h('working_set = "%d KiB"' % (n * 4))
+            if first:
+                h('offset = "%d KiB"' % (first * 4))
+        else:
+            h("# working_set: 0 MiB in the lab (no dirtier memory); left out")
+        if part_kind == "hotcold":
+            h('hot_set = "%s"' % mib(r["hot_mib"]))
+            h("hot_share = %s" % fnum(part_share))
+        if full:
+            full_rate = DIRTIER_FULL_CPU if len(parts) == 1 else "%s pages/s" % fnum(
+                float(DIRTIER_FULL_CPU.split()[0]) * part_rate / rate)
+            h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU%s' % (
+                full_rate, ": the rate-limited dirtier with a whole vCPU" if len(parts) == 1 else ", this part's share"))
     if shadow:
-        h("")
-        h("[[workload.parts]]   # the dirtier's data pages")
-    h('kind = "%s"' % kind)
-    if kind != "idle":
-        h('write_rate = "%s pages/s"' % fnum(rate))
-    if wss > 0:
-        h('working_set = "%d MiB"' % wss)
-        if ws_offset:
-            h('offset = "%d KiB"' % (ws_offset * 4))
-    else:
-        h("# working_set: 0 MiB in the lab (no dirtier memory); left out")
-    if kind == "hotcold":
-        h('hot_set = "%s"' % mib(r["hot_mib"]))
-        h("hot_share = %s" % fnum(float(r["hot_pct"]) / 100))
-    if full:
-        h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU: the rate-limited dirtier with a whole vCPU' % DIRTIER_FULL_CPU)
-    if shadow:
-        pages = int(wss) * 256
-        extra = -(-pages // 512) + -(-pages // 32768)
+        span = sum(parts[-1]) - parts[0][0]
+        extra = -(-wpages // 512) + -(-wpages // 32768)
         h("")
         # dirtier.c fills shadow entry p right after it touches data page p, so the guest kernel
         # hands out the shadow's pages in between the data pages, one after every 512 (and a page
@@ -311,8 +357,8 @@ def convert(r, layout=None):
         h('kind = "uniform"')
         h('write_rate = "%s pages/s"' % fnum(rate))
         h('working_set = "%d KiB"' % (extra * 4))
-        stride = pages // extra
-        h('offset = "%d KiB"' % ((ws_offset + stride - 1) * 4))
+        stride = span // extra
+        h('offset = "%d KiB"' % ((parts[0][0] + stride - 1) * 4))
         h('stride = "%d KiB"' % (stride * 4))
         if full:
             h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
