@@ -25,7 +25,10 @@ How the numbers are derived (repeated, per run, in each file's header):
   past its last first-pass sample, up to its final count) the zero pages take the shape the guest's
   reference run has there (the run of the same guest sampled furthest and most often). The
   dirtier's working set starts after the guest kernel's area: at the first 4 regions with no zero
-  pages in the reference run (48 MiB in the 256 MiB guest, 64 MiB in the 1 and 2 GiB ones). Set
+  pages in the reference run (48 MiB in the 256 MiB guest, 64 MiB in the 1 and 2 GiB ones), and
+  skips the regions the run's own first pass found mostly zero: the dirtier wrote all of its buffer
+  at boot, so those are not part of it (one data part per stretch, write rates in proportion to
+  their pages, the hot set in the first). Set
   ZERO_PROFILE=0 for the older cases: zero_fraction alone, zero pages spread outside the working set,
   which starts at 0.
 * zero_fraction = duplicate_pages / (mem_mib x 256). QEMU's `duplicate` counts zero pages found while
