@@ -331,17 +331,29 @@ struct VmDefaults {
 }
 
 fn read_vm_fields(t: &mut TableReader<'_>, d: &VmDefaults) -> Result<VmDefaults, ConfigError> {
-    let zero_fraction = t.fraction("zero_fraction")?;
-    let zero_layout = match t.string("zero_layout")? {
+    let mut zero_fraction = t.fraction("zero_fraction")?;
+    let mut zero_layout = match t.string("zero_layout")? {
         Some(v) => Some(choice(t, "zero_layout", &v, &ZeroLayout::NAMES)?),
         None => None,
     };
-    let zero_profile = t.fractions("zero_profile")?;
+    let mut zero_profile = t.fractions("zero_profile")?;
     if zero_profile.is_some() && (zero_fraction.is_some() || zero_layout.is_some()) {
-        let other = if zero_fraction.is_some() { "zero_fraction" } else { "zero_layout" };
-        return Err(
-            t.error("zero_profile", format!("give either zero_profile (where the zero pages lie, region by region) or {other}, not both"))
-        );
+        // A command-line setting (`--set`, a sweep axis) of one form replaces the other form the
+        // file gave, so a profile can be tried on a scenario written with zero_fraction and back.
+        let from_cli = |k: &str| matches!(t.raw().get(k).map(|n| &n.origin), Some(Origin::Override(_) | Origin::Arg(_)));
+        let profile_cli = from_cli("zero_profile");
+        let fraction_cli = from_cli("zero_fraction") || from_cli("zero_layout");
+        if profile_cli && !fraction_cli {
+            (zero_fraction, zero_layout) = (None, None);
+        } else if fraction_cli && !profile_cli {
+            zero_profile = None;
+        } else {
+            let other = if zero_fraction.is_some() { "zero_fraction" } else { "zero_layout" };
+            return Err(t.error(
+                "zero_profile",
+                format!("give either zero_profile (where the zero pages lie, region by region) or {other}, not both"),
+            ));
+        }
     }
     // A VM's own setting replaces what `[vm]` said, whichever of the two ways each used.
     let (zero_fraction, zero_layout, zero_profile) = if zero_profile.is_some() {

@@ -376,6 +376,23 @@ fn zero_profile_is_a_list_of_shares_and_not_both_ways() {
 }
 
 #[test]
+fn a_zero_form_set_on_the_command_line_replaces_the_files_other_form() {
+    let dir = TempDir::new("zero-profile-set");
+    let text = GOOD.replace("memory = \"1 GiB\"\n", "memory = \"1 GiB\"\nzero_fraction = 0.2\n");
+    let p = dir.write("fraction.toml", &text);
+    let path = p.to_str().unwrap();
+    let o = migsim(["check", path, "--set", "vm.zero_profile=[0.5, 0]"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("zero_profile = [0.5, 0.0]") && !out.contains("zero_fraction"), "{out}");
+    let p = dir.write("profile.toml", &GOOD.replace("memory = \"1 GiB\"\n", "memory = \"1 GiB\"\nzero_profile = [0.5, 0]\n"));
+    let o = migsim(["check", p.to_str().unwrap(), "--set", "vm.zero_fraction=0.3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("zero_fraction = 0.3") && !out.contains("zero_profile"), "{out}");
+}
+
+#[test]
 fn a_mix_takes_rates_in_its_parts_and_does_not_nest() {
     let dir = TempDir::new("bad-mix");
     let base = "name = \"m\"\n[vm]\nmemory = \"1 GiB\"\n[network]\nbandwidth = \"1 Gbit/s\"\n[workload]\nkind = \"mix\"\n";
