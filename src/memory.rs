@@ -175,15 +175,11 @@ impl Memory {
     pub fn new(pages: usize, page_size: u64, zero_fraction: f64, layout: ZeroLayout, working_set: std::ops::Range<usize>) -> Self {
         let mut nonzero = Bitmap::full(pages);
         let zero = ((pages as f64) * zero_fraction).round() as usize;
-        let outside: Vec<std::ops::Range<usize>> = vec![0..working_set.start, working_set.end..pages];
-        let outside_len = pages - working_set.len();
-        let (from_outside, from_inside) = if zero <= outside_len { (zero, 0) } else { (outside_len, zero - outside_len) };
         match layout {
-            ZeroLayout::Spread => {
-                spread_clear(&mut nonzero, &outside, outside_len, from_outside);
-                spread_clear(&mut nonzero, std::slice::from_ref(&working_set), working_set.len(), from_inside);
-            }
+            ZeroLayout::Spread => spread_outside_first(&mut nonzero, 0..pages, working_set, zero),
             ZeroLayout::Top => {
+                let outside_len = pages - working_set.len();
+                let (from_outside, from_inside) = if zero <= outside_len { (zero, 0) } else { (outside_len, zero - outside_len) };
                 // The highest outside pages first: above the working set, then below it.
                 let above = (pages - working_set.end).min(from_outside);
                 nonzero.clear_range(pages - above, pages);
@@ -200,12 +196,7 @@ impl Memory {
     pub fn with_zero_profile(pages: usize, page_size: u64, profile: &[f64], working_set: std::ops::Range<usize>) -> Self {
         let mut nonzero = Bitmap::full(pages);
         for (r, zero) in zero_profile_regions(profile, pages) {
-            let ws = working_set.start.clamp(r.start, r.end)..working_set.end.clamp(r.start, r.end);
-            let outside = vec![r.start..ws.start, ws.end..r.end];
-            let outside_len = r.len() - ws.len();
-            let from_outside = zero.min(outside_len);
-            spread_clear(&mut nonzero, &outside, outside_len, from_outside);
-            spread_clear(&mut nonzero, std::slice::from_ref(&ws), ws.len(), zero - from_outside);
+            spread_outside_first(&mut nonzero, r, working_set.clone(), zero);
         }
         Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
     }
@@ -265,6 +256,17 @@ fn spread_pick(out: &mut Bitmap, candidates: &Bitmap, n: usize) -> usize {
         at = p + 1;
     }
     n
+}
+
+/// Clear `zero` bits of `region`, spread evenly over its pages outside the working set first, then
+/// over those inside it (the part of `working_set` that lies in `region`).
+fn spread_outside_first(b: &mut Bitmap, region: std::ops::Range<usize>, working_set: std::ops::Range<usize>, zero: usize) {
+    let ws = working_set.start.clamp(region.start, region.end)..working_set.end.clamp(region.start, region.end);
+    let outside = [region.start..ws.start, ws.end..region.end];
+    let outside_len = region.len() - ws.len();
+    let from_outside = zero.min(outside_len);
+    spread_clear(b, &outside, outside_len, from_outside);
+    spread_clear(b, std::slice::from_ref(&ws), ws.len(), zero - from_outside);
 }
 
 /// Clear `n` bits spread evenly over the concatenated `ranges` (of total length `total`).
