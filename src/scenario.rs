@@ -172,16 +172,21 @@ pub struct VmSpec {
     pub host: usize,
     pub memory_bytes: u64,
     pub page_size: u64,
-    pub zero_fraction: f64,
-    /// Where the zero pages lie in guest-physical memory.
-    pub zero_layout: ZeroLayout,
-    /// The zero share of each of `len()` equal regions of memory, lowest addresses first; when set,
-    /// it decides where the zero pages lie and `zero_fraction` is its page-weighted mean.
-    pub zero_profile: Option<Vec<f64>>,
+    /// How many pages start all-zero, and where they lie in guest-physical memory.
+    pub zero_pages: ZeroPages,
     /// Share of memory the guest has free (ballooned, or reported free): never sent.
     pub free_fraction: f64,
     pub device_state_bytes: u64,
     pub workload: WorkloadSpec,
+}
+
+/// A VM's zero pages, as the scenario gives them: one of the two forms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZeroPages {
+    /// `zero_fraction` of all pages, laid out as `zero_layout` says.
+    Share { fraction: f64, layout: ZeroLayout },
+    /// `zero_profile`: the zero share of each of `len()` equal regions of memory, lowest first.
+    Profile(Vec<f64>),
 }
 
 /// Where a VM's zero pages lie. It matters to QEMU's stop rule, which counts unsent zero pages as
@@ -213,10 +218,6 @@ pub fn zero_profile_regions(profile: &[f64], pages: usize) -> impl Iterator<Item
         let zeros = ((r.len() as f64) * f).round() as usize;
         (r, zeros)
     })
-}
-
-fn profile_zero_fraction(profile: &[f64], pages: u64) -> f64 {
-    zero_profile_regions(profile, pages as usize).map(|(_, z)| z).sum::<usize>() as f64 / pages as f64
 }
 
 impl VmSpec {
@@ -675,12 +676,10 @@ fn build_vm(
         host,
         memory_bytes: memory,
         page_size,
-        zero_fraction: match &f.zero_profile {
-            Some(p) => profile_zero_fraction(p, pages),
-            None => f.zero_fraction.unwrap_or(0.0),
+        zero_pages: match &f.zero_profile {
+            Some(p) => ZeroPages::Profile(p.clone()),
+            None => ZeroPages::Share { fraction: f.zero_fraction.unwrap_or(0.0), layout: f.zero_layout.unwrap_or_default() },
         },
-        zero_layout: f.zero_layout.unwrap_or_default(),
-        zero_profile: f.zero_profile.clone(),
         free_fraction: f.free_fraction.unwrap_or(0.0),
         device_state_bytes: f.device_state.unwrap_or(DEFAULT_DEVICE_STATE),
         workload,
@@ -1044,13 +1043,13 @@ impl Scenario {
             let _ = writeln!(s, "\n[[vms]]\nname = {}\nhost = {}", q(&v.name), q(&self.hosts[v.host].name));
             let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(v.memory_bytes)));
             let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
-            match &v.zero_profile {
-                Some(p) => {
+            match &v.zero_pages {
+                ZeroPages::Profile(p) => {
                     let _ = writeln!(s, "zero_profile = [{}]", p.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
                 }
-                None => {
-                    let _ = writeln!(s, "zero_fraction = {:?}", v.zero_fraction);
-                    let _ = writeln!(s, "zero_layout = {}", q(v.zero_layout.name()));
+                ZeroPages::Share { fraction, layout } => {
+                    let _ = writeln!(s, "zero_fraction = {fraction:?}");
+                    let _ = writeln!(s, "zero_layout = {}", q(layout.name()));
                 }
             }
             let _ = writeln!(s, "free_fraction = {:?}", v.free_fraction);

@@ -17,7 +17,7 @@ use crate::mechanism::{self, HybridSwitch, Lookup, RateLimit, Throttle, XbzrleCa
 use crate::memory::{Bitmap, Memory};
 use crate::network::{Completion, FlowId, Network};
 use crate::report::{MigrationResult, RoundRecord};
-use crate::scenario::{DeltaSize, MigrationParams, OnMaxTime, Scenario, StopPolicy, Strategy};
+use crate::scenario::{DeltaSize, MigrationParams, OnMaxTime, Scenario, StopPolicy, Strategy, ZeroPages};
 use crate::transfer::{Batch, CpuCost, PageCost, Window, cost_of, take_batch};
 use crate::workload::{SimRng, Workload};
 use rand::{Rng, SeedableRng};
@@ -335,9 +335,9 @@ impl<'a> Simulation<'a> {
                 let pages = v.pages() as usize;
                 let ws = v.workload.working_set;
                 Vm {
-                    mem: match &v.zero_profile {
-                        Some(p) => Memory::with_zero_profile(pages, v.page_size, p, ws.span()),
-                        None => Memory::new(pages, v.page_size, v.zero_fraction, v.zero_layout, ws.span()),
+                    mem: match &v.zero_pages {
+                        ZeroPages::Profile(p) => Memory::with_zero_profile(pages, v.page_size, p, ws.span()),
+                        ZeroPages::Share { fraction, layout } => Memory::new(pages, v.page_size, *fraction, *layout, ws.span()),
                     },
                     workload: Workload::new(&v.workload),
                     rng: SimRng::seed_from_u64(seed_for(sc.seed, i)),
