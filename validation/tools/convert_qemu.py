@@ -62,6 +62,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import sys
 
 # Host constants of the lab machine: one set for every case, never fitted per case.
@@ -475,8 +476,13 @@ def main():
     a = ap.parse_args()
     rows = list(csv.DictReader(open(os.path.join(a.qemu_dir, "results.csv"), newline="")))
     dirs = {False: os.path.join(a.out, "qemu"), True: os.path.join(a.out, "qemu-mechanisms")}
+    here = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
+        # With --out elsewhere, bring the set's description too, so that `migsim validate DIR` runs.
+        own = os.path.join(here, os.path.basename(d), "set.toml")
+        if not os.path.exists(os.path.join(d, "set.toml")) and os.path.exists(own):
+            shutil.copyfile(own, os.path.join(d, "set.toml"))
     layouts = zero_layouts(a.qemu_dir, rows)
     verify = verify_ms(a.qemu_dir, rows)
     n = {False: 0, True: 0}
