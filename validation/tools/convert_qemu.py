@@ -49,7 +49,7 @@ How the numbers are derived (repeated, per run, in each file's header):
   to verify every page (dt.verify=1) and then restarts its rate clock, so the writes it skipped are
   never made up (dirtier.c: t_last = t_rep after the verify; its wps leaves the verify time out).
   That share is 1000 / (1000 + the mean verify ms of the run's reports before migration): about
-  1 % in the 256 MiB guest, 6 % in the 1 GiB one and 12 % in the 2 GiB one. Only with
+  1-2 % in the 256 MiB guest, 5-7 % in the 1 GiB one and 11-13 % in the 2 GiB one. Only with
   DIRTIER_VERIFY=1: the committed cases leave it out (docs/validation.md says why). working_set =
   wss_mib MiB.
 * [migration]: strategy from mode (hybrid + hybrid_switch_after = postcopy_after_rounds);
