@@ -22,6 +22,7 @@ Python 3 standard library only; the project itself never reads the shared folder
 import glob
 import json
 import os
+import signal
 import sys
 
 MIN_STALL_S = 0.15
@@ -87,6 +88,8 @@ def cmd_syncs(lab, ids):
 
 
 def main():
+    # Quietly stop when the output is cut short (| head).
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if len(sys.argv) >= 3 and sys.argv[1] == "stalls":
         return cmd_stalls(sys.argv[2])
     if len(sys.argv) >= 4 and sys.argv[1] == "syncs":
