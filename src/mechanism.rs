@@ -37,13 +37,16 @@ pub struct Mechanisms {
     /// Post-copy: the source pushes missing pages in the background (false = demand paging only).
     pub postcopy_push: bool,
     pub hybrid_switch: HybridSwitch,
+    /// Hybrid: post-copy is also requested once this long has passed since the migration began
+    /// (ns; the lab harness's `--postcopy-after-s`).
+    pub hybrid_switch_after_time: Option<u64>,
 }
 
 impl Default for Mechanisms {
     fn default() -> Self {
         Mechanisms {
             auto_converge: None,
-            throttle_params: AutoConverge { initial_pct: 20.0, increment_pct: 10.0, max_pct: 99.0, trigger: 0.5 },
+            throttle_params: AutoConverge { initial_pct: 20.0, increment_pct: 10.0, max_pct: 99.0, trigger: 0.5, tailslow: false },
             dirty_limit: None,
             zero_page_detection: true,
             xbzrle: None,
@@ -57,6 +60,7 @@ impl Default for Mechanisms {
             prepaging_pages: 0,
             postcopy_push: true,
             hybrid_switch: HybridSwitch::Either,
+            hybrid_switch_after_time: None,
         }
     }
 }
@@ -93,6 +97,9 @@ pub struct AutoConverge {
     /// throttle-trigger-threshold: a period is "high" when dirtied bytes exceed this share of the
     /// bytes sent in it.
     pub trigger: f64,
+    /// cpu-throttle-tailslow: a step adds at most what would bring the dirty bytes down to the
+    /// trigger share, instead of the whole increment.
+    pub tailslow: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,11 +139,13 @@ pub enum HybridSwitch {
     Stall,
     /// Whichever comes first.
     Either,
+    /// Only when `hybrid_switch_after_time` has passed.
+    Time,
 }
 
 impl HybridSwitch {
-    pub const NAMES: [(&'static str, HybridSwitch); 3] =
-        [("rounds", HybridSwitch::Rounds), ("stall", HybridSwitch::Stall), ("either", HybridSwitch::Either)];
+    pub const NAMES: [(&'static str, HybridSwitch); 4] =
+        [("rounds", HybridSwitch::Rounds), ("stall", HybridSwitch::Stall), ("either", HybridSwitch::Either), ("time", HybridSwitch::Time)];
 }
 
 /// Xen legacy rate limits (tools/libxc/xc_domain_save.c, facts file "Pre-copy as Xen shipped it").
@@ -166,6 +175,7 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
         increment_pct: pct(t, "throttle_increment", base.increment_pct)?,
         max_pct: pct(t, "throttle_max", base.max_pct)?,
         trigger: pct(t, "throttle_trigger", base.trigger * 100.0)? / 100.0,
+        tailslow: t.bool("throttle_tailslow")?.unwrap_or(base.tailslow),
     };
     if ac.max_pct >= 100.0 {
         return Err(t.error("throttle_max", "must be below 100 (QEMU allows at most 99): a vCPU throttled 100 % never runs"));
@@ -232,6 +242,14 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
     if let Some(s) = t.string("hybrid_switch")? {
         m.hybrid_switch = choice(t, "hybrid_switch", &s, &HybridSwitch::NAMES)?;
     }
+    match t.duration("hybrid_switch_after_time")? {
+        Some(0) => return Err(t.error("hybrid_switch_after_time", "must be longer than zero, e.g. \"10 s\"")),
+        Some(n) => m.hybrid_switch_after_time = Some(n),
+        None => {}
+    }
+    if m.hybrid_switch == HybridSwitch::Time && m.hybrid_switch_after_time.is_none() {
+        return Err(t.error("hybrid_switch", "\"time\" needs hybrid_switch_after_time, e.g. hybrid_switch_after_time = \"10 s\""));
+    }
     Ok(m)
 }
 
@@ -245,6 +263,7 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
         v.push(format!("throttle_increment = {:?}", a.increment_pct));
         v.push(format!("throttle_max = {:?}", a.max_pct));
         v.push(format!("throttle_trigger = {:?}", a.trigger * 100.0));
+        v.push(format!("throttle_tailslow = {}", a.tailslow));
     }
     match m.dirty_limit {
         Some(WriteRate::PagesPerSec(p)) => v.push(format!("dirty_limit = {}", q(&crate::units::format_pages_rate(p)))),
@@ -270,6 +289,9 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
     v.push(format!("prepaging = {}", m.prepaging_pages));
     v.push(format!("postcopy_push = {}", m.postcopy_push));
     v.push(format!("hybrid_switch = {}", q(name_of(&HybridSwitch::NAMES, m.hybrid_switch))));
+    if let Some(t) = m.hybrid_switch_after_time {
+        v.push(format!("hybrid_switch_after_time = {}", q(&crate::units::format_duration_exact(t))));
+    }
     v
 }
 
@@ -309,7 +331,19 @@ impl Throttle {
             self.high_periods += 1;
             if self.high_periods >= 2 {
                 self.high_periods = 0;
-                let next = if self.pct == 0.0 { self.p.initial_pct } else { self.pct + self.p.increment_pct };
+                let next = if self.pct == 0.0 {
+                    self.p.initial_pct
+                } else if self.p.tailslow {
+                    // mig_throttle_guest_down with cpu-throttle-tailslow, in QEMU's integers: the
+                    // share of CPU that would have dirtied exactly the trigger share, and a step of
+                    // at most the increment towards it.
+                    let cpu_now = 100.0 - self.pct;
+                    let threshold = (xfer as f64 * self.p.trigger).floor();
+                    let cpu_ideal = (cpu_now * threshold / dirty as f64).floor();
+                    self.pct + (cpu_now - cpu_ideal).min(self.p.increment_pct)
+                } else {
+                    self.pct + self.p.increment_pct
+                };
                 let next = next.min(self.p.max_pct);
                 if next != self.pct {
                     self.pct = next;
@@ -377,7 +411,7 @@ mod tests {
     use super::*;
 
     fn ac() -> AutoConverge {
-        AutoConverge { initial_pct: 20.0, increment_pct: 10.0, max_pct: 99.0, trigger: 0.5 }
+        AutoConverge { initial_pct: 20.0, increment_pct: 10.0, max_pct: 99.0, trigger: 0.5, tailslow: false }
     }
 
     #[test]
@@ -418,6 +452,22 @@ mod tests {
             }
         }
         assert_eq!(steps, vec![20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 99.0]);
+    }
+
+    #[test]
+    fn tailslow_steps_towards_the_trigger_share() {
+        let s = 1_000_000_000u64;
+        let mut t = Throttle::new(AutoConverge { tailslow: true, ..ac() }, 0);
+        // Two high periods start the throttle at the initial step, tailslow or not.
+        assert_eq!(t.on_sync(2 * s, 3000, 4096, 10_000_000), None);
+        assert_eq!(t.on_sync(4 * s, 3000, 4096, 20_000_000), Some(20.0));
+        // 10 MB sent per period, so the trigger is 5 MB. Dirty 1250 pages = 5.12 MB: the CPU that
+        // would dirty 5 MB is floor(80 x 5 / 5.12) = 78 %, a step of 2 instead of 10.
+        assert_eq!(t.on_sync(6 * s, 1250, 4096, 30_000_000), None);
+        assert_eq!(t.on_sync(8 * s, 1250, 4096, 40_000_000), Some(22.0));
+        // Far above the trigger the step is the whole increment again: floor(78 x 5 / 12.3) = 31.
+        assert_eq!(t.on_sync(10 * s, 3000, 4096, 50_000_000), None);
+        assert_eq!(t.on_sync(12 * s, 3000, 4096, 60_000_000), Some(32.0));
     }
 
     #[test]

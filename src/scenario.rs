@@ -233,6 +233,9 @@ pub struct MigrationParams {
     pub stop_policy: StopPolicy,
     pub downtime_limit_ns: u64,
     pub max_bandwidth_bps: Option<f64>,
+    /// QEMU's max-postcopy-bandwidth: the cap once post-copy has begun (`None`: none, QEMU's
+    /// default; `max_bandwidth` does not apply then).
+    pub max_postcopy_bandwidth_bps: Option<f64>,
     pub max_rounds: u32,
     pub max_time_ns: u64,
     pub on_max_time: OnMaxTime,
@@ -957,6 +960,7 @@ fn read_migration(
         stop_policy: StopPolicy::Qemu,
         downtime_limit_ns: 300_000_000,
         max_bandwidth_bps: None,
+        max_postcopy_bandwidth_bps: None,
         max_rounds: 30,
         max_time_ns: 3_600_000_000_000,
         on_max_time: OnMaxTime::Cancel,
@@ -997,6 +1001,7 @@ fn read_migration(
         stop_policy,
         downtime_limit_ns: t.duration("downtime_limit")?.unwrap_or(d.downtime_limit_ns),
         max_bandwidth_bps: t.positive_rate("max_bandwidth")?.or(d.max_bandwidth_bps),
+        max_postcopy_bandwidth_bps: t.positive_rate("max_postcopy_bandwidth")?.or(d.max_postcopy_bandwidth_bps),
         max_rounds,
         max_time_ns,
         on_max_time,
@@ -1067,6 +1072,9 @@ impl Scenario {
             let _ = writeln!(s, "downtime_limit = {}", q(&units::format_duration_exact(p.downtime_limit_ns)));
             if let Some(b) = p.max_bandwidth_bps {
                 let _ = writeln!(s, "max_bandwidth = {}", q(&units::format_rate_exact(b)));
+            }
+            if let Some(b) = p.max_postcopy_bandwidth_bps {
+                let _ = writeln!(s, "max_postcopy_bandwidth = {}", q(&units::format_rate_exact(b)));
             }
             let _ = writeln!(s, "max_rounds = {}", p.max_rounds);
             let _ = writeln!(s, "max_time = {}", q(&units::format_duration_exact(p.max_time_ns)));

@@ -199,7 +199,14 @@ impl Mig {
             HybridSwitch::Rounds => after_n,
             HybridSwitch::Stall => stalled,
             HybridSwitch::Either => after_n || stalled,
+            HybridSwitch::Time => false,
         }
+    }
+
+    /// Hybrid: `hybrid_switch_after_time` has passed since the migration began, so post-copy is
+    /// requested (the lab harness's `--postcopy-after-s`; QEMU switches at its next iteration).
+    fn hybrid_time_due(&self, now: SimTime) -> bool {
+        self.strategy == Strategy::Hybrid && self.p.mech.hybrid_switch_after_time.is_some_and(|t| now.saturating_sub(self.start) >= t)
     }
 
     /// Take the next batch of at most `max_bytes` from the send bitmap (see `take_batch`); with
@@ -639,6 +646,9 @@ impl<'a> Simulation<'a> {
                 OnMaxTime::Stop => return self.stop_and_copy(m, now, "max_time", false),
             }
         }
+        if self.migs[m].hybrid_time_due(now) {
+            self.migs[m].start_postcopy = true;
+        }
         let policy = self.migs[m].p.stop_policy;
         let dl = self.migs[m].p.downtime_limit_ns;
         self.migs[m].window.update(now, dl);
@@ -883,7 +893,9 @@ impl<'a> Simulation<'a> {
                 mg.stage = Stage::PostCopy;
                 // QEMU keeps its bandwidth estimate and threshold across the switch.
                 let (bw, thr) = (mg.window.bandwidth, mg.window.threshold);
-                mg.window = Window::new(now, mg.p.max_bandwidth_bps);
+                // Post-copy runs under max-postcopy-bandwidth, not max-bandwidth (lab README pitfall:
+                // it "defaults to 0, which means unlimited").
+                mg.window = Window::new(now, mg.p.max_postcopy_bandwidth_bps);
                 mg.window.bandwidth = bw;
                 mg.window.threshold = thr;
                 mg.vcpu_time = resume;

@@ -324,8 +324,10 @@ fn check_output_reads_back_to_itself() {
 #[test]
 fn mechanism_keys_are_checked_with_the_valid_form_in_the_message() {
     let dir = TempDir::new("bad-mechanisms");
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 8] = [
         ("compression = \"zlib\"", "migration.compression", "compression = { ratio"),
+        ("hybrid_switch = \"time\"", "migration.hybrid_switch", "needs hybrid_switch_after_time"),
+        ("hybrid_switch_after_time = \"0 s\"", "migration.hybrid_switch_after_time", "longer than zero"),
         ("cpu_busy_threads = -1", "migration.cpu_busy_threads", "zero or more"),
         ("throttle_max = 100", "migration.throttle_max", "below 100"),
         ("rate_limit = \"xenn\"", "migration.rate_limit", "did you mean \"xen\""),

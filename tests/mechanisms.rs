@@ -624,3 +624,59 @@ fn hybrid_switch_rules_differ() {
     assert_eq!(str_of(&either, "stop_reason"), "postcopy_switch");
     assert_eq!(u64_of(&either, "rounds"), 2);
 }
+
+/// A 256 MiB VM under QEMU's rule at 32 MiB/s (a first pass of about 8 s) whose writer never lets
+/// pre-copy converge, switching to post-copy by `migration` (the hybrid keys).
+fn hybrid_qemu(migration: &str) -> String {
+    scenario(
+        "memory = \"256 MiB\"",
+        "1 Gbit/s",
+        "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"64 MiB\"",
+        &format!("strategy = \"hybrid\"\nstop_policy = \"qemu\"\nmax_bandwidth = \"32 MiB/s\"\nmax_time = \"60 s\"\n{migration}"),
+    )
+}
+
+#[test]
+fn hybrid_switch_after_time_requests_post_copy_on_the_clock() {
+    let dir = TempDir::new("hybrid-time");
+    let run = |name: &str, m: &str| run_one(&dir, name, &hybrid_qemu(m), &[]);
+    // QEMU switches at its next iteration after the request: within one 100 ms window of 3 s, in
+    // the middle of the first pass.
+    let time = run("time", "hybrid_switch = \"time\"\nhybrid_switch_after_time = \"3 s\"");
+    let at = f64_of(&time, "postcopy_start_s");
+    assert!((3.0..=3.1 + 2.0 * LATENCY_S).contains(&at), "switch at {at} s, not on the 3 s request");
+    assert_eq!(str_of(&time, "stop_reason"), "postcopy_switch");
+    let pre = rows(&time, "precopy");
+    assert_eq!(pre.len(), 1, "the bulk pass, cut short: {pre:?}");
+    assert!(u64_of(pre[0], "pages_sent") < 65536 / 2, "less than half of memory went before the switch");
+    // With a round rule as well, whichever comes first: the clock here ...
+    let early = run("early", "hybrid_switch = \"rounds\"\nhybrid_switch_after = 2\nhybrid_switch_after_time = \"3 s\"");
+    assert_eq!(f64_of(&early, "postcopy_start_s"), at);
+    // ... and the rounds here: one round ends after the 8 s bulk pass, long before 30 s.
+    let late = run("late", "hybrid_switch = \"rounds\"\nhybrid_switch_after = 1\nhybrid_switch_after_time = \"30 s\"");
+    let at = f64_of(&late, "postcopy_start_s");
+    assert!((7.0..10.0).contains(&at), "switch after the first round, at {at} s");
+    assert_eq!(u64_of(&late, "rounds"), 1);
+}
+
+#[test]
+fn post_copy_runs_under_max_postcopy_bandwidth_not_max_bandwidth() {
+    let dir = TempDir::new("postcopy-bw");
+    let switch = "hybrid_switch = \"time\"\nhybrid_switch_after_time = \"3 s\"";
+    let rate = |m: &Value| f64_of(rows(m, "postcopy")[0], "bandwidth_bps") / 8.0;
+    // QEMU's default: max-bandwidth (32 MiB/s here) no longer applies; the 1 Gbit/s link does.
+    let free = run_one(&dir, "free", &hybrid_qemu(switch), &[]);
+    let r = rate(&free);
+    assert!(r > 0.9 * 125e6 && r <= 125e6, "post-copy at the link's rate, got {r} B/s");
+    let capped = run_one(&dir, "capped", &hybrid_qemu(&format!("{switch}\nmax_postcopy_bandwidth = \"16 MiB/s\"")), &[]);
+    let r = rate(&capped);
+    let cap = 16.0 * 1048576.0;
+    // Paced at the cap, except the faulted pages and the last piece under the threshold, which
+    // QEMU sends unthrottled.
+    assert!(r > cap && r < 1.3 * cap, "post-copy at max_postcopy_bandwidth, got {r} B/s");
+    // The pre-copy part keeps max_bandwidth either way.
+    for m in [&free, &capped] {
+        let r = f64_of(rows(m, "precopy")[0], "bandwidth_bps") / 8.0;
+        assert!((r / (32.0 * 1048576.0) - 1.0).abs() < 0.02, "pre-copy at max_bandwidth, got {r} B/s");
+    }
+}

@@ -51,8 +51,12 @@ How the numbers are derived (repeated, per run, in each file's header):
   That share is 1000 / (1000 + the mean verify ms of the run's reports before migration): about
   1-2 % in the 256 MiB guest, 5-7 % in the 1 GiB one and 11-13 % in the 2 GiB one
   (DIRTIER_VERIFY=0 leaves it out; docs/validation.md compares the two). working_set = wss_mib MiB.
-* [migration]: strategy from mode (hybrid + hybrid_switch_after = postcopy_after_rounds);
-  stop_policy "qemu"; downtime_limit; max_bandwidth = bw_mib MiB/s (0 = unlimited: key omitted);
+* [migration]: strategy from mode (hybrid: hybrid_switch = "rounds" with hybrid_switch_after =
+  postcopy_after_rounds, and hybrid_switch_after_time = postcopy_after_s, or "time" when only the
+  latter is given); stop_policy "qemu"; downtime_limit; max_bandwidth = bw_mib MiB/s (0 =
+  unlimited: key omitted), and for post-copy and hybrid max_postcopy_bandwidth = postcopy_bw_mib
+  MiB/s (likewise); auto-converge's throttle_trigger and throttle_tailslow from the run's QEMU
+  `params` when they are not QEMU's defaults;
   max_time = timeout_s for precopy (the lab cancelled precopy at that time and called it
   not-converged); max_rounds = 100000 (QEMU has no round limit).
 * [reference]: see README.md in the output folder.
@@ -140,6 +144,16 @@ def zero_layouts(qemu_dir, rows):
         ref = best[(r["mem_mib"], r["wss_mib"], r["guest_append"])][1]
         own, refp = runs[rid], runs[ref]
         out[rid] = (own, refp, ref)
+    return out
+
+
+def qemu_params(qemu_dir, rows):
+    """Per run: the migration parameters QEMU reported on the source (`params` of runs/*.json)."""
+    out = {}
+    for r in rows:
+        path = os.path.join(qemu_dir, "runs", r["run_id"] + ".json")
+        if os.path.exists(path):
+            out[r["run_id"]] = json.load(open(path)).get("params") or {}
     return out
 
 
@@ -240,7 +254,7 @@ def data_parts(prof, pages, start, need):
     return parts if left <= 0 else [(start, need)]
 
 
-def convert(r, layout=None, verify=None):
+def convert(r, layout=None, verify=None, params=None):
     rid = r["run_id"]
     mem_mib = int(float(r["mem_mib"]))
     pages = mem_mib * 256
@@ -403,13 +417,29 @@ def convert(r, layout=None, verify=None):
     h("[migration]")
     h('strategy = "%s"' % mode)
     if mode == "hybrid":
-        h("hybrid_switch_after = %d" % int(float(r["postcopy_after_rounds"])))
+        # The harness requested post-copy once dirty-sync-count >= N + 1 or T s had passed,
+        # whichever came first (lab README, "What migrate.py does", step 5).
+        after_rounds = r.get("postcopy_after_rounds") or ""
+        after_s = r.get("postcopy_after_s") or ""
+        if not after_rounds and not after_s:
+            raise SystemExit("%s: hybrid run with neither postcopy_after_rounds nor postcopy_after_s" % rid)
+        h('hybrid_switch = "%s"' % ("rounds" if after_rounds else "time"))
+        if after_rounds:
+            h("hybrid_switch_after = %d" % int(float(after_rounds)))
+        if after_s:
+            h('hybrid_switch_after_time = "%s s"' % fnum(after_s))
     h('stop_policy = "qemu"')
     h('downtime_limit = "%s ms"' % fnum(r["downtime_limit_ms"]))
     if bw > 0:
         h('max_bandwidth = "%s MiB/s"' % fnum(bw))
     else:
         h("# max_bandwidth: 0 in the lab, which means no limit")
+    if mode in ("postcopy", "hybrid"):
+        pc_bw = float(r.get("postcopy_bw_mib") or 0)
+        if pc_bw > 0:
+            h('max_postcopy_bandwidth = "%s MiB/s"   # the harness sets it to max-bandwidth unless told' % fnum(pc_bw))
+        else:
+            h("# max_postcopy_bandwidth: 0 in the lab, which means no limit")
     h('cpu_rate_new = "%s"   # HOST_CPU_NEW' % HOST_CPU_NEW)
     h('cpu_rate_resent = "%s"   # HOST_CPU_RESENT' % HOST_CPU_RESENT)
     if mode == "precopy":
@@ -427,6 +457,12 @@ def convert(r, layout=None, verify=None):
         h("throttle_initial = %d" % int(float(r["cpu_throttle_initial"])))
         h("throttle_increment = %d" % int(float(r["cpu_throttle_increment"])))
         h("throttle_max = %d" % int(float(r["max_cpu_throttle"])))
+        # QEMU's own record of the two parameters the results table leaves out.
+        trigger = (params or {}).get("throttle-trigger-threshold", 50)
+        if trigger != 50:
+            h("throttle_trigger = %d" % trigger)
+        if (params or {}).get("cpu-throttle-tailslow"):
+            h("throttle_tailslow = true")
     if flag(r, "xbzrle"):
         h("xbzrle = true")
         h('xbzrle_cache = "%s"' % mib(r["xbzrle_cache_mib"]))
@@ -484,13 +520,14 @@ def main():
             shutil.copyfile(own, os.path.join(d, "set.toml"))
     layouts = zero_layouts(a.qemu_dir, rows)
     verify = verify_ms(a.qemu_dir, rows)
+    params = qemu_params(a.qemu_dir, rows)
     n = {False: 0, True: 0}
     skipped = []
     for r in rows:
         if r["run_id"].endswith("-nopti") or "nopti" in r["run_id"].split("-"):
             skipped.append((r["run_id"], "control run showing the QEMU < 9.0 TCG dirty-bit bug"))
             continue
-        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify.get(r["run_id"]))
+        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify.get(r["run_id"]), params.get(r["run_id"]))
         with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
             f.write(text)
         n[mech] += 1
