@@ -233,11 +233,12 @@ def mib(x):
     return fnum(float(x)) + " MiB"
 
 
-def data_parts(prof, pages, start, need):
+def data_parts(prof, pages, start, need, first_min=0):
     """The dirtier's buffer as (first page, pages) ranges: whole regions from `start` on, skipping
     those that are mostly zero pages (the dirtier wrote all of its buffer at boot, so a region QEMU's
     first pass found mostly zero is not part of it), until `need` pages are taken. One range from
-    `start` if they do not fit."""
+    `start` if they do not fit, or if the first range is shorter than `first_min` pages (a hot set,
+    which lies at the start of the buffer, must fit in it)."""
     reg = pages // ZERO_REGIONS
     parts, left = [], need
     for k in range(start // reg, ZERO_REGIONS):
@@ -251,7 +252,7 @@ def data_parts(prof, pages, start, need):
         else:
             parts.append((a, n))
         left -= n
-    return parts if left <= 0 else [(start, need)]
+    return parts if left <= 0 and parts[0][1] >= first_min else [(start, need)]
 
 
 def convert(r, layout=None, verify=None, params=None):
@@ -354,8 +355,8 @@ def convert(r, layout=None, verify=None, params=None):
     if flag(r, "xbzrle"):
         h('write_delta = "%s"   # DIRTIER_WRITE_DELTA: one 8-byte word per write' % DIRTIER_WRITE_DELTA)
     wpages = wss * 256
-    parts = data_parts(prof, pages, ws_offset, wpages) if (prof and shadow) else [(ws_offset, wpages)]
     hot = int(float(r["hot_mib"] or 0) * 256) if kind == "hotcold" else 0
+    parts = data_parts(prof, pages, ws_offset, wpages, hot) if (prof and shadow) else [(ws_offset, wpages)]
     hot_share = float(r["hot_pct"]) / 100 if kind == "hotcold" else 0.0
     for j, (first, n) in enumerate(parts):
         if shadow:
@@ -373,8 +374,12 @@ def convert(r, layout=None, verify=None, params=None):
             cold_rate = rate * (1 - hot_share) * (n - hot) / (wpages - hot)
             part_rate, part_kind, part_share = rate * hot_share + cold_rate, "hotcold", rate * hot_share / (rate * hot_share + cold_rate)
         else:
+            # A cold part of a hotspot writer is uniform; a uniform or sequential writer keeps its
+            # kind in every part (a sequential sweep then runs through the parts side by side, each
+            # at its share of the rate, where the dirtier sweeps them one after the other: the same
+            # pages per second and the same sweep period).
             cold = wpages - hot
-            part_rate, part_kind, part_share = rate * (1 - hot_share) * n / cold, "uniform", 0.0
+            part_rate, part_kind, part_share = rate * (1 - hot_share) * n / cold, kind if kind != "hotcold" else "uniform", 0.0
         h('kind = "%s"' % part_kind)
         if kind != "idle":
             h('write_rate = "%s pages/s"' % fnum(part_rate))
