@@ -11,6 +11,9 @@ README.md explains every column) and writes, next to this script's parent folder
 * validation/qemu-mechanisms/<run_id>.toml runs with auto_converge, xbzrle or multifd = 1 (these use
                                            [migration] keys the simulator may not implement yet).
 
+Runs whose migration failed (an outcome other than completed or not-converged) or whose guest lost
+updates or panicked are skipped with the reason printed, as the lab README keeps none of them.
+
 The project never reads the shared folder at build, test or run time: the generated files are
 committed, and this script is only kept to show how they were derived (and to regenerate them).
 Python 3 standard library only. `--out DIR` writes somewhere else (DIR/qemu, DIR/qemu-mechanisms).
@@ -531,6 +534,14 @@ def main():
     for r in rows:
         if r["run_id"].endswith("-nopti") or "nopti" in r["run_id"].split("-"):
             skipped.append((r["run_id"], "control run showing the QEMU < 9.0 TCG dirty-bit bug"))
+            continue
+        # A run that failed (the destination died, post-copy paused, a hard timeout, an error) or
+        # whose guest lost updates measured the lab, not migration: the README keeps none of them.
+        if r["outcome"] not in ("completed", "not-converged"):
+            skipped.append((r["run_id"], "outcome %s: the migration failed" % r["outcome"]))
+            continue
+        if float(r.get("lost_updates") or 0) > 0 or int(float(r.get("dst_guest_panic") or 0)) > 0:
+            skipped.append((r["run_id"], "the guest lost updates or panicked (the QEMU < 9.0 TCG dirty-bit bug)"))
             continue
         rid, mech, text = convert(r, layouts.get(r["run_id"]), verify.get(r["run_id"]), params.get(r["run_id"]))
         with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
