@@ -524,18 +524,19 @@ impl<'a> Simulation<'a> {
             vm.workload.dirty_limit_pps = d.pages_per_sec(spec.page_size);
         }
         mg.throttle = mg.p.mech.auto_converge.map(|a| Throttle::new(a, now));
+        // Every page is to be sent, the free ones aside.
+        let mut all = Bitmap::full(pages);
+        if let Some(f) = &free {
+            all.and_not_assign(f);
+            mg.free_skipped = f.count_ones();
+        }
+        mg.present = Bitmap::new(if mg.cpu.tracks_present() { pages } else { 0 });
         if mg.strategy == Strategy::Cold {
             mg.stage = Stage::Cold;
             self.vms[vmi].paused = true;
             mg.stop_time = Some(now);
             mg.converged = true;
             mg.stop_reason = "cold";
-            let mut all = Bitmap::full(pages);
-            if let Some(f) = &free {
-                all.and_not_assign(f);
-                mg.free_skipped = f.count_ones();
-            }
-            mg.present = Bitmap::new(pages);
             let present = mg.cpu.tracks_present().then_some(&mg.present);
             let b = cost_of(&all, &self.vms[vmi].mem.nonzero, present, mg.cost);
             mg.final_batch = b;
@@ -548,12 +549,7 @@ impl<'a> Simulation<'a> {
         }
         // Setup: QEMU's first dirty-bitmap sync marks every page and starts dirty logging.
         mg.stage = Stage::Setup;
-        mg.bits = Bitmap::full(pages);
-        if let Some(f) = &free {
-            mg.bits.and_not_assign(f);
-            mg.free_skipped = f.count_ones();
-        }
-        mg.present = Bitmap::new(if mg.cpu.tracks_present() { pages } else { 0 });
+        mg.bits = all;
         mg.pending = mg.bits.count_ones();
         mg.syncs = 1;
         vm.mem.dirty_log.clear_all();
