@@ -286,12 +286,6 @@ impl Mig {
         if s > 0.0 { self.cost.nonzero as f64 / s } else { f64::INFINITY }
     }
 
-    /// The rate cap of a transfer of `b` plus `extra` bytes: the least of `cap` and the CPU's pace.
-    fn cap_with_cpu(&self, b: &Batch, extra: u64, cap: f64) -> f64 {
-        let s = self.cpu.seconds(b);
-        if s > 0.0 { cap.min((b.bytes + extra) as f64 / s) } else { cap }
-    }
-
     /// A timeline row for what was sent since `round_start`, closed at `end`.
     fn round_row(&self, phase: &'static str, end: SimTime, dirty_pages_at_end: u64) -> RoundRecord {
         let s = self.round_sent;
@@ -543,7 +537,7 @@ impl<'a> Simulation<'a> {
             mg.in_flight = InFlight::Final;
             let dev = self.sc.vms[vmi].device_state_bytes;
             let bytes = b.bytes + dev;
-            let cap = mg.cap_with_cpu(&b, dev, mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY));
+            let cap = mg.cpu.cap(&b, dev, mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY));
             self.send(m, bytes, cap, now);
             return;
         }
@@ -765,7 +759,7 @@ impl<'a> Simulation<'a> {
         } else {
             f64::INFINITY
         };
-        let cap = mg.cap_with_cpu(&b, 0, cap);
+        let cap = mg.cpu.cap(&b, 0, cap);
         self.send(m, b.bytes, cap, now);
     }
 
@@ -811,7 +805,7 @@ impl<'a> Simulation<'a> {
         // QEMU lifts the rate limit for the final copy (migration_completion); the CPU still paces it.
         // Xen's legacy limiter sends the last round at its cap.
         let cap = if mg.p.mech.rate_limit == RateLimit::Xen { mechanism::XEN_MAX_BPS } else { f64::INFINITY };
-        let cap = mg.cap_with_cpu(&b, dev, mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY).min(cap));
+        let cap = mg.cpu.cap(&b, dev, mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY).min(cap));
         self.send(m, bytes, cap, now);
     }
 
@@ -1010,7 +1004,7 @@ impl<'a> Simulation<'a> {
         }
         mg.batch = b;
         mg.in_flight = if last { InFlight::Final } else { InFlight::Pages };
-        let cap = mg.cap_with_cpu(&b, 0, cap);
+        let cap = mg.cpu.cap(&b, 0, cap);
         self.send(m, b.bytes, cap, now);
     }
 

@@ -22,7 +22,7 @@ pub struct PageCost {
 
 impl PageCost {
     pub fn new(page_size: u64, header: u64) -> Self {
-        PageCost { nonzero: page_size + header, zero: header, header, page_size }
+        PageCost::with(page_size, header, true, None)
     }
 
     /// With zero-page detection off, zero pages go whole; with a compression ratio, non-zero pages
@@ -101,10 +101,11 @@ impl CpuCost {
         (copy + code) / self.parallel
     }
 
-    /// The rate (bytes/s) at which the CPU lets `b` go out, to be used as the flow's cap.
-    pub fn rate_cap(&self, b: &Batch) -> f64 {
+    /// The rate cap (bytes/s) of a transfer of `b` plus `extra` bytes (device state, say): the least
+    /// of `limit` and the pace the CPU allows.
+    pub fn cap(&self, b: &Batch, extra: u64, limit: f64) -> f64 {
         let s = self.seconds(b);
-        if s > 0.0 { b.bytes as f64 / s } else { f64::INFINITY }
+        if s > 0.0 { limit.min((b.bytes + extra) as f64 / s) } else { limit }
     }
 }
 
@@ -329,7 +330,7 @@ mod tests {
         let cpu = CpuCost::new(4096, Some(4096.0 * 100.0), Some(4096.0 * 1000.0));
         // 58 new pages at 100 pages/s plus 70 old ones at 1000 pages/s.
         assert!((cpu.seconds(&b) - (0.58 + 0.07)).abs() < 1e-12);
-        assert!((cpu.rate_cap(&b) - 128.0 * 4096.0 / 0.65).abs() < 1e-6);
+        assert!((cpu.cap(&b, 0, f64::INFINITY) - 128.0 * 4096.0 / 0.65).abs() < 1e-6);
         let free = CpuCost::new(4096, None, None);
         assert!(!free.tracks_present() && free.seconds(&b) == 0.0);
         let all = Bitmap::full(128);
