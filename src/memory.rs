@@ -109,12 +109,12 @@ impl Bitmap {
         self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a &= !*b);
     }
 
-    /// Number of bits set in both `self` and `other`.
-    /// Bits set here and not in `other`.
+    /// Number of bits set here and not in `other`.
     pub fn count_and_not(&self, other: &Bitmap) -> u64 {
         self.words.iter().zip(&other.words).map(|(a, b)| (a & !b).count_ones() as u64).sum()
     }
 
+    /// Number of bits set in both `self` and `other`.
     pub fn count_and(&self, other: &Bitmap) -> u64 {
         self.words.iter().zip(&other.words).map(|(a, b)| (a & b).count_ones() as u64).sum()
     }
