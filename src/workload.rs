@@ -259,44 +259,29 @@ impl Workload {
         if ws.count == 0 {
             return 0;
         }
-        let off = if let Some((first, second)) = &self.pick {
-            match (&self.spec.kind, second) {
-                (WorkloadKind::HotCold { hot_share, .. }, Some(cold)) => {
-                    if rng.random::<f64>() < *hot_share {
-                        first.sample(rng)
-                    } else {
-                        cold.sample(rng)
-                    }
-                }
-                _ => first.sample(rng),
-            }
-        } else {
-            match self.spec.kind {
-                WorkloadKind::Idle
-                | WorkloadKind::Uniform
-                | WorkloadKind::Phases { .. }
-                | WorkloadKind::Trace(_)
-                | WorkloadKind::Mix { .. } => rng.random_range(0..ws.count),
-                WorkloadKind::HotCold { hot_pages, hot_share } => {
-                    if ws.count == hot_pages || rng.random::<f64>() < hot_share {
-                        rng.random_range(0..hot_pages)
-                    } else {
-                        hot_pages + rng.random_range(0..ws.count - hot_pages)
-                    }
-                }
-                WorkloadKind::Zipf { .. } => (self.zipf.as_ref().expect("zipf").sample(rng) as u64).clamp(1, ws.count) - 1,
-                WorkloadKind::Sequential | WorkloadKind::Fluid => {
-                    let p = self.seq_pos;
-                    self.seq_pos = (self.seq_pos + 1) % ws.count;
-                    p
+        // Idle, uniform and hot/cold draw from the samplers built in `new`; phases, traces and mixes
+        // were handled above.
+        let off = match (&self.pick, &self.spec.kind) {
+            (Some((hot, Some(cold))), WorkloadKind::HotCold { hot_share, .. }) => {
+                if rng.random::<f64>() < *hot_share {
+                    hot.sample(rng)
+                } else {
+                    cold.sample(rng)
                 }
             }
+            (Some((all, _)), _) => all.sample(rng),
+            (None, WorkloadKind::Zipf { .. }) => (self.zipf.as_ref().expect("zipf").sample(rng) as u64).clamp(1, ws.count) - 1,
+            (None, WorkloadKind::Sequential | WorkloadKind::Fluid) => {
+                let p = self.seq_pos;
+                self.seq_pos = (self.seq_pos + 1) % ws.count;
+                p
+            }
+            (None, _) => rng.random_range(0..ws.count),
         };
         ws.page(off) as usize
     }
 }
 
-/// `n` uniform writes over pages `[first, first + count)`.
 /// Uniform integers in `[lo, hi)` by Lemire's multiply-and-reject, with the rejection zone computed
 /// once. Written here rather than using `rand::distr::Uniform` because this is the hottest loop of
 /// a run and the crate's sampler is not always inlined (measured: about 30 % of a 64 GiB run's
@@ -327,6 +312,7 @@ impl Below {
     }
 }
 
+/// `n` uniform writes over pages `[first, first + count)`.
 fn write_uniform(first: u64, count: u64, n: u64, rng: &mut SimRng, mem: &mut Memory) {
     if n == 0 || count == 0 {
         return;
