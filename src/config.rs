@@ -516,12 +516,12 @@ impl<'a> TableReader<'a> {
     }
 }
 
-/// Enumerated string values (`kind = "uniform"`) with a suggestion on a typo.
 /// The name `value` has among `options`: the inverse of `choice`, for writing a scenario back.
 pub fn name_of<T: Copy + PartialEq>(options: &[(&'static str, T)], value: T) -> &'static str {
     options.iter().find(|(_, v)| *v == value).expect("every option has a name").0
 }
 
+/// Enumerated string values (`kind = "uniform"`) with a suggestion on a typo.
 pub fn choice<T: Copy>(r: &TableReader<'_>, key: &str, value: &str, options: &[(&'static str, T)]) -> Result<T, ConfigError> {
     if let Some((_, v)) = options.iter().find(|(n, _)| *n == value) {
         return Ok(*v);
