@@ -121,7 +121,18 @@ def first_pass_points(run):
     return pts
 
 
-def zero_layouts(qemu_dir, rows):
+def load_runs(qemu_dir, rows):
+    """Each run's record (runs/<run_id>.json), read once; runs without one are left out."""
+    out = {}
+    for r in rows:
+        path = os.path.join(qemu_dir, "runs", r["run_id"] + ".json")
+        if os.path.exists(path):
+            with open(path) as f:
+                out[r["run_id"]] = json.load(f)
+    return out
+
+
+def zero_layouts(records, rows):
     """Per run: its own first-pass points, those of its guest's reference run, and that run's id.
     The reference is the run of the same guest (memory, working set, kernel command line) whose
     first pass the samples follow furthest and most often. Boots of one guest share the low zero
@@ -129,11 +140,10 @@ def zero_layouts(qemu_dir, rows):
     dirtier's range move from boot to boot, so no single layout fits every run."""
     runs, best = {}, {}
     for r in rows:
-        path = os.path.join(qemu_dir, "runs", r["run_id"] + ".json")
-        if not os.path.exists(path):
+        if r["run_id"] not in records:
             continue
         pages = int(float(r["mem_mib"])) * 256
-        pts = first_pass_points(json.load(open(path))) + [(pages, int(r["duplicate_pages"]))]
+        pts = first_pass_points(records[r["run_id"]]) + [(pages, int(r["duplicate_pages"]))]
         runs[r["run_id"]] = pts
         key = (r["mem_mib"], r["wss_mib"], r["guest_append"])
         score = (round(pts[-2][0] / pages, 2), len(pts))
@@ -150,31 +160,13 @@ def zero_layouts(qemu_dir, rows):
     return out
 
 
-def qemu_params(qemu_dir, rows):
-    """Per run: the migration parameters QEMU reported on the source (`params` of runs/*.json)."""
-    out = {}
-    for r in rows:
-        path = os.path.join(qemu_dir, "runs", r["run_id"] + ".json")
-        if os.path.exists(path):
-            out[r["run_id"]] = json.load(open(path)).get("params") or {}
-    return out
-
-
-def verify_ms(qemu_dir, rows):
-    """Per run: the mean time (ms) of the dirtier's verify pass in its reports before migration, or
-    None when the run has none (an idle guest, or verify off)."""
-    out = {}
-    for r in rows:
-        path = os.path.join(qemu_dir, "runs", r["run_id"] + ".json")
-        if not os.path.exists(path):
-            continue
-        run = json.load(open(path))
-        if "dt.verify=0" in (run.get("append") or "") or "dt.period=" in (run.get("append") or ""):
-            continue
-        v = [x["vms"] for x in (run.get("guest_pre") or {}).get("reports") or [] if x.get("vms")]
-        if v:
-            out[r["run_id"]] = (sum(v) / len(v), len(v))
-    return out
+def verify_ms(run):
+    """The mean time (ms) of the dirtier's verify pass in a run's reports before migration, and how
+    many there were; None when the run has none (an idle guest, or verify off)."""
+    if "dt.verify=0" in (run.get("append") or "") or "dt.period=" in (run.get("append") or ""):
+        return None
+    v = [x["vms"] for x in (run.get("guest_pre") or {}).get("reports") or [] if x.get("vms")]
+    return (sum(v) / len(v), len(v)) if v else None
 
 
 def profile_of(layout, pages):
@@ -526,9 +518,8 @@ def main():
         own = os.path.join(here, os.path.basename(d), "set.toml")
         if not os.path.exists(os.path.join(d, "set.toml")) and os.path.exists(own):
             shutil.copyfile(own, os.path.join(d, "set.toml"))
-    layouts = zero_layouts(a.qemu_dir, rows)
-    verify = verify_ms(a.qemu_dir, rows)
-    params = qemu_params(a.qemu_dir, rows)
+    records = load_runs(a.qemu_dir, rows)
+    layouts = zero_layouts(records, rows)
     n = {False: 0, True: 0}
     skipped = []
     for r in rows:
@@ -543,7 +534,8 @@ def main():
         if float(r.get("lost_updates") or 0) > 0 or int(float(r.get("dst_guest_panic") or 0)) > 0:
             skipped.append((r["run_id"], "the guest lost updates or panicked (the QEMU < 9.0 TCG dirty-bit bug)"))
             continue
-        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify.get(r["run_id"]), params.get(r["run_id"]))
+        run = records.get(r["run_id"], {})
+        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify_ms(run), run.get("params"))
         with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
             f.write(text)
         n[mech] += 1
