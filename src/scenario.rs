@@ -319,6 +319,8 @@ pub fn from_str(file: &str, default_name: &str, text: &str, overrides: &[String]
 const DEFAULT_PAGE_SIZE: u64 = 4096;
 /// The most pages one VM may have.
 const MAX_PAGES: u64 = 1 << 32;
+/// The fastest write or access rate a workload may ask for, pages per second (see `workload_spec`).
+const MAX_ACCESS_PPS: f64 = 1e9;
 const DEFAULT_DEVICE_STATE: u64 = 256 * 1024;
 const DEFAULT_LATENCY_NS: u64 = 100_000;
 
@@ -772,6 +774,18 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     };
     let write_pps = rate(&mut t, "write_rate")?;
     let read_pps = rate(&mut t, "read_rate")?;
+    // The clock steps in nanoseconds: a faster guest would make several accesses at one instant,
+    // and post-copy draws the guest's accesses one by one. No memory system comes near this rate.
+    for (key, pps) in [("write_rate", write_pps), ("read_rate", read_pps)] {
+        if pps > MAX_ACCESS_PPS {
+            return Err(t.error(
+                key,
+                format!(
+                    "{pps:e} pages/s is above {MAX_ACCESS_PPS:e} pages/s (one page per nanosecond, the simulator's clock step); real guests write at most a few million pages/s"
+                ),
+            ));
+        }
+    }
     let needs_rate = !matches!(kind, K::Idle | K::Phases | K::Trace | K::Mix);
     if needs_rate && !t.has("write_rate") {
         return Err(t.error(

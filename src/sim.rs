@@ -42,6 +42,10 @@ enum Ev {
     Request(usize, usize),
 }
 
+/// Post-copy: after this many accesses in a row that found their page present, look whether the
+/// guest can still fault at all (see `Mig::spans_present`).
+const SPANS_CHECK_FIRST: u64 = 4096;
+
 struct Vm {
     mem: Memory,
     workload: Workload,
@@ -151,6 +155,14 @@ struct Mig {
     requests_in_flight: u32,
     faults: u64,
     stall_ns: u64,
+    /// Post-copy: the spans of pages the guest's accesses may touch, and whether none of them is
+    /// still missing or in flight (then the guest can never fault again: pages only arrive).
+    access_spans: Vec<std::ops::Range<usize>>,
+    spans_present: bool,
+    /// Accesses in a row that found their page present, and the count at which to look again
+    /// whether any page of `access_spans` is still missing.
+    present_streak: u64,
+    next_spans_check: u64,
     // Mechanisms.
     throttle: Option<Throttle>,
     throttle_schedule: Vec<[f64; 2]>,
@@ -395,6 +407,10 @@ impl<'a> Simulation<'a> {
                     batch: Batch::default(),
                     batch_pages: Vec::new(),
                     in_flight_bits: Bitmap::new(0),
+                    access_spans: Vec::new(),
+                    spans_present: false,
+                    present_streak: 0,
+                    next_spans_check: SPANS_CHECK_FIRST,
                     urgent: Vec::new(),
                     wake_gen: 0,
                     wake_at: None,
@@ -836,6 +852,8 @@ impl<'a> Simulation<'a> {
         // QEMU does not use XBZRLE once post-copy runs.
         mg.xbz_on = false;
         mg.in_flight_bits = Bitmap::new(pages);
+        mg.access_spans.clear();
+        self.vms[vmi].workload.access_spans(&mut mg.access_spans);
         mg.in_flight = InFlight::Final;
         mg.final_batch = Batch::default();
         let bytes = self.sc.vms[vmi].device_state_bytes;
@@ -1084,7 +1102,27 @@ impl<'a> Simulation<'a> {
             }
             mg.vcpu_carry = gap - whole;
             t = at;
+            if mg.spans_present {
+                // No access can fault any more: skip the draws up to the horizon.
+                t = horizon;
+                break;
+            }
             let page = vm.workload.sample_access(t, &mut vm.rng);
+            if !mg.bits.get(page) && !mg.in_flight_bits.get(page) {
+                mg.present_streak += 1;
+                if mg.present_streak >= mg.next_spans_check {
+                    // A long run of hits: are any pages the guest may touch still missing? The
+                    // checks back off so that a few rarely touched missing pages cost little.
+                    mg.next_spans_check = mg.next_spans_check.saturating_mul(2);
+                    mg.spans_present = mg.access_spans.iter().all(|r| {
+                        let none = |b: &Bitmap| b.next_set(r.start).is_none_or(|i| i >= r.end);
+                        none(&mg.bits) && none(&mg.in_flight_bits)
+                    });
+                }
+                continue;
+            }
+            mg.present_streak = 0;
+            mg.next_spans_check = SPANS_CHECK_FIRST;
             if mg.bits.get(page) {
                 // Missing: fault it in, ahead of the background push.
                 mg.faults += 1;

@@ -82,6 +82,17 @@ impl Workload {
         }
     }
 
+    /// Every page an access may touch lies in one of the spans this adds to `out` (absolute page
+    /// numbers, possibly overlapping): the working sets of the workload, its phases and its parts.
+    pub fn access_spans(&self, out: &mut Vec<std::ops::Range<usize>>) {
+        if self.spec.working_set.count > 0 {
+            out.push(self.spec.working_set.span());
+        }
+        for w in self.phases.iter().chain(&self.parts) {
+            w.access_spans(out);
+        }
+    }
+
     /// The phase in force at `t` (ns since the simulation began) and when it ends.
     fn phase_at(&self, t: u64) -> Option<(usize, u64)> {
         let WorkloadKind::Phases { phases, repeat } = &self.spec.kind else { return None };

@@ -109,6 +109,15 @@ fn negative_seed() {
 }
 
 #[test]
+fn write_rate_beyond_the_clock_step() {
+    // Above one page per nanosecond the post-copy guest's accesses would share instants.
+    let dir = TempDir::new("bad-rate-max");
+    let (path, err) = bad(&dir, &GOOD.replace("1000 pages/s", "2e9 pages/s"), &[]);
+    assert_names(&err, &path, "workload.write_rate", 9, 1);
+    assert!(err.contains("1e9 pages/s"), "names the limit: {err}");
+}
+
+#[test]
 fn negative_duration() {
     let dir = TempDir::new("bad-neg-dur");
     let text = GOOD.replace("bandwidth = \"1 Gbit/s\"", "bandwidth = \"1 Gbit/s\"\nlatency = \"-5 ms\"");

@@ -392,3 +392,20 @@ fn max_rounds_bounds_only_the_round_based_policies() {
         assert!(bool_of(&m, "completed"), "{policy}");
     }
 }
+
+#[test]
+fn postcopy_finishes_when_a_fast_guest_has_all_its_pages() {
+    // A guest at the fastest rate allowed (one access per ns) over a 16-page working set, on a slow
+    // link: once those pages are in, the push of the rest takes ~16 s in which no access can fault.
+    // Drawing 1.6e10 accesses one by one would not finish; the run must, with at most one fault per
+    // working-set page.
+    let dir = TempDir::new("pc-fast-guest");
+    let wl = "kind = \"uniform\"\nwrite_rate = \"1000000000 pages/s\"\nworking_set = \"64 KiB\"";
+    let text = postcopy_scenario(wl).replace("1 Gbit/s", "100 Mbit/s");
+    let m = run_one(&dir, "pc-fast", &text, &[]);
+    assert!(bool_of(&m, "completed"), "completed");
+    assert_eq!(u64_of(&m, "pages_sent"), 256 * MIB / PAGE, "every page crosses once");
+    let faults = u64_of(&m, "remote_faults");
+    assert!((1..=16).contains(&faults), "faults {faults}: between 1 and the 16 working-set pages");
+    assert!(f64_of(&m, "total_time_s") > 15.0, "the push of 192 MiB of non-zero pages at 100 Mbit/s takes > 15 s");
+}
