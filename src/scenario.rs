@@ -550,6 +550,15 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                 if to == vms[vm_i].host {
                     return Err(t.error("to", format!("VM \"{vm}\" is already on host \"{}\"", hosts[to].name)));
                 }
+                // QEMU refuses a second migration of a VM while one runs, and a move after the first
+                // would start from the new host: neither is modelled, so a VM migrates once.
+                if let Some(k) = migrations.iter().position(|m: &MigrationSpec| m.vm == vm_i) {
+                    return Err(t.error_at(
+                        "vm",
+                        &vm_origin,
+                        format!("VM \"{vm}\" already migrates in migration {}; each VM migrates at most once per scenario", k + 1),
+                    ));
+                }
                 let start_ns = t.duration("start")?;
                 let (mut p, s) = read_migration(&mut t, Some(&mig_params))?;
                 if let Some(s) = s {

@@ -182,6 +182,16 @@ fn vm_on_a_missing_host() {
 }
 
 #[test]
+fn vm_migrated_twice() {
+    // A VM migrates at most once per scenario (QEMU refuses a second migrate while one runs).
+    let dir = TempDir::new("bad-twice");
+    let text = FULL.replace("host = \"c\"", "host = \"a\"") + "[[migrations]]\nvm = \"v\"\nto = \"b\"\nstart = \"1 s\"\n";
+    let (path, err) = bad(&dir, &text, &[]);
+    assert_names(&err, &path, "migrations.1.vm", 17, 1);
+    assert!(err.contains("migration 1"), "the message names the first migration:\n{err}");
+}
+
+#[test]
 fn invalid_toml_syntax() {
     let dir = TempDir::new("bad-syntax");
     let (path, err) = bad(&dir, &GOOD.replace("[vm]", "[vm"), &[]);
