@@ -334,6 +334,9 @@ fn bad_sweeps_are_rejected_before_any_run() {
     // Valid alone, wrong together: a working set larger than a swept memory size names the point.
     let e = rejected(&dir, &base, &["--sweep", "vm.memory=8 MiB,64 MiB"]);
     assert!(e.contains("at the sweep point vm.memory = \"8 MiB\"") || e.contains("sweep value \"8 MiB\""), "{e}");
+    // Two --sweep of one key: the first is not silently dropped.
+    let e = rejected(&dir, &base, &["--sweep", "vm.memory=64 MiB,128 MiB", "--sweep", "vm.memory=256 MiB"]);
+    assert!(e.contains("(from --sweep vm.memory=256 MiB)") && e.contains("swept twice"), "{e}");
     let e = rejected(&dir, &format!("{base}[sweep]\nseed = [1, 2]\n"), &[]);
     assert!(e.contains("replications"), "{e}");
     let e = rejected(&dir, &format!("{base}[sweep]\n\"network.bandwidth\" = {{ from = \"1 Gbit/s\", to = \"2 Gbit/s\" }}\n"), &[]);

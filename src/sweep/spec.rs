@@ -339,8 +339,14 @@ pub fn read(file: &str, root: &Node, args: &[String], replications: Option<u64>)
             }
         }
     }
+    // A --sweep replaces the file's axis of the same key; two --sweep of one key are a mistake.
+    let mut from_args: Vec<String> = Vec::new();
     for a in args {
         let (axis, origin) = read_arg(file, a)?;
+        if from_args.contains(&axis.key) {
+            return Err(err(file, &origin, &axis.key, "is swept twice on the command line; give all its values in one --sweep"));
+        }
+        from_args.push(axis.key.clone());
         match axes.iter_mut().find(|(x, _)| x.key == axis.key) {
             Some(slot) => *slot = (axis, origin),
             None => axes.push((axis, origin)),
