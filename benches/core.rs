@@ -1,6 +1,7 @@
 //! The core benchmark: a 64 GiB VM with a hot/cold workload on 10 Gbit/s, QEMU pre-copy to completion
 //! (benches/hotcold-64g.toml). Run with `cargo bench --bench core`. Peak memory is measured separately
 //! with `/usr/bin/time -v target/release/migsim run benches/hotcold-64g.toml` (see docs/performance.md).
+//! Beside it: the 1 GiB case a sweep runs thousands of, and 30 s of Zipf writes (benches/zipf-3g.toml).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use migsim::scenario::{self, Strategy};
@@ -22,6 +23,8 @@ fn core(c: &mut Criterion) {
     g.bench_function("1GiB uniform 10Gbit/s all strategies", |b| {
         b.iter(|| Strategy::ALL.iter().map(|&s| black_box(migsim::sim::run(&small, s)).len()).sum::<usize>())
     });
+    let zipf = load("benches/zipf-3g.toml");
+    g.bench_function("3GiB zipf 100Mbit/s precopy 30s", |b| b.iter(|| black_box(migsim::sim::run(&zipf, Strategy::PreCopy))));
     g.finish();
 }
 
