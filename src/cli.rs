@@ -158,7 +158,7 @@ pub struct RunArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Folder for results/<scenario name>/run.json and timeline.csv.
+    /// Folder that receives <scenario name>/run.json, timeline.csv and timeline.png.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
     /// Print nothing on stdout (files are still written).

@@ -609,10 +609,10 @@ impl<'a> Simulation<'a> {
     /// Close the current pre-copy round at `now` (after a sync) and open the next.
     fn end_round(&mut self, m: usize, now: SimTime) {
         let ps = self.sc.vms[self.migs[m].vm].page_size;
-        let share = self.vms[self.migs[m].vm].cpu_share;
         let mg = &mut self.migs[m];
         let mut row = mg.round_row("precopy", now, mg.pending);
-        row.throttle_pct = (1.0 - share) * 100.0;
+        // The step as set (20, not 1 - 0.8 in floating point), as in throttle_schedule.
+        row.throttle_pct = mg.throttle_schedule.last().map_or(0.0, |s| s[1]);
         mg.timeline.push(row);
         // Xen legacy (xc_domain_save.c, print_stats): when this round dirtied faster than the current
         // limit, the next round sends at that dirty rate + 50 Mbit/s, at most 500; the limit never

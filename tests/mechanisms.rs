@@ -137,7 +137,8 @@ fn auto_converge_makes_mmuncher_converge_in_qemu_steps() {
     for r in rows(&on, "precopy") {
         let end = f64_of(r, "end_s");
         let want = steps.iter().rev().find(|s| s.0 <= end + 1e-9).map_or(0.0, |s| s.1);
-        assert_abs(&format!("throttle_pct of the round ending at {end}"), f64_of(r, "throttle_pct"), want, 1e-9);
+        // Exactly the step as set (20, not 1 - 0.8 in floating point), like throttle_schedule.
+        assert_eq!(f64_of(r, "throttle_pct"), want, "throttle_pct of the round ending at {end}");
     }
     assert_eq!(f64_of(rows(&on, "stop-and-copy")[0], "throttle_pct"), 0.0);
     // A CPU-bound writer (full_cpu_rate = write_rate) loses exactly the throttled share of its writes.
