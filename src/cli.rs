@@ -162,8 +162,11 @@ pub struct RunArgs {
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
     /// Print nothing on stdout (files are still written).
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "no_write")]
     pub quiet: bool,
+    /// Write no files, only print (for scripts and notebooks that read `--format json`).
+    #[arg(long, conflicts_with = "out")]
+    pub no_write: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -286,9 +289,12 @@ fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     apply_strategy(&mut sc, a.strategy);
     let r = simulate(&sc);
     let dir = a.out.join(safe_name(&sc.name));
-    write_outputs(&dir, &r)?;
+    if !a.no_write {
+        write_outputs(&dir, &r)?;
+    }
     if !a.quiet {
         match a.format {
+            Format::Table if a.no_write => out(&report::table(&r))?,
             Format::Table => {
                 out(&format!("{}wrote {}, timeline.csv and timeline.png\n", report::table(&r), dir.join("run.json").display()))?
             }

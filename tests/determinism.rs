@@ -114,6 +114,26 @@ fn results_are_written_under_out_and_name() {
 }
 
 #[test]
+fn no_write_prints_the_same_json_and_writes_nothing() {
+    let dir = TempDir::new("det-nowrite");
+    let p = dir.write("uniform.toml", UNIFORM);
+    let with_files = run_json_text(&dir, &p, &[]);
+    // Run from an empty folder: the default --out (results/) must not appear there.
+    let cwd = dir.path().join("cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_migsim"))
+        .args(["run", p.to_str().unwrap(), "--format", "json", "--no-write"])
+        .current_dir(&cwd)
+        .output()
+        .expect("run migsim");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a: Value = serde_json::from_str(&with_files).unwrap();
+    let b: Value = serde_json::from_str(&stdout(&o)).expect("stdout JSON");
+    assert_eq!(a, b, "--no-write prints the report a normal run prints");
+    assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "--no-write wrote something");
+}
+
+#[test]
 fn quiet_prints_nothing_but_still_writes_files() {
     let dir = TempDir::new("det-quiet");
     let p = dir.write("uniform.toml", UNIFORM);
