@@ -22,6 +22,10 @@ pub struct RoundRecord {
     pub bandwidth_bps: f64,
     /// The vCPU throttle (auto-converge) when the row closed, percent.
     pub throttle_pct: f64,
+    /// Pre-copy: the stop policy's threshold in force at the sync that closed the round, bytes
+    /// (QEMU: measured bandwidth x downtime_limit); the round stopped pre-copy when the pages left
+    /// came below it. `None` (null) for other rows and for the `rounds` policy, which has none.
+    pub stop_threshold_bytes: Option<f64>,
 }
 
 impl RoundRecord {
@@ -48,6 +52,7 @@ impl RoundRecord {
             dirty_pages_at_end,
             bandwidth_bps: if busy_ns > 0 { bytes_sent as f64 * 8.0 / (busy_ns as f64 / 1e9) } else { 0.0 },
             throttle_pct: 0.0,
+            stop_threshold_bytes: None,
         }
     }
 }
@@ -322,6 +327,7 @@ pub fn timeline_csv(r: &RunReport) -> anyhow::Result<String> {
         "dirty_pages_at_end",
         "bandwidth_bps",
         "throttle_pct",
+        "stop_threshold_bytes",
     ])?;
     for m in &r.migrations {
         for t in &m.timeline {
@@ -337,6 +343,7 @@ pub fn timeline_csv(r: &RunReport) -> anyhow::Result<String> {
                 t.dirty_pages_at_end.to_string(),
                 t.bandwidth_bps.to_string(),
                 t.throttle_pct.to_string(),
+                t.stop_threshold_bytes.map_or(String::new(), |b| b.to_string()),
             ])?;
         }
     }

@@ -217,6 +217,13 @@ impl Mig {
 
     /// Hybrid: `hybrid_switch_after_time` has passed since the migration began, so post-copy is
     /// requested (the lab harness's `--postcopy-after-s`; QEMU switches at its next iteration).
+    /// Record the stop policy's threshold on the round row just closed.
+    fn set_round_threshold(&mut self, bytes: f64) {
+        if let Some(r) = self.timeline.last_mut() {
+            r.stop_threshold_bytes = Some(bytes);
+        }
+    }
+
     fn hybrid_time_due(&self, now: SimTime) -> bool {
         self.strategy == Strategy::Hybrid && self.p.mech.hybrid_switch_after_time.is_some_and(|t| now.saturating_sub(self.start) >= t)
     }
@@ -671,6 +678,7 @@ impl<'a> Simulation<'a> {
                 if (remaining as f64) < threshold {
                     self.sync(m, now);
                     self.end_round(m, now);
+                    self.migs[m].set_round_threshold(threshold);
                     remaining = self.migs[m].pending * ps;
                     if self.migs[m].hybrid_should_switch() {
                         self.migs[m].start_postcopy = true;
@@ -710,6 +718,16 @@ impl<'a> Simulation<'a> {
                 let bw = if dur > 0 { round_bytes as f64 / (dur as f64 / 1e9) } else { f64::INFINITY };
                 let budget = bw * dl as f64 / 1e9;
                 let mem_bytes = self.sc.vms[mg.vm].memory_bytes;
+                let limit = match policy {
+                    StopPolicy::Threshold | StopPolicy::SimGrid => Some(budget),
+                    // Xen stops below 50 dirty pages.
+                    StopPolicy::Xen => Some((XEN_MIN_DIRTY_PAGES * ps) as f64),
+                    StopPolicy::Rounds | StopPolicy::Qemu => None,
+                };
+                if let Some(b) = limit {
+                    self.migs[m].set_round_threshold(b);
+                }
+                let mg = &self.migs[m];
                 let verdict: Option<(&'static str, bool)> = match policy {
                     StopPolicy::Threshold | StopPolicy::SimGrid => ((dirty * ps) as f64 <= budget).then_some(("converged", true)),
                     StopPolicy::Xen => {

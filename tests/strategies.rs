@@ -409,3 +409,34 @@ fn postcopy_finishes_when_a_fast_guest_has_all_its_pages() {
     assert!((1..=16).contains(&faults), "faults {faults}: between 1 and the 16 working-set pages");
     assert!(f64_of(&m, "total_time_s") > 15.0, "the push of 192 MiB of non-zero pages at 100 Mbit/s takes > 15 s");
 }
+
+#[test]
+fn each_precopy_round_reports_the_threshold_it_was_judged_against() {
+    // The stop rule in numbers: pre-copy went on while the pages left after a sync were at or
+    // above `stop_threshold_bytes`, and stopped at the first round that came in under it.
+    let dir = TempDir::new("threshold-rows");
+    for (policy, strict) in [("qemu", true), ("threshold", false), ("xen", true)] {
+        let m =
+            run_one(&dir, &format!("thr-{policy}"), BUSY, &["--strategy", "precopy", "--set", &format!("migration.stop_policy={policy}")]);
+        assert!(bool_of(&m, "converged"), "{policy}: converged");
+        let rows: Vec<&Value> = timeline(&m).iter().filter(|r| r["phase"] == "precopy").collect();
+        assert!(rows.len() >= if policy == "qemu" { 2 } else { 1 }, "{policy}: rounds: {rows:?}");
+        for (i, r) in rows.iter().enumerate() {
+            let left = u64_of(r, "dirty_pages_at_end") as f64 * PAGE as f64;
+            let t = r["stop_threshold_bytes"].as_f64().unwrap_or_else(|| panic!("{policy}: round {i} has no threshold: {r}"));
+            let under = if strict { left < t } else { left <= t };
+            assert_eq!(under, i == rows.len() - 1, "{policy}: round {i}: {left} B left against {t} B");
+        }
+        for r in timeline(&m).iter().filter(|r| r["phase"] != "precopy") {
+            assert!(r["stop_threshold_bytes"].is_null(), "{policy}: only pre-copy rounds carry a threshold: {r}");
+        }
+    }
+    // The `rounds` policy has no threshold.
+    let m = run_one(
+        &dir,
+        "thr-rounds",
+        BUSY,
+        &["--strategy", "precopy", "--set", "migration.stop_policy=rounds", "--set", "migration.max_rounds=3"],
+    );
+    assert!(timeline(&m).iter().all(|r| r["stop_threshold_bytes"].is_null()));
+}
