@@ -805,9 +805,20 @@ fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_size: u
     if (needs_rate || kind == K::Trace) && ws == 0 {
         return Err(t.error("working_set", "the working set is empty; give it at least one page"));
     }
+    // A kind changed by --set leaves the file's keys of the old kind behind, and --set cannot remove
+    // a key: say how to replace the whole table instead.
+    let kind_from_set = matches!(t.node("kind"), Some(Node { origin: Origin::Override(_), .. }));
     let only_for = |t: &mut TableReader<'_>, key: &'static str, for_kind: &str| -> Result<(), ConfigError> {
         if t.has(key) && kind_name != for_kind {
-            return Err(t.error(key, format!("applies only to kind = \"{for_kind}\" (this workload is \"{kind_name}\")")));
+            let hint = if kind_from_set {
+                format!(
+                    "; to change the kind from the command line, replace the whole table: --set '{}={{ kind = \"{kind_name}\", write_rate = \"...\", ... }}'",
+                    t.path()
+                )
+            } else {
+                String::new()
+            };
+            return Err(t.error(key, format!("applies only to kind = \"{for_kind}\" (this workload is \"{kind_name}\"){hint}")));
         }
         Ok(())
     };

@@ -118,6 +118,19 @@ fn write_rate_beyond_the_clock_step() {
 }
 
 #[test]
+fn kind_changed_by_set_explains_how_to_replace_the_table() {
+    let dir = TempDir::new("bad-kind-set");
+    let text = GOOD.replace("kind = \"uniform\"", "kind = \"hotcold\"\nhot_set = \"64 MiB\"");
+    let (_, err) = bad(&dir, &text, &["--set", "workload.kind=uniform"]);
+    assert!(err.contains("`workload.hot_set`") && err.contains("--set 'workload={ kind = \"uniform\""), "{err}");
+    // The replacement it suggests works.
+    let p = dir.write("hot.toml", &text);
+    let o = migsim(["check", p.to_str().unwrap(), "--set", "workload={ kind = \"uniform\", write_rate = \"1000 pages/s\" }"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("kind = \"uniform\"") && !stdout(&o).contains("hot_set"), "{}", stdout(&o));
+}
+
+#[test]
 fn negative_duration() {
     let dir = TempDir::new("bad-neg-dur");
     let text = GOOD.replace("bandwidth = \"1 Gbit/s\"", "bandwidth = \"1 Gbit/s\"\nlatency = \"-5 ms\"");
