@@ -112,7 +112,8 @@ pub struct ValidateArgs {
     /// Folder of reference sets (subfolders with a set.toml).
     #[arg(default_value = "validation")]
     pub dir: PathBuf,
-    /// `table` (default) or `csv` (one row per case and metric).
+    /// `table` (default), `csv` (one row per case and metric) or `json` (those rows and each set's
+    /// summary and verdict).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Only these reference sets (comma-separated names, e.g. analytic,simgrid).
@@ -309,7 +310,8 @@ fn cmd_validate(a: &ValidateArgs) -> Result<(), Failure> {
     let o = crate::validate::run(&a.dir, &a.sets).map_err(Failure::input)?;
     match a.format {
         Format::Csv => out(&crate::validate::csv(&o).map_err(Failure::other)?)?,
-        _ => out(&crate::validate::table(&o))?,
+        Format::Json => out(&crate::validate::json(&o).map_err(Failure::other)?)?,
+        Format::Table => out(&crate::validate::table(&o))?,
     }
     let missed: Vec<&str> = o.sets.iter().filter(|s| !s.passed).map(|s| s.set.as_str()).collect();
     if missed.is_empty() { Ok(()) } else { Err(Failure::other(format!("reference sets missing their targets: {}", missed.join(", ")))) }

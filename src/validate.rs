@@ -27,7 +27,8 @@ pub struct Row {
     pub metric: String,
     pub reference: f64,
     pub simulated: f64,
-    /// Relative error (simulated - reference) / reference; absolute when the reference is 0.
+    /// Relative error (simulated - reference) / reference, for counts too (the table shows counts'
+    /// differences); absolute when the reference is 0.
     pub error: f64,
     pub ok: bool,
 }
@@ -352,6 +353,16 @@ fn fmt_num(x: f64) -> String {
     } else {
         format!("{x:.4}")
     }
+}
+
+/// `{"rows": [...], "sets": [...]}`: the CSV's rows, then each set's summary lines and verdict.
+pub fn json(o: &Outcome) -> anyhow::Result<String> {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        rows: &'a [Row],
+        sets: &'a [SetSummary],
+    }
+    Ok(serde_json::to_string_pretty(&Out { rows: &o.rows, sets: &o.sets })? + "\n")
 }
 
 pub fn csv(o: &Outcome) -> anyhow::Result<String> {

@@ -291,3 +291,26 @@ page_header = "0 B"
         }
     }
 }
+
+#[test]
+fn validate_prints_the_same_rows_as_csv_and_json() {
+    // The analytic set through the real command: it passes, and its CSV and JSON carry the same rows.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/validation");
+    let run = |format: &str| {
+        let o = migsim(["validate", dir, "--sets", "analytic", "--format", format]);
+        assert!(o.status.success(), "validate --format {format}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let csv = run("csv");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("set,case,metric,reference,simulated,error,ok"));
+    let csv_rows = lines.filter(|l| !l.is_empty()).count();
+    let json: serde_json::Value = serde_json::from_str(&run("json")).expect("validate --format json prints JSON");
+    let rows = json["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), csv_rows);
+    assert!(rows.iter().all(|r| r["set"] == "analytic" && r["ok"] == true), "the closed forms all hold");
+    let sets = json["sets"].as_array().expect("sets");
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0]["passed"], true);
+    assert!(run("table").contains("== analytic"), "the table has the set's summary");
+}
