@@ -314,3 +314,25 @@ fn validate_prints_the_same_rows_as_csv_and_json() {
     assert_eq!(sets[0]["passed"], true);
     assert!(run("table").contains("== analytic"), "the table has the set's summary");
 }
+
+#[test]
+fn validate_compares_postcopy_faults_only_where_there_was_post_copy() {
+    // The real-QEMU set shows QEMU's page requests and blocked time beside the model's remote_faults
+    // and fault_stall_s, for the runs with a post-copy phase only, as information: the set passes.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/validation");
+    let o = migsim(["validate", dir, "--sets", "qemu", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let cases_with = |metric: &str| -> Vec<String> {
+        rows.iter().filter(|r| r["metric"] == metric).map(|r| r["case"].as_str().unwrap().to_string()).collect()
+    };
+    let requests = cases_with("postcopy_requests");
+    assert_eq!(requests, cases_with("dest_blocktime_s"));
+    assert!(requests.len() >= 10, "{requests:?}");
+    assert!(requests.iter().all(|c| c.contains("postcopy") || c.contains("hybrid")), "{requests:?}");
+    let all: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["case"].as_str().unwrap()).collect();
+    let with_pc = all.iter().filter(|c| c.contains("postcopy") || c.contains("hybrid")).count();
+    assert_eq!(requests.len(), with_pc, "every post-copy and hybrid run has the rows");
+    assert_eq!(json["sets"][0]["passed"], true);
+}
