@@ -215,8 +215,6 @@ impl Mig {
         }
     }
 
-    /// Hybrid: `hybrid_switch_after_time` has passed since the migration began, so post-copy is
-    /// requested (the lab harness's `--postcopy-after-s`; QEMU switches at its next iteration).
     /// Record the stop policy's threshold on the round row just closed.
     fn set_round_threshold(&mut self, bytes: f64) {
         if let Some(r) = self.timeline.last_mut() {
@@ -224,6 +222,8 @@ impl Mig {
         }
     }
 
+    /// Hybrid: `hybrid_switch_after_time` has passed since the migration began, so post-copy is
+    /// requested (the lab harness's `--postcopy-after-s`; QEMU switches at its next iteration).
     fn hybrid_time_due(&self, now: SimTime) -> bool {
         self.strategy == Strategy::Hybrid && self.p.mech.hybrid_switch_after_time.is_some_and(|t| now.saturating_sub(self.start) >= t)
     }
@@ -1126,7 +1126,8 @@ impl<'a> Simulation<'a> {
                 break;
             }
             let page = vm.workload.sample_access(t, &mut vm.rng);
-            if !mg.bits.get(page) && !mg.in_flight_bits.get(page) {
+            let missing = mg.bits.get(page);
+            if !missing && !mg.in_flight_bits.get(page) {
                 mg.present_streak += 1;
                 if mg.present_streak >= mg.next_spans_check {
                     // A long run of hits: are any pages the guest may touch still missing? The
@@ -1139,27 +1140,22 @@ impl<'a> Simulation<'a> {
                 }
                 continue;
             }
+            // A fault: the page is missing, or on its way in the batch in flight (then the guest
+            // waits for that batch).
             mg.present_streak = 0;
             mg.next_spans_check = SPANS_CHECK_FIRST;
-            if mg.bits.get(page) {
-                // Missing: fault it in, ahead of the background push.
-                mg.faults += 1;
+            mg.faults += 1;
+            mg.waiting_on = Some((page, t));
+            mg.vcpu_time = t;
+            if missing {
+                // Fault it in, ahead of the background push.
                 mg.bits.clear(page);
                 mg.pending -= 1;
                 mg.requests_in_flight += 1;
-                mg.waiting_on = Some((page, t));
-                mg.vcpu_time = t;
                 let at_source = t + mg.latency;
                 self.q.schedule(at_source, Ev::Request(m, page));
-                return;
             }
-            if mg.in_flight_bits.get(page) {
-                // On its way in the batch in flight: wait for that batch.
-                mg.faults += 1;
-                mg.waiting_on = Some((page, t));
-                mg.vcpu_time = t;
-                return;
-            }
+            return;
         }
         mg.vcpu_time = t;
         mg.vcpu_gen += 1;
