@@ -319,7 +319,7 @@ pub fn from_str(file: &str, default_name: &str, text: &str, overrides: &[String]
 const DEFAULT_PAGE_SIZE: u64 = 4096;
 /// The most pages one VM may have.
 const MAX_PAGES: u64 = 1 << 32;
-/// The fastest write or access rate a workload may ask for, pages per second (see `workload_spec`).
+/// The fastest write or access rate a workload may ask for, pages per second (see `read_workload`).
 const MAX_ACCESS_PPS: f64 = 1e9;
 const DEFAULT_DEVICE_STATE: u64 = 256 * 1024;
 const DEFAULT_LATENCY_NS: u64 = 100_000;
