@@ -32,8 +32,8 @@ pub struct Mechanisms {
     pub compression: Option<Compression>,
     pub rate_limit: RateLimit,
     /// Post-copy: pages pushed right after a faulted page, from the fault on (0 = the push does not
-    /// move to the fault).
-    pub prepaging_pages: u64,
+    /// move to the fault); `None`: the default, see `prepaging`.
+    pub prepaging_pages: Option<u64>,
     /// Post-copy: the source pushes missing pages in the background (false = demand paging only).
     pub postcopy_push: bool,
     pub hybrid_switch: HybridSwitch,
@@ -57,11 +57,20 @@ impl Default for Mechanisms {
             cpu_loopback: false,
             compression: None,
             rate_limit: RateLimit::Static,
-            prepaging_pages: 0,
+            prepaging_pages: None,
             postcopy_push: true,
             hybrid_switch: HybridSwitch::Either,
             hybrid_switch_after_time: None,
         }
+    }
+}
+
+impl Mechanisms {
+    /// The pre-paging window in pages. Unset, it is 1 with the push on: QEMU restarts its push at
+    /// each requested page (`get_queued_page`: "We want the background search to continue from the
+    /// queued page"). Without the push it is 0: demand paging alone fetches only what is asked for.
+    pub fn prepaging(&self) -> u64 {
+        self.prepaging_pages.unwrap_or(u64::from(self.postcopy_push))
     }
 }
 
@@ -236,7 +245,7 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
         m.rate_limit = choice(t, "rate_limit", &s, &RateLimit::NAMES)?;
     }
     if let Some(n) = t.uint("prepaging")? {
-        m.prepaging_pages = n;
+        m.prepaging_pages = Some(n);
     }
     m.postcopy_push = t.bool("postcopy_push")?.unwrap_or(m.postcopy_push);
     if let Some(s) = t.string("hybrid_switch")? {
@@ -286,7 +295,7 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
         v.push(format!("compression = {{ ratio = {:?}, cpu_rate = {} }}", c.ratio, q(&fmt_rate(c.cpu_rate))));
     }
     v.push(format!("rate_limit = {}", q(name_of(&RateLimit::NAMES, m.rate_limit))));
-    v.push(format!("prepaging = {}", m.prepaging_pages));
+    v.push(format!("prepaging = {}", m.prepaging()));
     v.push(format!("postcopy_push = {}", m.postcopy_push));
     v.push(format!("hybrid_switch = {}", q(name_of(&HybridSwitch::NAMES, m.hybrid_switch))));
     if let Some(t) = m.hybrid_switch_after_time {
@@ -412,6 +421,61 @@ mod tests {
 
     fn ac() -> AutoConverge {
         AutoConverge { initial_pct: 20.0, increment_pct: 10.0, max_pct: 99.0, trigger: 0.5, tailslow: false }
+    }
+
+    /// The pre-paging default follows the push, and an entry inherits `[migration]`'s explicit
+    /// value rather than the default.
+    #[test]
+    fn prepaging_default_follows_the_push_and_is_inherited() {
+        let text = r#"name = "t"
+[workload]
+kind = "idle"
+[migration]
+strategy = "postcopy"
+prepaging = 0
+[[hosts]]
+name = "a"
+[[hosts]]
+name = "b"
+[[links]]
+between = ["a", "b"]
+bandwidth = "1 Gbit/s"
+[[vms]]
+name = "v1"
+host = "a"
+memory = "1 MiB"
+[[vms]]
+name = "v2"
+host = "a"
+memory = "1 MiB"
+[[vms]]
+name = "v3"
+host = "a"
+memory = "1 MiB"
+[[migrations]]
+vm = "v1"
+to = "b"
+[[migrations]]
+vm = "v2"
+to = "b"
+prepaging = 8
+[[migrations]]
+vm = "v3"
+to = "b"
+postcopy_push = false
+"#;
+        let sc = crate::scenario::from_str("t.toml", "t", text, &[]).unwrap();
+        let got: Vec<u64> = sc.migrations.iter().map(|m| m.params.mech.prepaging()).collect();
+        assert_eq!(got, vec![0, 8, 0]);
+        let plain = |extra: &str| {
+            let t = format!(
+                "name = \"t\"\n[vm]\nmemory = \"1 MiB\"\n[network]\nbandwidth = \"1 Gbit/s\"\n[workload]\nkind = \"idle\"\n[migration]\n{extra}"
+            );
+            crate::scenario::from_str("t.toml", "t", &t, &[]).unwrap().migrations[0].params.mech.prepaging()
+        };
+        assert_eq!(plain(""), 1, "QEMU: the push restarts at each requested page");
+        assert_eq!(plain("postcopy_push = false"), 0, "demand paging alone");
+        assert_eq!(plain("postcopy_push = false\nprepaging = 4"), 4);
     }
 
     #[test]
