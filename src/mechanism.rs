@@ -36,6 +36,12 @@ pub struct Mechanisms {
     pub prepaging_pages: Option<u64>,
     /// Post-copy: the source pushes missing pages in the background (false = demand paging only).
     pub postcopy_push: bool,
+    /// Post-copy: requested pages go on a channel of their own (QEMU's `postcopy-preempt`), not
+    /// behind the push's data queued in the migration socket.
+    pub postcopy_preempt: bool,
+    /// Bytes of the migration stream queued in the source's and destination's socket buffers, ahead
+    /// of a requested page while the push streams (post-copy without `postcopy_preempt`).
+    pub socket_buffer_bytes: u64,
     pub hybrid_switch: HybridSwitch,
     /// Hybrid: post-copy is also requested once this long has passed since the migration began
     /// (ns; the lab harness's `--postcopy-after-s`).
@@ -59,6 +65,8 @@ impl Default for Mechanisms {
             rate_limit: RateLimit::Static,
             prepaging_pages: None,
             postcopy_push: true,
+            postcopy_preempt: false,
+            socket_buffer_bytes: SOCKET_BUFFER_BYTES,
             hybrid_switch: HybridSwitch::Either,
             hybrid_switch_after_time: None,
         }
@@ -162,6 +170,10 @@ pub const XEN_START_BPS: f64 = 100e6 / 8.0;
 pub const XEN_STEP_BPS: f64 = 50e6 / 8.0;
 pub const XEN_MAX_BPS: f64 = 500e6 / 8.0;
 
+/// Linux's defaults for the most a TCP socket's buffers grow to: `tcp_wmem` max 4 MiB at the
+/// sender plus `tcp_rmem` max 6 MiB at the receiver (Documentation/networking/ip-sysctl.rst).
+pub const SOCKET_BUFFER_BYTES: u64 = 10 << 20;
+
 /// QEMU's XBZRLE: a cache entry younger than this many syncs is not evicted (CACHED_PAGE_LIFETIME).
 const CACHED_PAGE_LIFETIME: u32 = 2;
 /// Bytes QEMU adds to an XBZRLE delta: a flag byte and a 2-byte length (lab README, "XBZRLE").
@@ -248,6 +260,8 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
         m.prepaging_pages = Some(n);
     }
     m.postcopy_push = t.bool("postcopy_push")?.unwrap_or(m.postcopy_push);
+    m.postcopy_preempt = t.bool("postcopy_preempt")?.unwrap_or(m.postcopy_preempt);
+    m.socket_buffer_bytes = t.size("socket_buffer")?.unwrap_or(m.socket_buffer_bytes);
     if let Some(s) = t.string("hybrid_switch")? {
         m.hybrid_switch = choice(t, "hybrid_switch", &s, &HybridSwitch::NAMES)?;
     }
@@ -297,6 +311,8 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
     v.push(format!("rate_limit = {}", q(name_of(&RateLimit::NAMES, m.rate_limit))));
     v.push(format!("prepaging = {}", m.prepaging()));
     v.push(format!("postcopy_push = {}", m.postcopy_push));
+    v.push(format!("postcopy_preempt = {}", m.postcopy_preempt));
+    v.push(format!("socket_buffer = {}", q(&fmt_size(m.socket_buffer_bytes))));
     v.push(format!("hybrid_switch = {}", q(name_of(&HybridSwitch::NAMES, m.hybrid_switch))));
     if let Some(t) = m.hybrid_switch_after_time {
         v.push(format!("hybrid_switch_after_time = {}", q(&crate::units::format_duration_exact(t))));

@@ -181,6 +181,10 @@ struct Mig {
     free_skipped: u64,
     /// Post-copy pre-paging: pages still to push from the last fault on.
     prepage_left: u64,
+    /// Post-copy: when a batch of the stream last completed (the socket is full while it streams).
+    stream_done_at: Option<SimTime>,
+    /// Post-copy: the page whose request moves the push, once the data queued ahead of it is taken.
+    pivot: Option<usize>,
     /// The VM's lost-work and throttle integrals when the live migration began and ended.
     live_from: (f64, f64, SimTime),
     live_to: Option<(f64, f64, SimTime)>,
@@ -459,6 +463,8 @@ impl<'a> Simulation<'a> {
                     multifd: mech.multifd_channels > 1,
                     free_skipped: 0,
                     prepage_left: 0,
+                    stream_done_at: None,
+                    pivot: None,
                     live_from: (0.0, 0.0, m.start_ns),
                     live_to: None,
                 }
@@ -932,6 +938,7 @@ impl<'a> Simulation<'a> {
             }
             (Stage::PostCopy, InFlight::Pages | InFlight::Final) => {
                 let mg = &mut self.migs[m];
+                mg.stream_done_at = Some(now);
                 let b = mg.batch;
                 mg.sent.add(b);
                 mg.round_sent.add(b);
@@ -997,8 +1004,28 @@ impl<'a> Simulation<'a> {
             let end = mg.window.end();
             return self.wake_at(m, end);
         }
-        // Faulted pages go first.
         let track = mg.cpu.tracks_present();
+        if !mg.urgent.is_empty() {
+            // Without postcopy_preempt a requested page shares the socket with the push: while the
+            // push streams, the socket buffers are full and the page waits behind them (QEMU's
+            // postcopy-preempt cover letter: vanilla requests wait ~10 ms "for precopy to flush the
+            // existing pages"). A sender that was idle (asleep until its window, or done) has an
+            // empty socket, and QEMU serves queued requests before the push (get_queued_page).
+            let streaming = mg.p.mech.postcopy_push && mg.stream_done_at == Some(now) && mg.pending > 0;
+            if streaming && !mg.p.mech.postcopy_preempt {
+                let ahead = mg.p.mech.socket_buffer_bytes.min(mg.window.room());
+                if ahead > 0 {
+                    b.add(mg.take(nonzero, ahead, true, true));
+                }
+            }
+        }
+        if let Some(page) = mg.pivot.take() {
+            // Pre-paging (QEMU restarts its scan at the faulting address; Hines & Gopalan's
+            // bubbling): the push continues from the page after the fault.
+            mg.cursor = (page + 1) % mg.bits.len().max(1);
+            mg.prepage_left = mg.p.mech.prepaging();
+        }
+        // Faulted pages go next.
         for p in std::mem::take(&mut mg.urgent) {
             let nz = nonzero.get(p);
             let new = nz && track && !mg.present.get(p);
@@ -1015,7 +1042,7 @@ impl<'a> Simulation<'a> {
         // Without active push only pre-paging moves pages the guest has not asked for.
         let push = mg.p.mech.postcopy_push;
         if b.pages > 0 {
-            // Faulted pages travel alone so that they arrive as soon as they can.
+            // Faulted pages go as soon as they can: alone, or behind the data queued ahead of them.
         } else if !push && mg.prepage_left == 0 {
             return;
         } else if push && qemu && remaining > 0 && (remaining as f64) < mg.window.threshold {
@@ -1058,12 +1085,9 @@ impl<'a> Simulation<'a> {
             return;
         }
         mg.urgent.push(page);
-        let window = mg.p.mech.prepaging();
-        if window > 0 {
-            // Pre-paging (QEMU restarts its scan at the faulting address; Hines & Gopalan's
-            // bubbling): the push continues from the page after the fault.
-            mg.cursor = (page + 1) % mg.bits.len().max(1);
-            mg.prepage_left = window;
+        if mg.p.mech.prepaging() > 0 {
+            // Pre-paging moves the push to the fault, after the data already queued (step_postcopy).
+            mg.pivot = Some(page);
         }
         if mg.in_flight == InFlight::None {
             // Look at once: the page goes now if the window's quota lasts, else step_postcopy
