@@ -1005,19 +1005,15 @@ impl<'a> Simulation<'a> {
             return self.wake_at(m, end);
         }
         let track = mg.cpu.tracks_present();
-        if !mg.urgent.is_empty() {
-            // Without postcopy_preempt a requested page shares the socket with the push: while the
-            // push streams, the socket buffers are full and the page waits behind them (QEMU's
-            // postcopy-preempt cover letter: vanilla requests wait ~10 ms "for precopy to flush the
-            // existing pages"). A sender that was idle (asleep until its window, or done) has an
-            // empty socket, and QEMU serves queued requests before the push (get_queued_page).
-            let streaming = mg.p.mech.postcopy_push && mg.stream_done_at == Some(now) && mg.pending > 0;
-            if streaming && !mg.p.mech.postcopy_preempt {
-                let ahead = mg.p.mech.socket_buffer_bytes.min(mg.window.room());
-                if ahead > 0 {
-                    b.add(mg.take(nonzero, ahead, true, true));
-                }
-            }
+        // Without postcopy_preempt a requested page shares the socket with the push: while the push
+        // streams, the socket buffers are full and the page waits behind them (QEMU's
+        // postcopy-preempt cover letter: vanilla requests wait ~10 ms "for precopy to flush the
+        // existing pages"). A sender that was idle (asleep until its window, or done) has an empty
+        // socket, and QEMU serves queued requests before the push (get_queued_page).
+        let streaming = mg.p.mech.postcopy_push && mg.stream_done_at == Some(now) && mg.pending > 0;
+        let ahead = mg.p.mech.socket_buffer_bytes.min(mg.window.room());
+        if !mg.urgent.is_empty() && streaming && !mg.p.mech.postcopy_preempt && ahead > 0 {
+            b.add(mg.take(nonzero, ahead, true, true));
         }
         if let Some(page) = mg.pivot.take() {
             // Pre-paging (QEMU restarts its scan at the faulting address; Hines & Gopalan's
