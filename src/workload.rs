@@ -320,7 +320,6 @@ impl Below {
     }
 }
 
-/// `n` uniform writes over pages `[first, first + count)`.
 /// Zipf ranks over `1..=n`, returned 0-based. rand_distr's rejection-inversion sampler costs two
 /// `powf` per draw (most of a long Zipf run's time). Once a workload has drawn as many ranks as
 /// there are pages, so that building it costs no more than the draws so far, an alias table
@@ -358,6 +357,7 @@ impl ZipfSampler {
     }
 }
 
+/// `n` uniform writes over pages `[first, first + count)`.
 fn write_uniform(first: u64, count: u64, n: u64, rng: &mut SimRng, mem: &mut Memory) {
     if n == 0 || count == 0 {
         return;
