@@ -581,6 +581,11 @@ fn prepaging_follows_a_sequential_guest() {
     assert_eq!(u64_of(&half, "pages_sent"), pages / 2);
 }
 
+/// A post-copy run's mean stall per remote fault, seconds.
+fn stall_per_fault(m: &Value) -> f64 {
+    f64_of(m, "fault_stall_s") / u64_of(m, "remote_faults") as f64
+}
+
 /// Under a rate cap, a requested page waits for the next 100 ms window once this one's quota is
 /// spent (QEMU 7.2: qemu_savevm_state_iterate returns while over the limit, whatever is queued), so
 /// faulted pages never push the rate over the cap and each costs a share of a window.
@@ -604,8 +609,7 @@ fn requested_pages_wait_for_the_rate_limit_window() {
     let floor = (u64_of(&capped, "bytes_sent") as f64 - cap * 0.1) / cap;
     let total = f64_of(&capped, "total_time_s");
     assert!(total >= floor, "capped post-copy took {total} s, under the {floor} s the cap allows");
-    let per_fault = |m: &Value| f64_of(m, "fault_stall_s") / u64_of(m, "remote_faults") as f64;
-    let (pc, pf) = (per_fault(&capped), per_fault(&free));
+    let (pc, pf) = (stall_per_fault(&capped), stall_per_fault(&free));
     assert!(pc > 3.0 * pf, "stall per fault: capped {pc} s, uncapped {pf} s");
     assert!(pc < 0.05, "a fault waits at most a window, {pc} s on average");
 }
@@ -623,19 +627,18 @@ fn requested_pages_wait_behind_the_socket_queue_unless_preempt() {
         "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"3 GiB\"",
         "strategy = \"postcopy\"",
     );
-    let per_fault = |m: &Value| f64_of(m, "fault_stall_s") / u64_of(m, "remote_faults") as f64;
     let vanilla = run_one(&dir, "vanilla", &text, &[]);
     let preempt = run_set(&dir, "preempt", &text, &["migration.postcopy_preempt=true"]);
     let queue = (10 * MIB) as f64 / GBIT / 10.0;
     let round_trip = 2.0 * LATENCY_S;
-    let (v, p) = (per_fault(&vanilla), per_fault(&preempt));
+    let (v, p) = (stall_per_fault(&vanilla), stall_per_fault(&preempt));
     // Besides the queue: the round trip, the batch in flight (up to 1 ms), and faults on pages in
     // a queued batch, which wait for it without a request.
     assert!(v > queue && v < queue + round_trip + 0.002, "vanilla: {v} s a fault, queue alone {queue} s");
     assert!(p < round_trip + 0.0011, "preempt: {p} s a fault");
     // The queue is bytes: half of it halves the wait.
     let half = run_set(&dir, "half", &text, &["migration.socket_buffer=\"5 MiB\""]);
-    let h = per_fault(&half);
+    let h = stall_per_fault(&half);
     assert!(h > queue / 2.0 && h < queue / 2.0 + round_trip + 0.002, "5 MiB: {h} s a fault");
     // Either way every page crosses once, in the same time.
     for m in [&preempt, &half] {
