@@ -1,32 +1,23 @@
 //! migsim: a page-level discrete-event simulator of virtual-machine live migration.
 //!
-//! Modules, one per concept: `units` (human quantities), `config` (the TOML tree with positions),
-//! `scenario` (resolved scenarios), `engine` (event queue), `memory` (pages and bitmaps), `workload`
-//! (dirty-page generators), `network` (links, routes, fair sharing), `transfer` (batches and QEMU's
-//! windows), `sim` (migrations as state machines), `mechanism` (QEMU and Xen mechanisms), `report`
-//! (results and their files), `sweep` (parameter sweeps and their CSV, summary and charts), `plot`
-//! (PNG and SVG charts), `timeline` (the run's timeline chart), `cli`.
-//! Dirty-page traces: `trace` (the file format), `trace_replay` (the `trace` workload kind),
-//! `record` (the Linux recorder), `trace_stats` (analysis), `trace_cmd` (`migsim trace ...`).
+//! The crate is layered; imports run one way, from the top down (docs/architecture.md):
+//!
+//! - `cli`: the `migsim` command line, a thin shell over everything below.
+//! - `study`: what runs many simulations: parameter sweeps, the validation against references.
+//! - `input` (TOML text -> a resolved `model::Scenario`) and `output` (results -> tables, CSV, JSON,
+//!   charts) sit beside each other; neither knows the other.
+//! - `model`: the simulation itself: memory, workloads, network, transfer, mechanisms, the
+//!   strategies and stop policies, and the results they produce. It never reads files or arguments.
+//! - `trace`: the dirty-page trace file format, the Linux recorder and trace statistics.
+//! - `units`, `names`, `files`: the vocabulary every layer shares (quantities as people write them,
+//!   names and suggestions, atomic files).
 
 pub mod cli;
-pub mod config;
-pub mod engine;
-pub mod mechanism;
-pub mod memory;
-pub mod network;
-pub mod plot;
-pub mod record;
-pub mod report;
-pub mod scenario;
-pub mod sim;
-pub mod sweep;
-pub mod timeline;
+pub mod files;
+pub mod input;
+pub mod model;
+pub mod names;
+pub mod output;
+pub mod study;
 pub mod trace;
-pub mod trace_cmd;
-pub mod trace_replay;
-pub mod trace_stats;
-pub mod transfer;
 pub mod units;
-pub mod validate;
-pub mod workload;

@@ -213,7 +213,7 @@ fn stats_print_the_rate_and_working_set_and_write_csv() {
     let png = std::fs::read(csv.join("hand.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
-    assert_eq!(height, 2 * migsim::plot::PANEL.1, "two panels: the rate and the working-set curve");
+    assert_eq!(height, 2 * migsim::output::plot::PANEL.1, "two panels: the rate and the working-set curve");
 }
 
 #[cfg(target_os = "linux")]

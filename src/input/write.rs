@@ -1,0 +1,161 @@
+//! The reader's inverse: a resolved scenario written back as TOML in the full form with every
+//! default filled in (`migsim check`). Reading the output back gives the same scenario.
+
+use crate::model::memory::ZeroPages;
+use crate::model::scenario::{OnMaxTime, Scenario};
+use crate::model::workload::{DeltaSize, WorkloadKind, WorkloadSpec};
+use crate::names::name_of;
+use crate::units;
+
+impl Scenario {
+    /// The fully resolved scenario in the full form, with every default written out. Reading it back
+    /// gives the same scenario.
+    pub fn to_toml(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let q = |x: &str| format!("{x:?}");
+        let _ = writeln!(s, "# {} resolved by migsim check: every default is written out.", self.file);
+        let _ = writeln!(s, "name = {}", q(&self.name));
+        let _ = writeln!(s, "description = {}", q(&self.description));
+        let _ = writeln!(s, "seed = {}", self.seed);
+        let _ = writeln!(s, "\n[migration]");
+        let strategies: Vec<String> = self.strategies.iter().map(|s| q(s.name())).collect();
+        let _ = writeln!(s, "strategy = [{}]", strategies.join(", "));
+        for h in &self.hosts {
+            let _ = writeln!(s, "\n[[hosts]]\nname = {}", q(&h.name));
+        }
+        for l in &self.links {
+            let _ = writeln!(
+                s,
+                "\n[[links]]\nbetween = [{}, {}]\nbandwidth = {}\nlatency = {}",
+                q(&self.hosts[l.a].name),
+                q(&self.hosts[l.b].name),
+                q(&units::format_rate_exact(l.bandwidth_bps)),
+                q(&units::format_duration_exact(l.latency_ns))
+            );
+        }
+        for v in &self.vms {
+            let _ = writeln!(s, "\n[[vms]]\nname = {}\nhost = {}", q(&v.name), q(&self.hosts[v.host].name));
+            let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(v.memory_bytes)));
+            let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
+            match &v.zero_pages {
+                ZeroPages::Profile(p) => {
+                    let _ = writeln!(s, "zero_profile = [{}]", p.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
+                }
+                ZeroPages::Share { fraction, layout } => {
+                    let _ = writeln!(s, "zero_fraction = {fraction:?}");
+                    let _ = writeln!(s, "zero_layout = {}", q(layout.name()));
+                }
+            }
+            let _ = writeln!(s, "free_fraction = {:?}", v.free_fraction);
+            let _ = writeln!(s, "device_state = {}", q(&units::format_size_exact(v.device_state_bytes)));
+            let _ = writeln!(s, "workload = {}", workload_inline(&v.workload, v.page_size));
+        }
+        for m in &self.migrations {
+            let p = &m.params;
+            let _ = writeln!(s, "\n[[migrations]]\nvm = {}\nto = {}", q(&self.vms[m.vm].name), q(&self.hosts[m.to].name));
+            let _ = writeln!(s, "start = {}", q(&units::format_duration_exact(m.start_ns)));
+            if let Some(st) = p.strategy {
+                let _ = writeln!(s, "strategy = {}", q(st.name()));
+            }
+            let _ = writeln!(s, "stop_policy = {}", q(p.stop_policy.name()));
+            let _ = writeln!(s, "downtime_limit = {}", q(&units::format_duration_exact(p.downtime_limit_ns)));
+            if let Some(b) = p.max_bandwidth_bps {
+                let _ = writeln!(s, "max_bandwidth = {}", q(&units::format_rate_exact(b)));
+            }
+            if let Some(b) = p.max_postcopy_bandwidth_bps {
+                let _ = writeln!(s, "max_postcopy_bandwidth = {}", q(&units::format_rate_exact(b)));
+            }
+            let _ = writeln!(s, "max_rounds = {}", p.max_rounds);
+            let _ = writeln!(s, "max_time = {}", q(&units::format_duration_exact(p.max_time_ns)));
+            let _ = writeln!(s, "on_max_time = {}", q(name_of(&OnMaxTime::NAMES, p.on_max_time)));
+            let _ = writeln!(s, "hybrid_switch_after = {}", p.hybrid_switch_after);
+            let _ = writeln!(s, "setup_time = {}", q(&units::format_duration_exact(p.setup_time_ns)));
+            let _ = writeln!(s, "resume_time = {}", q(&units::format_duration_exact(p.resume_time_ns)));
+            if let Some(b) = p.switchover_bandwidth_bps {
+                let _ = writeln!(s, "switchover_bandwidth = {}", q(&units::format_rate_exact(b)));
+            }
+            let _ = writeln!(s, "page_header = {}", q(&units::format_size_exact(p.page_header_bytes)));
+            for (k, r) in [("cpu_rate_new", p.cpu_rate_new_bps), ("cpu_rate_resent", p.cpu_rate_resent_bps)] {
+                if let Some(b) = r {
+                    let _ = writeln!(s, "{k} = {}", q(&units::format_rate_exact(b)));
+                }
+            }
+            for line in crate::input::mechanisms::to_toml(&p.mech) {
+                let _ = writeln!(s, "{line}");
+            }
+        }
+        s
+    }
+}
+
+fn delta_inline(d: DeltaSize, _page_size: u64) -> String {
+    let q = |x: u64| format!("{:?}", units::format_size_exact(x));
+    match d {
+        DeltaSize::Fixed(b) => format!("write_delta = {}", q(b)),
+        DeltaSize::Uniform(a, b) => format!("write_delta = {{ min = {}, max = {} }}", q(a), q(b)),
+    }
+}
+
+fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
+    let q = |x: &str| format!("{x:?}");
+    let mut parts = Vec::new();
+    let kind = match &w.kind {
+        WorkloadKind::Idle => "idle",
+        WorkloadKind::Uniform => "uniform",
+        WorkloadKind::HotCold { .. } => "hotcold",
+        WorkloadKind::Zipf { .. } => "zipf",
+        WorkloadKind::Sequential => "sequential",
+        WorkloadKind::Fluid => "fluid",
+        WorkloadKind::Phases { .. } => "phases",
+        WorkloadKind::Trace(_) => "trace",
+        WorkloadKind::Mix { .. } => "mix",
+    };
+    parts.push(format!("kind = {}", q(kind)));
+    if let WorkloadKind::Mix { parts: ps } = &w.kind {
+        let ps: Vec<String> = ps.iter().map(|p| workload_inline(p, page_size)).collect();
+        parts.push(format!("parts = [{}]", ps.join(", ")));
+        parts.push(delta_inline(w.write_delta, page_size));
+        return format!("{{ {} }}", parts.join(", "));
+    }
+    if let WorkloadKind::Trace(t) = &w.kind {
+        parts.extend(crate::input::trace::inline_keys(t));
+    } else {
+        parts.push(format!("write_rate = {}", q(&units::format_pages_rate(w.write_pps))));
+    }
+    if w.read_pps > 0.0 {
+        parts.push(format!("read_rate = {}", q(&units::format_pages_rate(w.read_pps))));
+    }
+    parts.push(format!("working_set = {}", q(&units::format_size_exact(w.working_set.count * page_size))));
+    parts.push(format!("offset = {}", q(&units::format_size_exact(w.working_set.first * page_size))));
+    if w.working_set.stride != 1 {
+        parts.push(format!("stride = {}", q(&units::format_size_exact(w.working_set.stride * page_size))));
+    }
+    if let Some(f) = w.full_cpu_pps {
+        parts.push(format!("full_cpu_rate = {}", q(&units::format_pages_rate(f))));
+    }
+    parts.push(delta_inline(w.write_delta, page_size));
+    match &w.kind {
+        WorkloadKind::HotCold { hot_pages, hot_share } => {
+            parts.push(format!("hot_set = {}", q(&units::format_size_exact(hot_pages * page_size))));
+            parts.push(format!("hot_share = {hot_share:?}"));
+        }
+        WorkloadKind::Zipf { exponent } => parts.push(format!("exponent = {exponent:?}")),
+        WorkloadKind::Phases { phases, repeat } => {
+            parts.push(format!("repeat = {repeat}"));
+            let ps: Vec<String> = phases
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{{ duration = {}, workload = {} }}",
+                        q(&units::format_duration_exact(p.duration_ns)),
+                        workload_inline(&p.workload, page_size)
+                    )
+                })
+                .collect();
+            parts.push(format!("phases = [{}]", ps.join(", ")));
+        }
+        _ => {}
+    }
+    format!("{{ {} }}", parts.join(", "))
+}

@@ -1,0 +1,32 @@
+//! The simulation: what a migration is made of and how it unfolds in simulated time.
+//!
+//! - The world: `scenario` (the resolved description a run starts from), `bitmap` and `memory`
+//!   (guest pages), `workload` (which pages the guest writes and reads), `network` (links, routes and
+//!   max-min fair sharing), `events` (the event queue and clock).
+//! - The machinery every strategy shares: `transfer` (batches of pages, QEMU's accounting windows)
+//!   and `mechanism` (auto-converge, XBZRLE, multifd, compression, Xen's rate limit).
+//! - The migration itself: `sim` (the run and its event loop), `vm` (a guest while it migrates),
+//!   `migration` (one migration's state), `strategy` (pre-copy, post-copy, hybrid, cold, one file
+//!   each) and `stop` (the stop policies, one file each).
+//! - What comes out: `result`.
+//!
+//! Nothing here reads files or command-line arguments: `input` builds a `Scenario`, `output` reads
+//! the results.
+
+pub mod bitmap;
+pub mod events;
+pub mod mechanism;
+pub mod memory;
+pub mod network;
+pub mod result;
+pub mod scenario;
+pub mod sim;
+pub mod stop;
+pub mod strategy;
+pub mod transfer;
+pub mod workload;
+
+pub use result::{MigrationResult, RoundRecord, RunReport};
+pub use scenario::Scenario;
+pub use sim::{run, simulate};
+pub use strategy::Strategy;

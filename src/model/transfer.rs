@@ -1,0 +1,351 @@
+//! Transfer machinery shared by every strategy: picking the next batch of pages from a bitmap in
+//! address order (zero pages cost a header only), and QEMU's 100 ms accounting windows, which both
+//! pace a rate-limited stream and measure the bandwidth that the stop rule uses.
+
+use crate::model::events::SimTime;
+use crate::model::memory::Bitmap;
+
+/// QEMU's BUFFER_DELAY: rate limiting and bandwidth estimation work in 100 ms windows
+/// (qemu migration/migration.c; ../shared/reference: "Rate limiting works in windows of 100 ms").
+pub const WINDOW_NS: SimTime = 100_000_000;
+
+/// Bytes a page costs on the wire.
+#[derive(Debug, Clone, Copy)]
+pub struct PageCost {
+    /// Bytes of a non-zero page sent whole (compressed, when compression is on).
+    pub nonzero: u64,
+    /// Bytes of a zero page (the header alone with zero-page detection, else the whole page).
+    pub zero: u64,
+    pub header: u64,
+    pub page_size: u64,
+}
+
+impl PageCost {
+    pub fn new(page_size: u64, header: u64) -> Self {
+        PageCost::with(page_size, header, true, None)
+    }
+
+    /// With zero-page detection off, zero pages go whole; with a compression ratio, non-zero pages
+    /// shrink to `ceil(ratio x page)`.
+    pub fn with(page_size: u64, header: u64, zero_detection: bool, compression: Option<f64>) -> Self {
+        let body = compression.map_or(page_size, |r| ((page_size as f64 * r).ceil() as u64).clamp(1, page_size));
+        PageCost { nonzero: body + header, zero: if zero_detection { header } else { page_size + header }, header, page_size }
+    }
+}
+
+/// What a batch carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Batch {
+    pub pages: u64,
+    pub zero_pages: u64,
+    pub bytes: u64,
+    /// Non-zero pages the destination did not hold yet (they cost it an allocation; see `CpuCost`).
+    pub new_pages: u64,
+    /// Non-zero pages sent as an XBZRLE delta instead of whole.
+    pub delta_pages: u64,
+}
+
+impl Batch {
+    pub fn add(&mut self, o: Batch) {
+        self.pages += o.pages;
+        self.zero_pages += o.zero_pages;
+        self.bytes += o.bytes;
+        self.new_pages += o.new_pages;
+        self.delta_pages += o.delta_pages;
+    }
+
+    pub fn nonzero_pages(&self) -> u64 {
+        self.pages - self.zero_pages
+    }
+}
+
+/// The host CPU cost of moving pages through one migration stream: a page the destination has never
+/// held costs more (it is allocated and faulted in there) than one it already holds. Measured on the
+/// QEMU lab host (docs/validation.md); `INFINITY` rates mean the CPU is never the bottleneck.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuCost {
+    /// Seconds per non-zero page new to the destination.
+    pub new_page_s: f64,
+    /// Seconds per non-zero page the destination already holds.
+    pub resent_page_s: f64,
+    /// Seconds to compress a non-zero page sent whole (0: no compression).
+    pub compress_page_s: f64,
+    /// Seconds to XBZRLE-encode a page sent as a delta.
+    pub encode_page_s: f64,
+    /// How many streams work at once (multifd channels, bounded by the host's cores).
+    pub parallel: f64,
+}
+
+impl CpuCost {
+    pub fn new(page_size: u64, new_rate: Option<f64>, resent_rate: Option<f64>) -> Self {
+        let per_page = |r: Option<f64>| r.map_or(0.0, |r| page_size as f64 / r);
+        CpuCost {
+            new_page_s: per_page(new_rate),
+            resent_page_s: per_page(resent_rate),
+            compress_page_s: 0.0,
+            encode_page_s: 0.0,
+            parallel: 1.0,
+        }
+    }
+
+    /// Whether the destination's page set matters (new and re-sent pages cost differently).
+    pub fn tracks_present(&self) -> bool {
+        self.new_page_s != 0.0 || self.resent_page_s != 0.0
+    }
+
+    /// CPU seconds a batch takes, its streams working in parallel.
+    pub fn seconds(&self, b: &Batch) -> f64 {
+        let nz = b.nonzero_pages();
+        let copy = b.new_pages as f64 * self.new_page_s + (nz - b.new_pages) as f64 * self.resent_page_s;
+        let code = (nz - b.delta_pages) as f64 * self.compress_page_s + b.delta_pages as f64 * self.encode_page_s;
+        (copy + code) / self.parallel
+    }
+
+    /// The rate cap (bytes/s) of a transfer of `b` plus `extra` bytes (device state, say): the least
+    /// of `limit` and the pace the CPU allows.
+    pub fn cap(&self, b: &Batch, extra: u64, limit: f64) -> f64 {
+        let s = self.seconds(b);
+        if s > 0.0 { limit.min((b.bytes + extra) as f64 / s) } else { limit }
+    }
+}
+
+/// Take pages from `bits` starting at `*cursor`, in address order, clearing their bits, until the
+/// batch reaches `max_bytes` (the page that crosses it is included, as QEMU checks its limit after
+/// each page) or the end of memory. With `wrap`, the scan continues from page 0. `taken`, when given,
+/// receives the page numbers. `present`, when given, is the set of non-zero pages the destination
+/// holds: the batch counts the pages new to it and adds them.
+#[allow(clippy::too_many_arguments)]
+pub fn take_batch(
+    bits: &mut Bitmap,
+    cursor: &mut usize,
+    nonzero: &Bitmap,
+    mut present: Option<&mut Bitmap>,
+    cost: PageCost,
+    max_bytes: u64,
+    wrap: bool,
+    mut taken: Option<&mut Vec<usize>>,
+) -> Batch {
+    let mut b = Batch::default();
+    let len = bits.len();
+    if len == 0 {
+        return b;
+    }
+    let mut wrapped = false;
+    let mut wi = *cursor / 64;
+    let mut mask = if *cursor >= len { 0 } else { u64::MAX << (*cursor % 64) };
+    loop {
+        if wi >= bits.words_len() {
+            if wrap && !wrapped {
+                wrapped = true;
+                wi = 0;
+                mask = u64::MAX;
+                continue;
+            }
+            *cursor = len;
+            return b;
+        }
+        let w = bits.word(wi) & mask;
+        if w != 0 {
+            let nz = nonzero.word(wi);
+            let n = w.count_ones() as u64;
+            let n_nz = (w & nz).count_ones() as u64;
+            let bytes = n_nz * cost.nonzero + (n - n_nz) * cost.zero;
+            if b.bytes + bytes < max_bytes {
+                // The whole word fits.
+                b.pages += n;
+                b.zero_pages += n - n_nz;
+                b.bytes += bytes;
+                if let Some(pr) = present.as_deref_mut() {
+                    let new = w & nz & !pr.word(wi);
+                    b.new_pages += new.count_ones() as u64;
+                    pr.set_word_bits(wi, new);
+                }
+                bits.clear_word_bits(wi, w);
+                if let Some(t) = taken.as_deref_mut() {
+                    let mut x = w;
+                    while x != 0 {
+                        t.push(wi * 64 + x.trailing_zeros() as usize);
+                        x &= x - 1;
+                    }
+                }
+            } else {
+                // Page by page until the limit is crossed.
+                let mut x = w;
+                while x != 0 {
+                    let bit = x.trailing_zeros() as usize;
+                    let page = wi * 64 + bit;
+                    let is_nz = nz >> bit & 1 == 1;
+                    b.pages += 1;
+                    b.bytes += if is_nz { cost.nonzero } else { cost.zero };
+                    if !is_nz {
+                        b.zero_pages += 1;
+                    } else if let Some(pr) = present.as_deref_mut()
+                        && !pr.get(page)
+                    {
+                        b.new_pages += 1;
+                        pr.set(page);
+                    }
+                    bits.clear_word_bits(wi, 1 << bit);
+                    if let Some(t) = taken.as_deref_mut() {
+                        t.push(page);
+                    }
+                    x &= x - 1;
+                    if b.bytes >= max_bytes {
+                        *cursor = page + 1;
+                        return b;
+                    }
+                }
+            }
+        }
+        if wrapped && wi * 64 >= *cursor {
+            // Came all the way round.
+            *cursor = wi * 64 + 64;
+            return b;
+        }
+        wi += 1;
+        mask = u64::MAX;
+    }
+}
+
+/// The cost of sending every page set in `bits` (without taking them); `present` as for `take_batch`
+/// (the new pages are counted, not added).
+pub fn cost_of(bits: &Bitmap, nonzero: &Bitmap, present: Option<&Bitmap>, cost: PageCost) -> Batch {
+    let pages = bits.count_ones();
+    let nz = bits.count_and(nonzero);
+    let new_pages = match present {
+        Some(pr) => (0..bits.words_len()).map(|i| (bits.word(i) & nonzero.word(i) & !pr.word(i)).count_ones() as u64).sum(),
+        None => 0,
+    };
+    Batch { pages, zero_pages: pages - nz, bytes: nz * cost.nonzero + (pages - nz) * cost.zero, new_pages, delta_pages: 0 }
+}
+
+/// QEMU's accounting window: bytes sent since the window began, the quota when rate-limited, and the
+/// bandwidth and stop threshold measured at the end of the last window.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub start: SimTime,
+    pub bytes: u64,
+    /// Bytes allowed per window (`None`: no rate limit).
+    pub quota: Option<u64>,
+    /// Measured bandwidth of the last complete window, bytes/s.
+    pub bandwidth: f64,
+    /// Measured bandwidth x downtime limit, bytes (0 until the first window closes).
+    pub threshold: f64,
+}
+
+impl Window {
+    pub fn new(now: SimTime, max_bandwidth: Option<f64>) -> Self {
+        Window {
+            start: now,
+            bytes: 0,
+            quota: max_bandwidth.map(|b| (b * WINDOW_NS as f64 / 1e9).round().max(1.0) as u64),
+            bandwidth: 0.0,
+            threshold: 0.0,
+        }
+    }
+
+    /// QEMU's migration_update_counters: once a window is at least 100 ms old, measure it and start
+    /// the next one.
+    pub fn update(&mut self, now: SimTime, downtime_limit_ns: u64) {
+        let spent = now.saturating_sub(self.start);
+        if spent < WINDOW_NS {
+            return;
+        }
+        self.bandwidth = self.bytes as f64 / (spent as f64 / 1e9);
+        self.threshold = self.bandwidth * downtime_limit_ns as f64 / 1e9;
+        self.start = now;
+        self.bytes = 0;
+    }
+
+    /// QEMU's qemu_file_rate_limit: over quota until the window ends.
+    pub fn over_quota(&self) -> bool {
+        self.quota.is_some_and(|q| self.bytes > q)
+    }
+
+    /// Bytes that may still go out in this window before the limit trips.
+    pub fn room(&self) -> u64 {
+        self.quota.map_or(u64::MAX, |q| q.saturating_sub(self.bytes) + 1)
+    }
+
+    pub fn end(&self) -> SimTime {
+        self.start + WINDOW_NS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_respects_limit_and_order() {
+        let mut bits = Bitmap::full(200);
+        let nz = Bitmap::full(200);
+        let mut cur = 10;
+        let mut pages = Vec::new();
+        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 0), 4096 * 5, false, Some(&mut pages));
+        assert_eq!(b.pages, 5);
+        assert_eq!(pages, vec![10, 11, 12, 13, 14]);
+        assert_eq!(cur, 15);
+        assert_eq!(bits.count_ones(), 195);
+    }
+
+    #[test]
+    fn zero_pages_cost_the_header() {
+        let mut bits = Bitmap::full(128);
+        let mut nz = Bitmap::new(128);
+        nz.set_range(0, 64);
+        let mut cur = 0;
+        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 8), u64::MAX, false, None);
+        assert_eq!(b, Batch { pages: 128, zero_pages: 64, bytes: 64 * 4104 + 64 * 8, new_pages: 0, delta_pages: 0 });
+        assert_eq!(cur, 128);
+    }
+
+    #[test]
+    fn wrap_continues_from_the_start_once() {
+        let mut bits = Bitmap::new(300);
+        bits.set(5);
+        bits.set(250);
+        let nz = Bitmap::full(300);
+        let mut cur = 100;
+        let mut pages = Vec::new();
+        take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(1, 0), u64::MAX, true, Some(&mut pages));
+        assert_eq!(pages, vec![250, 5]);
+        assert_eq!(bits.count_ones(), 0);
+    }
+
+    #[test]
+    fn present_set_counts_new_pages_once_and_paces_them() {
+        let nz = Bitmap::full(128);
+        let mut present = Bitmap::new(128);
+        let cost = PageCost::new(4096, 0);
+        let mut bits = Bitmap::full(128);
+        let mut cur = 0;
+        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, 4096 * 70, false, None);
+        assert_eq!((b.pages, b.new_pages), (70, 70));
+        // Page 0..70 again (re-dirtied) plus the 58 never sent: only those are new.
+        let mut bits = Bitmap::full(128);
+        let mut cur = 0;
+        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, u64::MAX, false, None);
+        assert_eq!((b.pages, b.new_pages), (128, 58));
+        let cpu = CpuCost::new(4096, Some(4096.0 * 100.0), Some(4096.0 * 1000.0));
+        // 58 new pages at 100 pages/s plus 70 old ones at 1000 pages/s.
+        assert!((cpu.seconds(&b) - (0.58 + 0.07)).abs() < 1e-12);
+        assert!((cpu.cap(&b, 0, f64::INFINITY) - 128.0 * 4096.0 / 0.65).abs() < 1e-6);
+        let free = CpuCost::new(4096, None, None);
+        assert!(!free.tracks_present() && free.seconds(&b) == 0.0);
+        let all = Bitmap::full(128);
+        assert_eq!(cost_of(&all, &nz, Some(&Bitmap::new(128)), cost).new_pages, 128);
+    }
+
+    #[test]
+    fn window_measures_and_paces() {
+        let mut w = Window::new(0, Some(1000.0));
+        assert_eq!(w.quota, Some(100));
+        w.bytes = 101;
+        assert!(w.over_quota());
+        w.update(WINDOW_NS, 300_000_000);
+        assert!((w.bandwidth - 1010.0).abs() < 1e-9);
+        assert!((w.threshold - 303.0).abs() < 1e-9);
+        assert!(!w.over_quota());
+    }
+}

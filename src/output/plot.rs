@@ -1,0 +1,380 @@
+//! Charts as PNG and SVG: lines with optional error bars, or bars spanning an x interval, against x
+//! (optionally on a log axis), with shaded x spans, a title, axis labels and a legend; one or more
+//! panels per picture. Nothing here knows about migrations: the sweep charts, `migsim plot` and the
+//! run timeline all describe their pictures as [`Chart`] values and hand them to [`write`].
+//!
+//! Text is drawn with DejaVu Sans, embedded in the binary and registered with plotters' ab_glyph
+//! renderer, so charts render the same on a machine with no fonts (and no fontconfig) installed.
+
+use anyhow::{Context, anyhow};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+use std::path::Path;
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// plotters asks for this family by default (e.g. in legends), so the embedded font takes its name.
+const FAMILY: &str = "sans-serif";
+
+/// Register the embedded font once per process (plotters keeps a global registry).
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).unwrap_or_else(|_| panic!("the embedded font is a valid TTF"));
+    });
+}
+
+/// One point of a series. `lo`/`hi` draw an error bar; `x_end` makes a bar from `x` to `x_end`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+    pub x_end: Option<f64>,
+}
+
+impl Point {
+    pub fn new(x: f64, y: f64) -> Self {
+        Point { x, y, lo: None, hi: None, x_end: None }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// A line through the points, a marker on each, and their error bars.
+    Lines,
+    /// A filled bar per point from `x` to `x_end`, up from zero to `y`.
+    Bars,
+}
+
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub style: Style,
+    pub points: Vec<Point>,
+}
+
+/// A shaded x interval across the whole plot (e.g. the downtime), named in the legend.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub label: String,
+    pub from: f64,
+    pub to: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Chart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_x: bool,
+    /// A logarithmic y axis (points at or below zero are left out; bars stand on the axis).
+    pub log_y: bool,
+    /// Name the x positions 0, 1, 2, ... with these labels (a categorical axis).
+    pub x_categories: Option<Vec<String>>,
+    pub series: Vec<Series>,
+    pub spans: Vec<Span>,
+}
+
+/// Size of one panel, in pixels.
+pub const PANEL: (u32, u32) = (960, 600);
+
+/// Colour-blind-safe colours (Okabe and Ito), then black.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 120, 120),
+    RGBColor(0, 0, 0),
+];
+
+/// A tick label: short, no exponent for the ranges charts use ("262k", "1.5M", "0.25").
+pub fn tick(v: f64) -> String {
+    let a = v.abs();
+    let trim = crate::units::trim_zeros;
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1e9 {
+        format!("{}G", trim(format!("{:.2}", v / 1e9)))
+    } else if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e5 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if a >= 1.0 {
+        trim(format!("{v:.2}"))
+    } else {
+        // Enough decimals for three significant digits.
+        let d = (2 - a.log10().floor() as i32).clamp(0, 12) as usize;
+        trim(format!("{v:.d$}"))
+    }
+}
+
+/// The x and y ranges that show every point, bar, error bar and span, with a margin.
+fn ranges(c: &Chart) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    let pts = c.series.iter().flat_map(|s| s.points.iter());
+    let xs: Vec<f64> = pts
+        .clone()
+        .flat_map(|p| [Some(p.x), p.x_end].into_iter().flatten())
+        .chain(c.spans.iter().flat_map(|s| [s.from, s.to]))
+        .filter(|x| x.is_finite() && (!c.log_x || *x > 0.0))
+        .collect();
+    let ys: Vec<f64> =
+        pts.flat_map(|p| [Some(p.y), p.lo, p.hi].into_iter().flatten()).filter(|y| y.is_finite() && (!c.log_y || *y > 0.0)).collect();
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let x = if let Some(cats) = &c.x_categories {
+        -0.5..(cats.len().max(1) as f64 - 0.5)
+    } else if xs.is_empty() {
+        if c.log_x { 1.0..10.0 } else { 0.0..1.0 }
+    } else if c.log_x {
+        let (a, b) = (min(&xs), max(&xs));
+        if a == b { a / 2.0..b * 2.0 } else { a / (b / a).powf(0.03)..b * (b / a).powf(0.03) }
+    } else {
+        let (a, b) = (min(&xs), max(&xs));
+        let pad = if a == b { a.abs().max(1.0) * 0.5 } else { (b - a) * 0.03 };
+        a - pad..b + pad
+    };
+    // Headroom for the legend (upper right), so that it does not hide the data: its height as a
+    // share of the plot's (entries of 19 px, the plot about PANEL.1 - 150 px tall).
+    let entries = c.series.len() + c.spans.len();
+    let share = ((entries as f64 * 19.0 + 16.0) / (PANEL.1 as f64 - 150.0)).min(0.6);
+    if c.log_y {
+        // From a power of ten, so that the axis always has a labelled tick.
+        let (lo, hi) = if ys.is_empty() { (1.0, 10.0) } else { (10f64.powf((min(&ys) / 1.5).log10().floor()), max(&ys) * 1.5) };
+        let hi = if hi <= lo { lo * 10.0 } else { hi };
+        return (x, lo..hi * (hi / lo).powf(share / (1.0 - share)));
+    }
+    // Bars stand on zero, and charts of non-negative figures read best from zero.
+    let (mut lo, mut hi) = if ys.is_empty() { (0.0, 1.0) } else { (min(&ys).min(0.0), max(&ys)) };
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let pad = (hi - lo) * 0.05;
+    if lo < 0.0 {
+        lo -= pad;
+    }
+    (x, lo..hi + pad + (hi - lo + pad) * share / (1.0 - share))
+}
+
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> anyhow::Result<()> {
+    let (x, y) = ranges(c);
+    let ends = (y.start, y.end);
+    match (c.log_x, c.log_y) {
+        (false, false) => draw_on(area, c, x, y, ends),
+        (true, false) => draw_on(area, c, x.log_scale(), y, ends),
+        (false, true) => draw_on(area, c, x, y.log_scale(), ends),
+        (true, true) => draw_on(area, c, x.log_scale(), y.log_scale(), ends),
+    }
+}
+
+/// Draw `c` on coordinates `x` by `y` (linear or log); `(y0, y1)` are the ends of the y axis.
+fn draw_on<DB: DrawingBackend, X, Y>(area: &DrawingArea<DB, Shift>, c: &Chart, x: X, y: Y, (y0, y1): (f64, f64)) -> anyhow::Result<()>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("cannot draw the chart: {e:?}");
+    // Bars stand on zero, or on the bottom of a log axis.
+    let floor = if c.log_y { y0 } else { 0.0 };
+    let mut ch = ChartBuilder::on(area)
+        .caption(&c.title, (FAMILY, 22))
+        .margin(14)
+        .x_label_area_size(52)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x, y)
+        .map_err(e)?;
+    let cats = c.x_categories.clone();
+    let x_fmt = move |v: &f64| match &cats {
+        Some(names) if (v - v.round()).abs() < 1e-9 && *v >= 0.0 => names.get(v.round() as usize).cloned().unwrap_or_default(),
+        Some(_) => String::new(),
+        None => tick(*v),
+    };
+    let mut mesh = ch.configure_mesh();
+    mesh.x_desc(c.x_label.as_str())
+        .y_desc(c.y_label.as_str())
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&|v| tick(*v))
+        .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 16))
+        .light_line_style(TRANSPARENT);
+    if let Some(names) = &c.x_categories {
+        mesh.x_labels(names.len() + 1);
+    }
+    mesh.draw().map_err(e)?;
+
+    for s in &c.spans {
+        let shade = RGBColor(220, 30, 30);
+        ch.draw_series(std::iter::once(Rectangle::new([(s.from, y0), (s.to, y1)], shade.mix(0.25).filled())))
+            .map_err(e)?
+            .label(s.label.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], shade.mix(0.25).filled()));
+        // A span can be a few pixels wide on a long axis: its edges keep it visible.
+        ch.draw_series([s.from, s.to].map(|x| PathElement::new(vec![(x, y0), (x, y1)], shade.mix(0.8)))).map_err(e)?;
+    }
+    for (i, s) in c.series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        match s.style {
+            Style::Lines => {
+                let line = color.stroke_width(2);
+                let shown = |p: &&Point| !c.log_y || p.y > 0.0;
+                ch.draw_series(LineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), line))
+                    .map_err(e)?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
+                ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 3, color.filled()))).map_err(e)?;
+                let bars = s
+                    .points
+                    .iter()
+                    .filter(shown)
+                    .filter(|p| !c.log_y || p.lo.is_some_and(|l| l > 0.0))
+                    .filter_map(|p| Some(ErrorBar::new_vertical(p.x, p.lo?, p.y, p.hi?, color.stroke_width(1), 8)));
+                ch.draw_series(bars).map_err(e)?;
+            }
+            Style::Bars => {
+                let fill = color.mix(0.45).filled();
+                ch.draw_series(
+                    s.points
+                        .iter()
+                        .filter(|p| !c.log_y || p.y > 0.0)
+                        .map(|p| Rectangle::new([(p.x, floor), (p.x_end.unwrap_or(p.x), p.y)], fill)),
+                )
+                .map_err(e)?
+                .label(s.label.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill));
+            }
+        }
+    }
+    if !c.series.is_empty() || !c.spans.is_empty() {
+        ch.configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(120, 120, 120))
+            .label_font((FAMILY, 14))
+            .draw()
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
+fn draw_all<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, panels: &[Chart]) -> anyhow::Result<()> {
+    root.fill(&WHITE).map_err(|e| anyhow!("cannot draw the chart: {e:?}"))?;
+    for (area, c) in root.split_evenly((panels.len().max(1), 1)).iter().zip(panels) {
+        draw_panel(area, c)?;
+    }
+    root.present().map_err(|e| anyhow!("cannot draw the chart: {e:?}"))
+}
+
+fn size(panels: &[Chart]) -> (u32, u32) {
+    (PANEL.0, PANEL.1 * panels.len().max(1) as u32)
+}
+
+/// The panels, stacked top to bottom, as an SVG document.
+pub fn render_svg(panels: &[Chart]) -> anyhow::Result<String> {
+    register_font();
+    let mut out = String::new();
+    draw_all(SVGBackend::with_string(&mut out, size(panels)).into_drawing_area(), panels)?;
+    Ok(out)
+}
+
+/// Write the panels, stacked top to bottom, to `path` as PNG or SVG (chosen by the extension),
+/// atomically: a temporary file in the same folder, renamed over the target.
+pub fn write(path: &Path, panels: &[Chart]) -> anyhow::Result<()> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("svg") => {
+            let svg = render_svg(panels)?;
+            crate::files::write_atomic(path, svg.as_bytes()).with_context(|| format!("{}: cannot write", path.display()))
+        }
+        Some("png") => {
+            register_font();
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            let name = path.file_name().map_or("chart".into(), |n| n.to_string_lossy().to_string());
+            // The bitmap backend picks its encoder from the extension, so the temporary name keeps it.
+            let tmp = dir.join(format!(".{name}.{}.tmp.png", std::process::id()));
+            let drawn = draw_all(BitMapBackend::new(&tmp, size(panels)).into_drawing_area(), panels)
+                .and_then(|_| std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display())));
+            if drawn.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            drawn
+        }
+        _ => Err(anyhow!("{}: a chart file must end in .png or .svg", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(log_x: bool) -> Chart {
+        let pts = |k: f64| {
+            (1..=4)
+                .map(|i| {
+                    let x = 10f64.powi(i);
+                    Point { lo: Some(k * i as f64 - 0.5), hi: Some(k * i as f64 + 0.5), ..Point::new(x, k * i as f64) }
+                })
+                .collect()
+        };
+        Chart {
+            title: "downtime vs bandwidth".into(),
+            x_label: "bandwidth (Gbit/s)".into(),
+            y_label: "downtime (ms)".into(),
+            log_x,
+            series: vec![
+                Series { label: "precopy".into(), style: Style::Lines, points: pts(1.0) },
+                Series { label: "postcopy".into(), style: Style::Lines, points: pts(2.0) },
+            ],
+            spans: vec![Span { label: "downtime".into(), from: 20.0, to: 30.0 }],
+            ..Chart::default()
+        }
+    }
+
+    #[test]
+    fn svg_has_title_labels_and_one_polyline_per_line_series() {
+        for log_x in [false, true] {
+            let svg = render_svg(&[sample(log_x)]).unwrap();
+            assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
+            for text in ["downtime vs bandwidth", "bandwidth (Gbit/s)", "downtime (ms)", "precopy", "postcopy", "downtime"] {
+                assert!(svg.contains(&format!(">\n{text}\n</text>")), "missing {text}");
+            }
+            // Each line series draws its line and its legend sample in its own colour.
+            for colour in ["#0072B2", "#D55E00"] {
+                let lines = svg.lines().filter(|l| l.starts_with("<polyline") && l.contains(&format!("stroke=\"{colour}\""))).count();
+                assert_eq!(lines, 2, "{colour}");
+            }
+        }
+    }
+
+    #[test]
+    fn png_is_written_atomically_and_is_a_png() {
+        let dir = std::env::temp_dir().join(format!("migsim-plot-{}", std::process::id()));
+        let p = dir.join("c.png");
+        write(&p, &[sample(true), sample(false)]).unwrap();
+        if std::env::var_os("MIGSIM_KEEP_CHART").is_some() {
+            std::fs::copy(&p, "/tmp/migsim-plot-sample.png").unwrap();
+        }
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(write(&dir.join("c.gif"), &[sample(false)]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(tick(262144.0), "262.1k");
+        assert_eq!(tick(1.5e6), "1.5M");
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(0.000123), "0.000123");
+        assert_eq!(tick(12.0), "12");
+        assert_eq!(tick(0.0), "0");
+    }
+}
