@@ -4,7 +4,7 @@
 //! Beside it: the 1 GiB case a sweep runs thousands of, and 30 s of Zipf writes (benches/zipf-3g.toml).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use migsim::model::{Scenario, Strategy};
+use migsim::model::{Scenario, strategy};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -17,14 +17,14 @@ fn core(c: &mut Criterion) {
     let sc = load("benches/hotcold-64g.toml");
     let mut g = c.benchmark_group("core");
     g.sample_size(10);
-    g.bench_function("64GiB hotcold 10Gbit/s qemu precopy", |b| b.iter(|| black_box(migsim::model::run(&sc, Strategy::PreCopy))));
-    g.bench_function("64GiB hotcold 10Gbit/s postcopy", |b| b.iter(|| black_box(migsim::model::run(&sc, Strategy::PostCopy))));
+    g.bench_function("64GiB hotcold 10Gbit/s qemu precopy", |b| b.iter(|| black_box(migsim::model::run(&sc, strategy::PRECOPY))));
+    g.bench_function("64GiB hotcold 10Gbit/s postcopy", |b| b.iter(|| black_box(migsim::model::run(&sc, strategy::POSTCOPY))));
     let small = load("benches/uniform-1g.toml");
     g.bench_function("1GiB uniform 10Gbit/s all strategies", |b| {
-        b.iter(|| Strategy::ALL.iter().map(|&s| black_box(migsim::model::run(&small, s)).len()).sum::<usize>())
+        b.iter(|| strategy::ALL.iter().map(|&s| black_box(migsim::model::run(&small, s)).len()).sum::<usize>())
     });
     let zipf = load("benches/zipf-3g.toml");
-    g.bench_function("3GiB zipf 100Mbit/s precopy 30s", |b| b.iter(|| black_box(migsim::model::run(&zipf, Strategy::PreCopy))));
+    g.bench_function("3GiB zipf 100Mbit/s precopy 30s", |b| b.iter(|| black_box(migsim::model::run(&zipf, strategy::PRECOPY))));
     g.finish();
 }
 

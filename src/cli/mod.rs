@@ -4,7 +4,8 @@
 pub mod trace;
 
 use crate::input::scenario;
-use crate::model::{RunReport, Scenario, Strategy};
+use crate::model::strategy::{self, Strategy};
+use crate::model::{RunReport, Scenario};
 use crate::output::report;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -47,8 +48,8 @@ pub struct SweepArgs {
     /// Seeds per point (replaces [sweep] replications).
     #[arg(long)]
     pub replications: Option<u64>,
-    /// Which strategies to run at each point (default: the scenario's list); `all` runs the four.
-    #[arg(long, value_enum)]
+    /// Which strategies to run at each point (default: the scenario's list); `all` runs every one.
+    #[arg(long, value_parser = strategy_arg())]
     pub strategy: Option<StrategyArg>,
     /// Runs in parallel (default: one per core). The results do not depend on it.
     #[arg(long, short)]
@@ -124,13 +125,19 @@ pub struct ValidateArgs {
     pub sets: Vec<String>,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StrategyArg {
-    Precopy,
-    Postcopy,
-    Hybrid,
-    Cold,
-    All,
+/// `--strategy`: the strategies it names (one, or every one for `all`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StrategyArg(pub Vec<Strategy>);
+
+/// Parses `--strategy`: a strategy's name or `all`; clap lists them in the help and in errors.
+fn strategy_arg() -> impl clap::builder::TypedValueParser<Value = StrategyArg> {
+    let mut names = strategy::names();
+    names.push("all");
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names).map(|s: String| match strategy::by_name(&s) {
+        Some(one) => StrategyArg(vec![one]),
+        None => StrategyArg(strategy::ALL.to_vec()),
+    })
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,8 +163,8 @@ pub struct ScenarioArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Which strategy to simulate (default: what the scenario says); `all` runs each of the four.
-    #[arg(long, value_enum)]
+    /// Which strategy to simulate (default: what the scenario says); `all` runs each of them.
+    #[arg(long, value_parser = strategy_arg())]
     pub strategy: Option<StrategyArg>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -241,19 +248,6 @@ fn cmd_check(a: &CheckArgs) -> Result<(), Failure> {
     out(&sc.to_toml())
 }
 
-impl StrategyArg {
-    /// The strategies `--strategy` names (`all`: the four).
-    pub fn strategies(self) -> Vec<Strategy> {
-        match self {
-            StrategyArg::All => Strategy::ALL.to_vec(),
-            StrategyArg::Precopy => vec![Strategy::PreCopy],
-            StrategyArg::Postcopy => vec![Strategy::PostCopy],
-            StrategyArg::Hybrid => vec![Strategy::Hybrid],
-            StrategyArg::Cold => vec![Strategy::Cold],
-        }
-    }
-}
-
 /// A folder name from a scenario name: letters, digits, `.`, `_` and `-` only.
 pub fn safe_name(name: &str) -> String {
     let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
@@ -272,8 +266,8 @@ fn write_outputs(dir: &Path, r: &RunReport) -> Result<(), Failure> {
 
 fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     let mut sc = load(&a.scenario)?;
-    if let Some(s) = a.strategy {
-        sc.use_strategies(s.strategies());
+    if let Some(s) = &a.strategy {
+        sc.use_strategies(s.0.clone());
     }
     let r = crate::model::simulate(&sc);
     let dir = a.out.join(safe_name(&sc.name));
@@ -343,7 +337,7 @@ fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     let s = &a.scenario;
     let base = crate::study::sweep::spec::Base::load(&s.scenario, &s.set, &a.sweep, a.replications).map_err(Failure::input)?;
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
-    let plan = crate::study::sweep::Plan::new(base, s.seed, a.strategy.map(StrategyArg::strategies), shard)?;
+    let plan = crate::study::sweep::Plan::new(base, s.seed, a.strategy.clone().map(|s| s.0), shard)?;
     let mut dir = a.out.join(safe_name(&plan.name));
     if let Some((i, n)) = shard {
         dir = dir.join(format!("shard-{i}-of-{n}"));

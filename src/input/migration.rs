@@ -4,8 +4,8 @@
 use crate::input::tree::{ConfigError, TableReader, choice};
 use crate::model::mechanism::Mechanisms;
 use crate::model::scenario::{MigrationParams, OnMaxTime};
-use crate::model::stop::StopPolicy;
-use crate::model::strategy::Strategy;
+use crate::model::stop;
+use crate::model::strategy::{self, Strategy};
 use crate::names::suggest;
 
 pub fn read_migration(
@@ -15,19 +15,19 @@ pub fn read_migration(
     let strategies = match t.strings("strategy")? {
         Some(list) => {
             if list.is_empty() {
-                return Err(t.error("strategy", "give at least one strategy: precopy, postcopy, hybrid or cold"));
+                return Err(t.error("strategy", format!("give at least one strategy: {}", strategy::names().join(", "))));
             }
             let mut out = Vec::new();
             for (s, origin) in list {
-                match Strategy::NAMES.iter().find(|(n, _)| *n == s) {
-                    Some((_, st)) => out.push(*st),
+                match strategy::by_name(&s) {
+                    Some(st) => out.push(st),
                     None => {
-                        let hint = suggest(&s, Strategy::NAMES.iter().map(|(n, _)| *n))
-                            .map_or(String::new(), |h| format!("did you mean \"{h}\"? "));
+                        let names = strategy::names();
+                        let hint = suggest(&s, names.iter().copied()).map_or(String::new(), |h| format!("did you mean \"{h}\"? "));
                         return Err(t.error_at(
                             "strategy",
                             &origin,
-                            format!("\"{s}\" is not a strategy; {hint}expected precopy, postcopy, hybrid or cold"),
+                            format!("\"{s}\" is not a strategy; {hint}expected {}", or_list(&names)),
                         ));
                     }
                 }
@@ -37,8 +37,7 @@ pub fn read_migration(
         None => None,
     };
     let d = defaults.cloned().unwrap_or(MigrationParams {
-        strategy: None,
-        stop_policy: StopPolicy::Qemu,
+        stop_policy: stop::DEFAULT,
         downtime_limit_ns: 300_000_000,
         max_bandwidth_bps: None,
         max_postcopy_bandwidth_bps: None,
@@ -55,7 +54,7 @@ pub fn read_migration(
         mech: Mechanisms::default(),
     });
     let stop_policy = match t.string("stop_policy")? {
-        Some(s) => choice(t, "stop_policy", &s, &StopPolicy::NAMES)?,
+        Some(s) => choice(t, "stop_policy", &s, &stop::names())?,
         None => d.stop_policy,
     };
     let on_max_time = match t.string("on_max_time")? {
@@ -78,7 +77,6 @@ pub fn read_migration(
         None => d.hybrid_switch_after,
     };
     let p = MigrationParams {
-        strategy: d.strategy,
         stop_policy,
         downtime_limit_ns: t.duration("downtime_limit")?.unwrap_or(d.downtime_limit_ns),
         max_bandwidth_bps: t.positive_rate("max_bandwidth")?.or(d.max_bandwidth_bps),
@@ -96,4 +94,12 @@ pub fn read_migration(
         mech: crate::input::mechanisms::read(t, &d.mech)?,
     };
     Ok((p, strategies))
+}
+
+/// "a, b, c or d".
+fn or_list(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
 }

@@ -8,7 +8,7 @@ use crate::input::tree::{self as config, ConfigError, Node, Origin, TableReader,
 use crate::input::workload::read_workload;
 use crate::model::memory::{ZeroLayout, ZeroPages};
 use crate::model::scenario::{Host, Link, MigrationSpec, Scenario, VmSpec};
-use crate::model::strategy::Strategy;
+use crate::model::strategy;
 use crate::model::workload::{DEFAULT_WRITE_DELTA, PageRange, WorkloadKind, WorkloadSpec};
 use crate::units;
 use std::path::Path;
@@ -296,22 +296,29 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                     ));
                 }
                 let start_ns = t.duration("start")?;
-                let (mut p, s) = read_migration(&mut t, Some(&mig_params))?;
-                if let Some(s) = s {
-                    if s.len() != 1 {
+                let (p, s) = read_migration(&mut t, Some(&mig_params))?;
+                let strategy = match s.as_deref() {
+                    None => None,
+                    Some([one]) => Some(*one),
+                    Some(_) => {
                         return Err(
                             t.error("strategy", "a single migration takes one strategy; list several under [migration] to run each")
                         );
                     }
-                    p.strategy = Some(s[0]);
-                }
+                };
                 t.finish()?;
-                migrations.push(MigrationSpec { vm: vm_i, to, start_ns: start_ns.or(default_start).unwrap_or(0), params: p });
+                migrations.push(MigrationSpec { strategy, vm: vm_i, to, start_ns: start_ns.or(default_start).unwrap_or(0), params: p });
             }
         }
         None => {
             if implicit {
-                migrations.push(MigrationSpec { vm: 0, to: 1, start_ns: default_start.unwrap_or(0), params: mig_params.clone() });
+                migrations.push(MigrationSpec {
+                    strategy: None,
+                    vm: 0,
+                    to: 1,
+                    start_ns: default_start.unwrap_or(0),
+                    params: mig_params.clone(),
+                });
             } else {
                 return Err(top.error("migrations", "a scenario with [[vms]] needs [[migrations]] (vm, to, start)"));
             }
@@ -330,7 +337,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
         }
     }
 
-    let strategies = mig_strategies.unwrap_or_else(|| vec![Strategy::PreCopy]);
+    let strategies = mig_strategies.unwrap_or_else(|| vec![strategy::PRECOPY]);
     top.finish()?;
     Ok(Scenario { name, description, seed, hosts, links, vms, migrations, strategies, file: file.to_string() })
 }

@@ -55,7 +55,7 @@ impl Scenario {
             let p = &m.params;
             let _ = writeln!(s, "\n[[migrations]]\nvm = {}\nto = {}", q(&self.vms[m.vm].name), q(&self.hosts[m.to].name));
             let _ = writeln!(s, "start = {}", q(&units::format_duration_exact(m.start_ns)));
-            if let Some(st) = p.strategy {
+            if let Some(st) = m.strategy {
                 let _ = writeln!(s, "strategy = {}", q(st.name()));
             }
             let _ = writeln!(s, "stop_policy = {}", q(p.stop_policy.name()));

@@ -17,6 +17,7 @@ pub mod bitmap;
 pub mod events;
 pub mod mechanism;
 pub mod memory;
+pub mod migration;
 pub mod network;
 pub mod result;
 pub mod scenario;
@@ -24,6 +25,7 @@ pub mod sim;
 pub mod stop;
 pub mod strategy;
 pub mod transfer;
+pub mod vm;
 pub mod workload;
 
 pub use result::{MigrationResult, RoundRecord, RunReport};

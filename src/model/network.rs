@@ -56,6 +56,8 @@ struct Flow {
     active: bool,
     /// Bumped whenever the flow's completion time changes; stale completion events are ignored.
     generation: u64,
+    /// When the batch in flight completes, as last scheduled (`None`: idle).
+    done_at: Option<u64>,
 }
 
 /// A completion to (re)schedule: flow, time (ns), generation.
@@ -84,7 +86,7 @@ impl Network {
     }
 
     pub fn add_flow(&mut self, route: Vec<usize>) -> FlowId {
-        self.flows.push(Flow { route, cap: f64::INFINITY, remaining: 0.0, rate: 0.0, active: false, generation: 0 });
+        self.flows.push(Flow { route, cap: f64::INFINITY, remaining: 0.0, rate: 0.0, active: false, generation: 0, done_at: None });
         self.flows.len() - 1
     }
 
@@ -100,6 +102,11 @@ impl Network {
 
     pub fn is_active(&self, f: FlowId) -> bool {
         self.flows[f].active
+    }
+
+    /// When the flow's batch in flight completes, as last scheduled (`None`: the flow is idle).
+    pub fn completion_at(&self, f: FlowId) -> Option<u64> {
+        self.flows[f].done_at
     }
 
     /// The rate a flow has now, or, if idle, the rate it would get alone on its route (a good guess
@@ -187,7 +194,9 @@ impl Network {
             self.flows[i].rate = rate[i];
             if self.flows[i].active && (rate[i] != old[i] || force == Some(i)) {
                 self.flows[i].generation += 1;
-                out.push(self.completion(i, now));
+                let c = self.completion(i, now);
+                self.flows[i].done_at = Some(c.at);
+                out.push(c);
             }
         }
         out
@@ -230,6 +239,7 @@ impl Network {
         fl.remaining = 0.0;
         fl.rate = 0.0;
         fl.generation += 1;
+        fl.done_at = None;
         Some(self.reallocate(now, None))
     }
 }

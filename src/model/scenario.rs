@@ -4,8 +4,8 @@
 
 use crate::model::mechanism::Mechanisms;
 use crate::model::memory::ZeroPages;
-use crate::model::stop::StopPolicy;
-use crate::model::strategy::Strategy;
+use crate::model::stop::policy::StopPolicy;
+use crate::model::strategy::rule::Strategy;
 use crate::model::workload::WorkloadSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +55,6 @@ impl VmSpec {
 
 #[derive(Debug, Clone)]
 pub struct MigrationParams {
-    /// Set when this migration names its own strategy; otherwise the run's strategy applies.
-    pub strategy: Option<Strategy>,
     pub stop_policy: StopPolicy,
     pub downtime_limit_ns: u64,
     pub max_bandwidth_bps: Option<f64>,
@@ -81,6 +79,8 @@ pub struct MigrationParams {
 
 #[derive(Debug, Clone)]
 pub struct MigrationSpec {
+    /// Set when this migration names its own strategy; otherwise the run's strategy applies.
+    pub strategy: Option<Strategy>,
     pub vm: usize,
     pub to: usize,
     pub start_ns: u64,
@@ -108,7 +108,7 @@ impl Scenario {
     pub fn use_strategies(&mut self, list: Vec<Strategy>) {
         self.strategies = list;
         for m in &mut self.migrations {
-            m.params.strategy = None;
+            m.strategy = None;
         }
     }
 }

@@ -187,7 +187,7 @@ mod tests {
         let wws = vec![WwsPoint { intervals: 1, window_ns: 100, mean_pages: 1.5, max_pages: 2 }];
         let st = TraceStats { header, records: 3, page_writes: 3, distinct: 3, rate, wws, mean_interval_ns: 100.0 };
         assert_eq!(rate_csv(&st).lines().count(), 3, "a header and a row per interval");
-        assert!(rate_csv(&st).ends_with("0.1,0.1,1,10000000.0,39.062,1,3\n"), "{}", rate_csv(&st));
+        assert!(rate_csv(&st).ends_with("0.0000001,0.0000001,1,10000000.0,39062.500,1,3\n"), "{}", rate_csv(&st));
         assert_eq!(wws_csv(&st).lines().count(), 2);
         let table = table(&st, "w.mtrace", 20);
         assert!(table.contains("distinct pages written: 3"), "{table}");

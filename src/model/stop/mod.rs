@@ -1,30 +1,30 @@
-//! Stop policies: when pre-copy stops sending rounds and pauses the VM for the final copy.
+//! Stop policies: when pre-copy stops sending rounds and pauses the VM for the final copy. Each rule
+//! is a file: `qemu` (QEMU 7.2's continuous check), `threshold` (the textbook rule), `xen` (Xen's
+//! legacy limits), `rounds` (a fixed number of passes) and `simgrid` (SimGrid's VM plugin). What a
+//! rule is and what it sees is in `policy`. A new rule is a new file plus a line in `ALL`.
 
-use crate::names::name_of;
+pub mod policy;
+pub mod qemu;
+pub mod rounds;
+pub mod simgrid;
+pub mod threshold;
+pub mod xen;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopPolicy {
-    /// QEMU's continuous check: pending < measured bandwidth x downtime limit, then sync, then stop.
-    Qemu,
-    /// Textbook: at the end of each full pass, stop if the dirty set fits the downtime budget.
-    Threshold,
-    /// Xen legacy: at most 30 rounds, 3x memory sent, fewer than 50 dirty pages.
-    Xen,
-    /// Stop after `max_rounds` passes.
-    Rounds,
-    /// SimGrid's VM live-migration plugin: one message per round, threshold = bandwidth x 30 ms.
-    SimGrid,
-}
+pub use policy::{Asks, Decision, Progress, Stop, StopPolicy, StopRule};
 
-impl StopPolicy {
-    pub const NAMES: [(&'static str, StopPolicy); 5] = [
-        ("qemu", StopPolicy::Qemu),
-        ("threshold", StopPolicy::Threshold),
-        ("xen", StopPolicy::Xen),
-        ("rounds", StopPolicy::Rounds),
-        ("simgrid", StopPolicy::SimGrid),
-    ];
-    pub fn name(self) -> &'static str {
-        name_of(&Self::NAMES, self)
-    }
+/// Every stop policy, by the name a scenario gives it.
+pub const ALL: [StopPolicy; 5] = [
+    StopPolicy(&qemu::Qemu),
+    StopPolicy(&threshold::Threshold),
+    StopPolicy(&xen::Xen),
+    StopPolicy(&rounds::Rounds),
+    StopPolicy(&simgrid::SimGrid),
+];
+
+/// QEMU's rule, the default.
+pub const DEFAULT: StopPolicy = ALL[0];
+
+/// The policies as (name, policy) pairs, for reading a scenario's `stop_policy`.
+pub fn names() -> Vec<(&'static str, StopPolicy)> {
+    ALL.iter().map(|p| (p.name(), *p)).collect()
 }

@@ -1,0 +1,255 @@
+//! Pre-copy: memory goes out while the VM runs, in rounds, until the stop policy says the rest is
+//! small enough; then the VM pauses and the rest goes in the stop-and-copy. Stages, top to bottom:
+//!
+//! 1. **Setup** (`strategy::start`): every page is marked to send and dirty logging starts (QEMU's
+//!    first sync); `setup_done` opens round 0 after `setup_time`.
+//! 2. **Rounds** (`step`): pages go out in address order in batches of about 50 ms (`send_batch`),
+//!    the guest's writes land in the dirty log, and a sync moves them into the send bitmap. When the
+//!    stop policy is asked (`model::stop`): whenever what is left fits QEMU's measured threshold
+//!    (`step_under_threshold`), or at the end of each pass (`step_each_pass`).
+//! 3. **Stop-and-copy** (`stop_and_copy`): the VM pauses, a final sync, the rest plus the device
+//!    state go out at the switchover rate, and the VM resumes at the destination (`final_copy_done`).
+//!
+//! A hybrid migration leaves from step 2 for post-copy (`postcopy::switch`) when its strategy says.
+
+use super::postcopy;
+use super::rule::{Begin, StrategyRule};
+use crate::model::events::SimTime;
+use crate::model::mechanism::{self, RateLimit};
+use crate::model::migration::{Ctx, InFlight, Stage};
+use crate::model::result::RoundRecord;
+use crate::model::scenario::OnMaxTime;
+use crate::model::stop::{Asks, Stop};
+use crate::model::transfer::{Batch, Window, cost_of};
+
+/// How long one pre-copy iteration sends before the stop rule is checked again. QEMU's
+/// ram_save_iterate returns after at most 50 ms (or when the rate limit trips).
+const ITERATION_NS: u64 = 50_000_000;
+
+/// Pre-copy to the end: rounds, then the stop-and-copy.
+pub struct PreCopy;
+
+impl StrategyRule for PreCopy {
+    fn name(&self) -> &'static str {
+        "precopy"
+    }
+
+    fn begin(&self) -> Begin {
+        Begin::PreCopy
+    }
+}
+
+/// Setup is over: round 0 begins.
+pub fn setup_done(c: &mut Ctx<'_>, now: SimTime) {
+    let mg = &mut *c.mig;
+    mg.stage = Stage::PreCopy;
+    mg.round_start = now;
+    // SimGrid caps a migration's rate steadily (Comm::set_rate) instead of pacing windows.
+    let steady = mg.p.stop_policy.one_message_per_round() || mg.p.mech.rate_limit == RateLimit::Xen;
+    let paced = if steady { None } else { mg.p.max_bandwidth_bps };
+    mg.window = Window::new(now, paced);
+    super::step(c, now);
+}
+
+/// The pre-copy loop: called whenever the migration can act (a batch done, a wake-up).
+pub fn step(c: &mut Ctx<'_>, now: SimTime) {
+    if c.over_time(now) {
+        match c.mig.p.on_max_time {
+            OnMaxTime::Cancel => return cancel(c, now),
+            OnMaxTime::Stop => return stop_and_copy(c, now, Stop { reason: "max_time", converged: false }),
+        }
+    }
+    if c.mig.strategy.rule().switch_due(&c.mig.so_far(now)) {
+        c.mig.start_postcopy = true;
+    }
+    let dl = c.mig.p.downtime_limit_ns;
+    c.mig.window.update(now, dl);
+    if c.mig.window.over_quota() {
+        let end = c.mig.window.end();
+        return c.wake_at(end);
+    }
+    match c.mig.p.stop_policy.asks() {
+        Asks::UnderThreshold => step_under_threshold(c, now),
+        Asks::EachPass => step_each_pass(c, now),
+    }
+}
+
+/// QEMU's migration_iteration_run (7.2): once what is left fits the threshold, sync and ask the stop
+/// rule; otherwise send on, the scan wrapping around memory.
+fn step_under_threshold(c: &mut Ctx<'_>, now: SimTime) {
+    let ps = c.spec.page_size;
+    let closed = ((c.mig.pending * ps) as f64) < c.mig.window.threshold;
+    if closed {
+        c.sync(now);
+        c.end_round(now);
+    }
+    let d = c.mig.p.stop_policy.decide(&c.mig.progress(c.spec, 0, 0));
+    if closed {
+        if let Some(t) = d.threshold_bytes {
+            c.mig.set_round_threshold(t);
+        }
+        if c.mig.strategy.rule().switch_after_round(&c.mig.so_far(now)) {
+            c.mig.start_postcopy = true;
+        }
+    }
+    if let Some(stop) = d.stop {
+        return stop_and_copy(c, now, stop);
+    }
+    if c.mig.start_postcopy {
+        return postcopy::switch(c, now);
+    }
+    send_batch(c, now, true);
+}
+
+/// Textbook rounds: a round is a pass over memory; at its end, sync and ask the stop rule.
+fn step_each_pass(c: &mut Ctx<'_>, now: SimTime) {
+    if c.mig.start_postcopy {
+        return postcopy::switch(c, now);
+    }
+    if c.mig.bits.next_set(c.mig.cursor).is_some() {
+        return send_batch(c, now, false);
+    }
+    // End of a pass. SimGrid sends each round as one message that costs a full latency before the
+    // next round can start (peers/simgrid README: "nothing is pipelined").
+    if c.mig.p.stop_policy.one_message_per_round() && !c.mig.latency_paid {
+        c.mig.latency_paid = true;
+        let at = now + c.mig.latency;
+        return c.wake_at(at);
+    }
+    c.mig.latency_paid = false;
+    let round_ns = now.saturating_sub(c.mig.round_start);
+    let round_bytes = c.mig.round_sent.bytes;
+    c.sync(now);
+    c.end_round(now);
+    c.mig.cursor = 0;
+    let d = c.mig.p.stop_policy.decide(&c.mig.progress(c.spec, round_bytes, round_ns));
+    if let Some(t) = d.threshold_bytes {
+        c.mig.set_round_threshold(t);
+    }
+    if let Some(stop) = d.stop {
+        return stop_and_copy(c, now, stop);
+    }
+    if c.mig.pending == 0 {
+        // Nothing dirty and the policy wants more rounds: stop now, nothing to gain.
+        return stop_and_copy(c, now, Stop::CONVERGED);
+    }
+    if c.mig.strategy.rule().switch_after_round(&c.mig.so_far(now)) {
+        return postcopy::switch(c, now);
+    }
+    send_batch(c, now, false);
+}
+
+/// Send the next batch of the round: about one iteration's worth at the rate the flow gets (or the
+/// CPU allows), within the window's quota.
+fn send_batch(c: &mut Ctx<'_>, now: SimTime, wrap: bool) {
+    let mg = &mut *c.mig;
+    let xen = mg.p.mech.rate_limit == RateLimit::Xen;
+    if xen {
+        // Xen legacy: a page dirtied again since this round began is skipped; it goes next round.
+        mg.bits.and_not_assign(&c.vm.mem.dirty_log);
+        mg.pending = mg.bits.count_ones();
+    }
+    let mut rate = c.net.rate_estimate(mg.flow).min(mg.cpu_rate_floor());
+    if xen {
+        rate = rate.min(mg.xen_rate);
+    }
+    let chunk = if rate.is_finite() { (rate * ITERATION_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
+    let max_bytes = chunk.min(mg.window.room());
+    let b = mg.take(&c.vm.mem.nonzero, max_bytes, wrap, false);
+    if b.pages == 0 {
+        // Nothing left to send in this pass: come back at once to end it.
+        return step(c, now);
+    }
+    mg.batch = b;
+    mg.in_flight = InFlight::Pages;
+    if mg.multifd {
+        // Multifd: QEMU counts pages as transferred when they are queued to a channel, so the
+        // window (and the bandwidth estimate) runs ahead of the wire (lab README, multifd).
+        mg.window.bytes += b.bytes;
+    }
+    let cap = if mg.p.stop_policy.one_message_per_round() {
+        mg.p.max_bandwidth_bps.unwrap_or(f64::INFINITY)
+    } else if xen {
+        mg.xen_rate
+    } else {
+        f64::INFINITY
+    };
+    let cap = mg.cpu.cap(&b, 0, cap);
+    c.send(b.bytes, cap, now);
+}
+
+/// A batch of the round arrived.
+pub fn batch_done(c: &mut Ctx<'_>, now: SimTime) {
+    let mg = &mut *c.mig;
+    let b = mg.batch;
+    mg.sent.add(b);
+    mg.round_sent.add(b);
+    if !mg.multifd {
+        mg.window.bytes += b.bytes;
+    }
+    super::step(c, now);
+}
+
+/// `max_time` with `on_max_time = "cancel"`: give up; the VM stays at the source.
+fn cancel(c: &mut Ctx<'_>, now: SimTime) {
+    let mg = &mut *c.mig;
+    mg.stage = Stage::Done;
+    mg.end = Some(now);
+    mg.converged = false;
+    mg.stop_reason = "max_time";
+    mg.precopy_bytes = mg.sent.bytes;
+    if mg.round_sent.pages > 0 {
+        let row = mg.round_row("precopy (cancelled)", now, mg.pending);
+        mg.timeline.push(row);
+    }
+}
+
+/// Pause the VM and send the rest with the device state.
+fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop) {
+    // Final sync: everything written before the pause goes in the last copy.
+    c.pause(now);
+    let mg = &mut *c.mig;
+    mg.precopy_bytes = mg.sent.bytes;
+    mg.stage = Stage::StopCopy;
+    mg.stop_time = Some(now);
+    mg.stop_reason = stop.reason;
+    mg.converged = stop.converged;
+    mg.round_start = now;
+    let b = if mg.xbz_on {
+        // XBZRLE encodes the final copy too, without inserting misses (last_stage).
+        mg.last_stage = true;
+        mg.cursor = 0;
+        mg.take(&c.vm.mem.nonzero, u64::MAX, false, false)
+    } else {
+        let present = mg.cpu.tracks_present().then_some(&mg.present);
+        cost_of(&mg.bits, &c.vm.mem.nonzero, present, mg.cost)
+    };
+    mg.bits.clear_all();
+    mg.pending = 0;
+    mg.final_batch = b;
+    mg.in_flight = InFlight::Final;
+    let dev = c.spec.device_state_bytes;
+    let bytes = b.bytes + dev;
+    // QEMU lifts the rate limit for the final copy (migration_completion); the CPU still paces it.
+    // Xen's legacy limiter sends the last round at its cap.
+    let cap = if mg.p.mech.rate_limit == RateLimit::Xen { mechanism::XEN_MAX_BPS } else { f64::INFINITY };
+    let cap = mg.cpu.cap(&b, dev, mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY).min(cap));
+    c.send(bytes, cap, now);
+}
+
+/// The final copy (stop-and-copy, or a cold migration's only copy) arrived: the VM resumes at the
+/// destination one latency and `resume_time` later.
+pub fn final_copy_done(c: &mut Ctx<'_>, now: SimTime, phase: &'static str) {
+    let dev = c.spec.device_state_bytes;
+    let mg = &mut *c.mig;
+    let b: Batch = mg.final_batch;
+    mg.sent.add(b);
+    mg.sent.bytes += dev;
+    let end = now + mg.latency + mg.p.resume_time_ns;
+    mg.timeline.push(RoundRecord::new(mg.rounds, phase, mg.round_start, end, b.pages, b.bytes + dev, 0, now - mg.round_start));
+    mg.resume_time = Some(end);
+    mg.end = Some(end);
+    mg.stage = Stage::Done;
+    c.vm.paused = false;
+    c.vm.clock = end;
+}
