@@ -2,10 +2,10 @@
 //! `stats` (what a trace does). Argument parsing and printing only; the work is in `record`,
 //! `trace` and `trace_stats`.
 
-use crate::cli::{Failure, out};
+use crate::cli::common::{Failure, out};
 use crate::output::trace_stats;
-use crate::trace::format::{self as trace, ConvertError, Form};
 use crate::trace::record::{self, RecordError, Target};
+use crate::trace::{self as trace, ConvertError, Form};
 use crate::units;
 use clap::{Subcommand, ValueEnum};
 use std::ffi::OsString;

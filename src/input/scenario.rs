@@ -10,6 +10,7 @@ use crate::model::memory::{ZeroLayout, ZeroPages};
 use crate::model::scenario::{Host, Link, MigrationSpec, Scenario, VmSpec};
 use crate::model::strategy;
 use crate::model::workload::{DEFAULT_WRITE_DELTA, PageRange, WorkloadKind, WorkloadSpec};
+use crate::names::suggest;
 use crate::units;
 use std::path::Path;
 
@@ -180,7 +181,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     let host_index = |r: &TableReader<'_>, key: &str, name: &str, origin: &Origin| -> Result<usize, ConfigError> {
         hosts.iter().position(|h| h.name == name).ok_or_else(|| {
             let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
-            let hint = config::suggest(name, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
+            let hint = suggest(name, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
             r.error_at(key, origin, format!("there is no host \"{name}\"; {hint}hosts: {}", names.join(", ")))
         })
     };
@@ -275,7 +276,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                 };
                 let Some(vm_i) = vms.iter().position(|v| v.name == vm) else {
                     let names: Vec<&str> = vms.iter().map(|v| v.name.as_str()).collect();
-                    let hint = config::suggest(&vm, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
+                    let hint = suggest(&vm, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
                     return Err(t.error_at("vm", &vm_origin, format!("there is no VM \"{vm}\"; {hint}VMs: {}", names.join(", "))));
                 };
                 let to = match t.node("to") {

@@ -4,7 +4,7 @@
 use crate::input::tree::{ConfigError, TableReader, choice};
 use crate::model::workload::trace::{MAP_NAMES, MapMode, SPREAD_NAMES, Spread, TraceSpec};
 use crate::names::name_of;
-use crate::trace::format as trace;
+use crate::trace;
 use std::path::Path;
 
 /// The scenario keys only a trace workload takes.

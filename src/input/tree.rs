@@ -6,7 +6,7 @@
 //! ones found after parsing ("bandwidth must be > 0"), must point at the line that caused it, and
 //! overrides from the command line must say that they were the cause.
 
-pub use crate::names::suggest;
+use crate::names::suggest;
 use crate::units::{self, WriteRate};
 use std::fmt;
 

@@ -7,86 +7,84 @@ use crate::model::workload::{DeltaSize, WorkloadKind, WorkloadSpec};
 use crate::names::name_of;
 use crate::units;
 
-impl Scenario {
-    /// The fully resolved scenario in the full form, with every default written out. Reading it back
-    /// gives the same scenario.
-    pub fn to_toml(&self) -> String {
-        use std::fmt::Write;
-        let mut s = String::new();
-        let q = |x: &str| format!("{x:?}");
-        let _ = writeln!(s, "# {} resolved by migsim check: every default is written out.", self.file);
-        let _ = writeln!(s, "name = {}", q(&self.name));
-        let _ = writeln!(s, "description = {}", q(&self.description));
-        let _ = writeln!(s, "seed = {}", self.seed);
-        let _ = writeln!(s, "\n[migration]");
-        let strategies: Vec<String> = self.strategies.iter().map(|s| q(s.name())).collect();
-        let _ = writeln!(s, "strategy = [{}]", strategies.join(", "));
-        for h in &self.hosts {
-            let _ = writeln!(s, "\n[[hosts]]\nname = {}", q(&h.name));
-        }
-        for l in &self.links {
-            let _ = writeln!(
-                s,
-                "\n[[links]]\nbetween = [{}, {}]\nbandwidth = {}\nlatency = {}",
-                q(&self.hosts[l.a].name),
-                q(&self.hosts[l.b].name),
-                q(&units::format_rate_exact(l.bandwidth_bps)),
-                q(&units::format_duration_exact(l.latency_ns))
-            );
-        }
-        for v in &self.vms {
-            let _ = writeln!(s, "\n[[vms]]\nname = {}\nhost = {}", q(&v.name), q(&self.hosts[v.host].name));
-            let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(v.memory_bytes)));
-            let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
-            match &v.zero_pages {
-                ZeroPages::Profile(p) => {
-                    let _ = writeln!(s, "zero_profile = [{}]", p.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
-                }
-                ZeroPages::Share { fraction, layout } => {
-                    let _ = writeln!(s, "zero_fraction = {fraction:?}");
-                    let _ = writeln!(s, "zero_layout = {}", q(layout.name()));
-                }
-            }
-            let _ = writeln!(s, "free_fraction = {:?}", v.free_fraction);
-            let _ = writeln!(s, "device_state = {}", q(&units::format_size_exact(v.device_state_bytes)));
-            let _ = writeln!(s, "workload = {}", workload_inline(&v.workload, v.page_size));
-        }
-        for m in &self.migrations {
-            let p = &m.params;
-            let _ = writeln!(s, "\n[[migrations]]\nvm = {}\nto = {}", q(&self.vms[m.vm].name), q(&self.hosts[m.to].name));
-            let _ = writeln!(s, "start = {}", q(&units::format_duration_exact(m.start_ns)));
-            if let Some(st) = m.strategy {
-                let _ = writeln!(s, "strategy = {}", q(st.name()));
-            }
-            let _ = writeln!(s, "stop_policy = {}", q(p.stop_policy.name()));
-            let _ = writeln!(s, "downtime_limit = {}", q(&units::format_duration_exact(p.downtime_limit_ns)));
-            if let Some(b) = p.max_bandwidth_bps {
-                let _ = writeln!(s, "max_bandwidth = {}", q(&units::format_rate_exact(b)));
-            }
-            if let Some(b) = p.max_postcopy_bandwidth_bps {
-                let _ = writeln!(s, "max_postcopy_bandwidth = {}", q(&units::format_rate_exact(b)));
-            }
-            let _ = writeln!(s, "max_rounds = {}", p.max_rounds);
-            let _ = writeln!(s, "max_time = {}", q(&units::format_duration_exact(p.max_time_ns)));
-            let _ = writeln!(s, "on_max_time = {}", q(name_of(&OnMaxTime::NAMES, p.on_max_time)));
-            let _ = writeln!(s, "hybrid_switch_after = {}", p.hybrid_switch_after);
-            let _ = writeln!(s, "setup_time = {}", q(&units::format_duration_exact(p.setup_time_ns)));
-            let _ = writeln!(s, "resume_time = {}", q(&units::format_duration_exact(p.resume_time_ns)));
-            if let Some(b) = p.switchover_bandwidth_bps {
-                let _ = writeln!(s, "switchover_bandwidth = {}", q(&units::format_rate_exact(b)));
-            }
-            let _ = writeln!(s, "page_header = {}", q(&units::format_size_exact(p.page_header_bytes)));
-            for (k, r) in [("cpu_rate_new", p.cpu_rate_new_bps), ("cpu_rate_resent", p.cpu_rate_resent_bps)] {
-                if let Some(b) = r {
-                    let _ = writeln!(s, "{k} = {}", q(&units::format_rate_exact(b)));
-                }
-            }
-            for line in crate::input::mechanisms::to_toml(&p.mech) {
-                let _ = writeln!(s, "{line}");
-            }
-        }
-        s
+/// The fully resolved scenario in the full form, with every default written out. Reading it back
+/// gives the same scenario.
+pub fn to_toml(sc: &Scenario) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let q = |x: &str| format!("{x:?}");
+    let _ = writeln!(s, "# {} resolved by migsim check: every default is written out.", sc.file);
+    let _ = writeln!(s, "name = {}", q(&sc.name));
+    let _ = writeln!(s, "description = {}", q(&sc.description));
+    let _ = writeln!(s, "seed = {}", sc.seed);
+    let _ = writeln!(s, "\n[migration]");
+    let strategies: Vec<String> = sc.strategies.iter().map(|s| q(s.name())).collect();
+    let _ = writeln!(s, "strategy = [{}]", strategies.join(", "));
+    for h in &sc.hosts {
+        let _ = writeln!(s, "\n[[hosts]]\nname = {}", q(&h.name));
     }
+    for l in &sc.links {
+        let _ = writeln!(
+            s,
+            "\n[[links]]\nbetween = [{}, {}]\nbandwidth = {}\nlatency = {}",
+            q(&sc.hosts[l.a].name),
+            q(&sc.hosts[l.b].name),
+            q(&units::format_rate_exact(l.bandwidth_bps)),
+            q(&units::format_duration_exact(l.latency_ns))
+        );
+    }
+    for v in &sc.vms {
+        let _ = writeln!(s, "\n[[vms]]\nname = {}\nhost = {}", q(&v.name), q(&sc.hosts[v.host].name));
+        let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(v.memory_bytes)));
+        let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
+        match &v.zero_pages {
+            ZeroPages::Profile(p) => {
+                let _ = writeln!(s, "zero_profile = [{}]", p.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
+            }
+            ZeroPages::Share { fraction, layout } => {
+                let _ = writeln!(s, "zero_fraction = {fraction:?}");
+                let _ = writeln!(s, "zero_layout = {}", q(layout.name()));
+            }
+        }
+        let _ = writeln!(s, "free_fraction = {:?}", v.free_fraction);
+        let _ = writeln!(s, "device_state = {}", q(&units::format_size_exact(v.device_state_bytes)));
+        let _ = writeln!(s, "workload = {}", workload_inline(&v.workload, v.page_size));
+    }
+    for m in &sc.migrations {
+        let p = &m.params;
+        let _ = writeln!(s, "\n[[migrations]]\nvm = {}\nto = {}", q(&sc.vms[m.vm].name), q(&sc.hosts[m.to].name));
+        let _ = writeln!(s, "start = {}", q(&units::format_duration_exact(m.start_ns)));
+        if let Some(st) = m.strategy {
+            let _ = writeln!(s, "strategy = {}", q(st.name()));
+        }
+        let _ = writeln!(s, "stop_policy = {}", q(p.stop_policy.name()));
+        let _ = writeln!(s, "downtime_limit = {}", q(&units::format_duration_exact(p.downtime_limit_ns)));
+        if let Some(b) = p.max_bandwidth_bps {
+            let _ = writeln!(s, "max_bandwidth = {}", q(&units::format_rate_exact(b)));
+        }
+        if let Some(b) = p.max_postcopy_bandwidth_bps {
+            let _ = writeln!(s, "max_postcopy_bandwidth = {}", q(&units::format_rate_exact(b)));
+        }
+        let _ = writeln!(s, "max_rounds = {}", p.max_rounds);
+        let _ = writeln!(s, "max_time = {}", q(&units::format_duration_exact(p.max_time_ns)));
+        let _ = writeln!(s, "on_max_time = {}", q(name_of(&OnMaxTime::NAMES, p.on_max_time)));
+        let _ = writeln!(s, "hybrid_switch_after = {}", p.hybrid_switch_after);
+        let _ = writeln!(s, "setup_time = {}", q(&units::format_duration_exact(p.setup_time_ns)));
+        let _ = writeln!(s, "resume_time = {}", q(&units::format_duration_exact(p.resume_time_ns)));
+        if let Some(b) = p.switchover_bandwidth_bps {
+            let _ = writeln!(s, "switchover_bandwidth = {}", q(&units::format_rate_exact(b)));
+        }
+        let _ = writeln!(s, "page_header = {}", q(&units::format_size_exact(p.page_header_bytes)));
+        for (k, r) in [("cpu_rate_new", p.cpu_rate_new_bps), ("cpu_rate_resent", p.cpu_rate_resent_bps)] {
+            if let Some(b) = r {
+                let _ = writeln!(s, "{k} = {}", q(&units::format_rate_exact(b)));
+            }
+        }
+        for line in crate::input::mechanisms::to_toml(&p.mech) {
+            let _ = writeln!(s, "{line}");
+        }
+    }
+    s
 }
 
 fn delta_inline(d: DeltaSize, _page_size: u64) -> String {

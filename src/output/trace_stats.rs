@@ -3,7 +3,7 @@
 
 use crate::output::plot::{Chart, Point, Series, Style};
 use crate::output::report::columns;
-use crate::trace::format::Kind;
+use crate::trace::Kind;
 use crate::trace::stats::{RatePoint, TraceStats, WwsPoint};
 use crate::units;
 use std::fmt::Write as _;
@@ -174,7 +174,7 @@ pub fn charts(st: &TraceStats, name: &str) -> Vec<Chart> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::format::Header;
+    use crate::trace::Header;
 
     #[test]
     fn the_report_and_csvs_show_every_interval_and_window() {

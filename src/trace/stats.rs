@@ -7,7 +7,7 @@
 //! at interval e with length w is the histogram's sum over (e - w, e], kept as a running sum per w.
 //! The cost is O(page writes x window lengths), the memory one number per page and per interval.
 
-use crate::trace::format::{Kind, Reader, Record, TraceError};
+use crate::trace::{Kind, Reader, Record, TraceError};
 use std::path::Path;
 
 /// One interval of the trace (for a write-record trace, one group of `group_ns`).
@@ -34,7 +34,7 @@ pub struct WwsPoint {
 
 #[derive(Debug, Clone)]
 pub struct TraceStats {
-    pub header: crate::trace::format::Header,
+    pub header: crate::trace::Header,
     pub records: u64,
     /// Sum over intervals of the distinct pages written in each (write records: their number).
     pub page_writes: u64,
@@ -122,7 +122,7 @@ pub fn compute(path: &Path) -> Result<TraceStats, TraceError> {
     if header.pages() > u64::from(u32::MAX) {
         return Err(TraceError {
             file: r.file().to_string(),
-            place: crate::trace::format::Place::File,
+            place: crate::trace::Place::File,
             message: "too many pages for `trace stats` (at most 2^32)".into(),
         });
     }
@@ -206,7 +206,7 @@ impl TraceStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::format::{Form, Header, Writer};
+    use crate::trace::{Form, Header, Writer};
 
     fn trace(name: &str, h: &Header, recs: &[Record]) -> std::path::PathBuf {
         let p = std::env::temp_dir().join(format!("migsim-stats-unit-{}", std::process::id())).join(name);

@@ -7,7 +7,7 @@
 
 use crate::model::memory::Memory;
 use crate::model::workload::{PageRange, SimRng};
-use crate::trace::format::{Kind, Reader, Record, Summary};
+use crate::trace::{Kind, Reader, Record, Summary};
 use rand::Rng;
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -396,7 +396,7 @@ impl TraceReplay {
 mod tests {
     use super::*;
     use crate::model::memory::ZeroLayout;
-    use crate::trace::format::{self as trace, Form, Header, Writer};
+    use crate::trace::{self as trace, Form, Header, Writer};
     use rand::SeedableRng;
     use std::path::Path;
 
