@@ -1,6 +1,6 @@
 //! The `migsim trace` subcommands: `record` (a live Linux process), `convert` (text <-> binary) and
-//! `stats` (what a trace does). Argument parsing and printing only; the work is in `record`,
-//! `trace` and `trace_stats`.
+//! `stats` (what a trace does). Argument parsing and printing only; the work is in `crate::trace`
+//! (format, recorder, statistics) and `output::trace_stats`.
 
 use crate::cli::common::{Failure, out};
 use crate::output::trace_stats;

@@ -76,7 +76,7 @@ impl Memory {
         Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
     }
 
-    /// Zero pages region by region, as a `zero_profile` says (`scenario::zero_profile_regions`).
+    /// Zero pages region by region, as a `zero_profile` says (`zero_profile_regions`).
     /// Within a region they lie outside the working set first, spread evenly, as in `new`.
     pub fn with_zero_profile(pages: usize, page_size: u64, profile: &[f64], working_set: std::ops::Range<usize>) -> Self {
         let mut nonzero = Bitmap::full(pages);

@@ -1,7 +1,8 @@
 //! One migration's state, and what it may touch while it acts (`Ctx`): the transfer machinery every
 //! strategy shares (taking batches from the send bitmap, XBZRLE encoding, the dirty-bitmap sync,
 //! pausing the VM, closing a round) and the events it schedules. The phases themselves (pre-copy,
-//! post-copy, cold copy) are in `model::strategy`; the stop decision is in `model::stop`.
+//! post-copy, cold copy) are in `model::strategy`; the stop decision is in `model::stop`. Nothing
+//! here decides when a phase ends.
 
 use crate::model::bitmap::Bitmap;
 use crate::model::events::{EventQueue, SimTime};

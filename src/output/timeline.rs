@@ -1,6 +1,7 @@
 //! The timeline chart of `migsim run` (`timeline.png`): one panel per migration, each round a bar of
 //! the pages it sent over its time span, a line of the pages left dirty at the end of each round
-//! (pages on a log axis, so that the small late rounds show beside round 0), and the downtime shaded. Built from the report's per-round records, drawn by `plot`.
+//! (pages on a log axis, so that the small late rounds show beside round 0), and the downtime shaded.
+//! Built from the results' per-round records, drawn by `plot`.
 
 use crate::model::result::{MigrationResult, RunReport};
 use crate::output::plot::{Chart, Point, Series, Span, Style};

@@ -1,6 +1,7 @@
-//! Trace analysis behind `migsim trace stats` (its table, CSVs and charts are `output::trace_stats`): the dirty rate over time, the distinct pages touched,
+//! Trace analysis behind `migsim trace stats`: the dirty rate over time, the distinct pages touched,
 //! and the writable-working-set curve (distinct pages written within a window, as a function of the
-//! window's length), computed in one streaming pass.
+//! window's length), computed in one streaming pass. Its table, CSVs and charts are
+//! `output::trace_stats`.
 //!
 //! The working-set curve for every window length at once: keep each page's last interval and a
 //! histogram of "pages whose last write was in interval i"; the distinct pages of the window ending

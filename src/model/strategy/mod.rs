@@ -4,7 +4,9 @@
 //! post-copy: when to switch) and `cold` (pause, copy once). What a strategy is and what it decides
 //! is in `rule`. A new strategy is a new file plus a line in `ALL`.
 //!
-//! This file starts a migration and hands each event to the phase it is in.
+//! This file starts a migration and hands each event to the phase it is in. A strategy acts only
+//! through its migration's `Ctx` (its own state, its VM, the network, the event queue): it never
+//! reaches into another migration or into the event loop.
 
 pub mod cold;
 pub mod hybrid;
@@ -45,7 +47,7 @@ pub fn start(c: &mut Ctx<'_>, now: SimTime) {
     let pages = c.vm.mem.pages();
     let spec = c.spec;
     // Free pages (ballooned or reported free) are never sent (Hines & Gopalan's dynamic
-    // self-ballooning; facts file, "Post-copy"). They hold stale data, not zeros (memory.rs).
+    // self-ballooning; facts file, "Post-copy"). They hold stale data, not zeros (`memory::free_pages`).
     let free = (spec.free_fraction > 0.0).then(|| free_pages(&c.vm.mem.nonzero, spec.free_fraction, spec.workload.working_set.span()));
     let vm = &mut *c.vm;
     let mg = &mut *c.mig;
@@ -99,5 +101,52 @@ pub fn batch_done(c: &mut Ctx<'_>, now: SimTime) {
         (Stage::Switching, InFlight::Final) => postcopy::switched(c, now),
         (Stage::PostCopy, InFlight::Pages | InFlight::Final) => postcopy::batch_done(c, now),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::mechanism::{HybridSwitch, Mechanisms};
+    use crate::model::result::RoundRecord;
+
+    fn rows(dirty: &[u64]) -> Vec<RoundRecord> {
+        dirty.iter().enumerate().map(|(i, &d)| RoundRecord::new(i as u32, "precopy", 0, 1, 1, 1, d, 1)).collect()
+    }
+
+    fn so_far<'a>(timeline: &'a [RoundRecord], mech: &'a Mechanisms, elapsed_ns: u64) -> SoFar<'a> {
+        SoFar { rounds: timeline.len() as u32, timeline, elapsed_ns, switch_after_rounds: 2, mech }
+    }
+
+    #[test]
+    fn every_strategy_is_listed_once_by_its_name() {
+        assert_eq!(names(), ["precopy", "postcopy", "hybrid", "cold"]);
+        assert!(ALL.iter().all(|s| by_name(s.name()) == Some(*s)));
+        assert_eq!(by_name("warm"), None);
+        let begins: Vec<Begin> = ALL.iter().map(|s| s.rule().begin()).collect();
+        assert_eq!(begins, [Begin::PreCopy, Begin::PostCopy, Begin::PreCopy, Begin::Cold]);
+    }
+
+    #[test]
+    fn hybrid_switches_after_its_rounds_or_once_a_round_stops_shrinking_the_dirty_set() {
+        let h = HYBRID.rule();
+        let either = Mechanisms::default();
+        let only = |hybrid_switch| Mechanisms { hybrid_switch, ..Mechanisms::default() };
+        // One round, shrinking: not yet. Two rounds: the count is reached.
+        assert!(!h.switch_after_round(&so_far(&rows(&[1000]), &either, 0)));
+        assert!(h.switch_after_round(&so_far(&rows(&[1000, 500]), &either, 0)));
+        // 960 is not 5 % below 1000 (a stall); 940 is.
+        assert!(h.switch_after_round(&so_far(&rows(&[1000, 960]), &only(HybridSwitch::Stall), 0)));
+        assert!(!h.switch_after_round(&so_far(&rows(&[1000, 940]), &only(HybridSwitch::Stall), 0)));
+        assert!(!h.switch_after_round(&so_far(&rows(&[1000, 960]), &only(HybridSwitch::Time), 0)));
+        // By the clock.
+        let timed = Mechanisms { hybrid_switch_after_time: Some(10), ..Mechanisms::default() };
+        assert!(!h.switch_due(&so_far(&[], &timed, 9)) && h.switch_due(&so_far(&[], &timed, 10)));
+        // The other strategies never switch on their own.
+        for s in [PRECOPY, POSTCOPY, COLD] {
+            assert!(!s.rule().switch_after_round(&so_far(&rows(&[1000, 1000, 1000]), &either, 0)));
+            assert!(!s.rule().switch_due(&so_far(&[], &timed, 100)));
+        }
+        assert_eq!((h.switch_reason(), POSTCOPY.rule().switch_reason()), ("postcopy_switch", "postcopy"));
     }
 }

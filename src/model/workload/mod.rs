@@ -6,7 +6,8 @@
 //! drawn by geometric skipping, so the cost is the number of distinct pages, not the number of writes.
 //! A region written more than enough to saturate it is marked whole with word operations.
 //! Workload kinds share one interface (`advance`, `access_rate`, `sample_access`); a recorded trace
-//! is one more kind (`trace_replay`).
+//! is one more kind (`trace`). The kinds as a scenario gives them are `spec`; the random draws are
+//! `sample`.
 
 pub mod sample;
 pub mod spec;
