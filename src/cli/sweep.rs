@@ -164,12 +164,10 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `--emit-slurm SCRIPT`: check every point as a sweep would, then write the script, whose tasks
-/// run this very sweep (the same scenario file, `--set`, `--sweep`, seeds and strategies).
+/// `--emit-slurm SCRIPT`: the script whose tasks run this very sweep (the same scenario file,
+/// `--set`, `--sweep`, seeds and strategies), once every point is checked.
 fn emit_slurm(a: &SweepArgs, plan: &crate::study::sweep::Plan, script: &Path) -> Result<(), Failure> {
     let absolute = |p: &Path| std::path::absolute(p).map_err(|e| Failure::other(format!("{}: {e}", p.display())));
-    let pool = crate::study::sweep::common::pool(jobs(a.jobs)?)?;
-    pool.install(|| plan.base.validate(plan.points.clone())).map_err(Failure::input)?;
     let s = &a.scenario;
     let mut words = vec!["sweep".to_string(), absolute(&s.scenario)?.display().to_string()];
     let mut option = |name: &str, value: String| words.extend([format!("--{name}"), value]);
@@ -195,7 +193,7 @@ fn emit_slurm(a: &SweepArgs, plan: &crate::study::sweep::Plan, script: &Path) ->
         account: r.account.clone(),
         extra: r.sbatch.clone(),
     };
-    let e = slurm::emit(script, plan, &job, &res)?;
+    let e = slurm::emit(script, plan, &job, &res, jobs(a.jobs)?)?;
     let per_task = match e.per_task {
         (x, y) if x == y => count(x, "point"),
         (x, y) => format!("{x} or {y} points"),

@@ -286,9 +286,12 @@ fn fill(template: &str, fills: &[(&str, String)]) -> String {
     out
 }
 
-/// Write the script to `path` atomically, executable, and create the log folder the tasks write
-/// to (sbatch does not create it, and a task whose log cannot be opened fails without a word).
-pub fn emit(path: &Path, plan: &Plan, job: &Job, res: &Resources) -> Result<Emitted, Error> {
+/// Check every point of the sweep (on `jobs` threads), as a sweep does before its first run, so
+/// that a mistake shows here and not in the tasks; then write the script to `path` atomically,
+/// executable, and create the log folder the tasks write to (sbatch does not create it, and a
+/// task whose log cannot be opened fails without a word).
+pub fn emit(path: &Path, plan: &Plan, job: &Job, res: &Resources, jobs: usize) -> Result<Emitted, Error> {
+    super::common::pool(jobs)?.install(|| plan.base.validate(plan.points.clone())).map_err(|e| Error::Input(e.to_string()))?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "sweep.sbatch".into());
     let (text, emitted) = script(plan, job, res, &name)?;
     let logs = job.results.join("slurm");
