@@ -8,11 +8,10 @@
 //!   few runs, which are mostly whole chunks;
 //! - counting a range is a sum over the chunk counts, so a page can be picked by its rank among the
 //!   clear pages of a range (`select_clear`) without scanning the range;
-//! - a chunk's words are written only once it is mixed: they live in one array allocated zeroed, which
-//!   the operating system backs with memory only where a page of it is written, so a 1 TiB VM that
-//!   touches 10 GiB pays for the chunks it touched, not for 1 TiB of bits. One array, not a block per
-//!   chunk, keeps a guest write to one load (the chunk's state is a byte, its word is at a fixed
-//!   place).
+//! - a chunk's words exist only once it is mixed: they live in segments of 64 chunks (1 GiB of
+//!   4 KiB pages, 32 KiB of words) allocated on first use, so a 1 TiB VM that touches 10 GiB pays for
+//!   the segments it touched, not for 1 TiB of bits, and a run of a small VM allocates and zeroes
+//!   only what it uses (a simulation of many short runs would otherwise spend its time zeroing).
 //!
 //! Bits beyond `len` are always clear. Equality is by bits.
 
@@ -101,10 +100,81 @@ pub enum ChunkKind {
     Mixed,
 }
 
+/// Chunks per segment of words, and words per segment.
+const SEG_CHUNKS: usize = 64;
+const SEG_WORDS: usize = SEG_CHUNKS * CHUNK_WORDS;
+
+/// The words of a bitmap, in segments allocated on first use; indexed by word number. Only the words
+/// of mixed chunks are read, and a mixed chunk's segment exists.
+#[derive(Debug, Clone)]
+struct Words {
+    segs: Vec<Option<Box<[u64]>>>,
+}
+
+impl Words {
+    fn new(chunks: usize) -> Self {
+        Words { segs: vec![None; chunks.div_ceil(SEG_CHUNKS)] }
+    }
+
+    /// Allocate chunk `ci`'s segment (zeroed) if it has none.
+    #[inline]
+    fn ensure(&mut self, ci: usize) {
+        let s = &mut self.segs[ci / SEG_CHUNKS];
+        if s.is_none() {
+            *s = Some(vec![0; SEG_WORDS].into_boxed_slice());
+        }
+    }
+
+    fn seg(&self, wi: usize) -> &[u64] {
+        self.segs[wi / SEG_WORDS].as_deref().expect("a mixed chunk's segment exists")
+    }
+
+    fn seg_mut(&mut self, wi: usize) -> &mut [u64] {
+        self.segs[wi / SEG_WORDS].as_deref_mut().expect("a mixed chunk's segment exists")
+    }
+
+    fn allocated(&self) -> usize {
+        self.segs.iter().filter(|s| s.is_some()).count() * SEG_WORDS * 8
+    }
+}
+
+impl std::ops::Index<usize> for Words {
+    type Output = u64;
+    #[inline]
+    fn index(&self, wi: usize) -> &u64 {
+        &self.seg(wi)[wi % SEG_WORDS]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Words {
+    #[inline]
+    fn index_mut(&mut self, wi: usize) -> &mut u64 {
+        &mut self.seg_mut(wi)[wi % SEG_WORDS]
+    }
+}
+
+/// A chunk's words (ranges never cross a segment: they are one chunk).
+impl std::ops::Index<std::ops::Range<usize>> for Words {
+    type Output = [u64];
+    #[inline]
+    fn index(&self, r: std::ops::Range<usize>) -> &[u64] {
+        let base = r.start / SEG_WORDS * SEG_WORDS;
+        &self.seg(r.start)[r.start - base..r.end - base]
+    }
+}
+
+impl std::ops::IndexMut<std::ops::Range<usize>> for Words {
+    #[inline]
+    fn index_mut(&mut self, r: std::ops::Range<usize>) -> &mut [u64] {
+        let base = r.start / SEG_WORDS * SEG_WORDS;
+        &mut self.seg_mut(r.start)[r.start - base..r.end - base]
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Bitmap {
-    /// Every word; those of a chunk that is not `MIXED` are stale and never read.
-    words: Vec<u64>,
+    /// The words of the mixed chunks (those of other chunks are stale or absent, and never read).
+    words: Words,
     state: Vec<u8>,
     /// Set bits in each chunk.
     counts: Vec<u32>,
@@ -135,8 +205,7 @@ pub fn valid_mask(len: usize, wi: usize) -> u64 {
 impl Bitmap {
     pub fn new(len: usize) -> Self {
         let n = len.div_ceil(CHUNK_BITS);
-        // Zeroed, so the allocator asks the system for untouched pages (calloc/mmap).
-        Bitmap { words: vec![0; n * CHUNK_WORDS], state: vec![ZERO; n], counts: vec![0; n], len }
+        Bitmap { words: Words::new(n), state: vec![ZERO; n], counts: vec![0; n], len }
     }
 
     pub fn full(len: usize) -> Self {
@@ -173,6 +242,7 @@ impl Bitmap {
             return;
         }
         let len = self.len;
+        self.words.ensure(ci);
         for (k, x) in self.words[ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS].iter_mut().enumerate() {
             *x = if st == FULL { valid_mask(len, ci * CHUNK_WORDS + k) } else { 0 };
         }
@@ -467,6 +537,7 @@ impl Bitmap {
                 (_, ZERO) | (FULL, _) => {}
                 (_, FULL) => self.fill_chunk(ci, true),
                 (ZERO, _) => {
+                    self.words.ensure(ci);
                     let r = ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS;
                     self.words[r.clone()].copy_from_slice(&other.words[r]);
                     self.state[ci] = MIXED;
@@ -675,6 +746,11 @@ impl Bitmap {
     /// Bytes of words of the chunks that are mixed now (all clear and all set chunks need none).
     pub fn block_bytes(&self) -> usize {
         self.state.iter().filter(|&&s| s == MIXED).count() * CHUNK_WORDS * 8
+    }
+
+    /// Bytes of word segments allocated (for memory figures).
+    pub fn allocated_bytes(&self) -> usize {
+        self.words.allocated()
     }
 }
 
