@@ -1,0 +1,123 @@
+//! Naming many hosts or VMs at once: a name, a rack, or a pattern with `*` (any run of characters)
+//! and `?` (one character), as a shell's globs. `hosts = "rack1-*"` in a VM group, `drain = ["rack1"]`
+//! in a plan. A pattern that matches nothing is an error that lists what exists (with a "did you
+//! mean" for a near miss), naming the key and its line.
+
+use crate::input::tree::{ConfigError, Origin, TableReader};
+use crate::model::scenario::Host;
+use crate::names::suggest;
+
+/// Whether `name` matches `pattern` (`*` any run of characters, `?` one; anything else itself).
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // Iterative matching with one backtrack point for the last `*` (linear for typical patterns).
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
+}
+
+pub fn is_pattern(s: &str) -> bool {
+    s.contains(['*', '?'])
+}
+
+/// A short list of names for a message: the first few, then how many more.
+pub fn some_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let all: Vec<&str> = names.collect();
+    if all.len() <= 12 { all.join(", ") } else { format!("{}, ... ({} in all)", all[..10].join(", "), all.len()) }
+}
+
+/// The error for a name or pattern that matched nothing among `names` (of `what`: "host", "VM").
+pub fn no_match<'a>(
+    t: &TableReader<'_>,
+    key: &str,
+    origin: &Origin,
+    what: &str,
+    given: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> ConfigError {
+    let hint = if is_pattern(given) {
+        String::new()
+    } else {
+        suggest(given, names.clone()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "))
+    };
+    let kind = if is_pattern(given) { "matches no" } else { "is not a" };
+    t.error_at(key, origin, format!("\"{given}\" {kind} {what}; {hint}{what}s: {}", some_names(names)))
+}
+
+/// The hosts (by index, in host order, each once) that `items` name: each item is a host name, a
+/// rack name, or a pattern over host and rack names. Switches are never selected.
+pub fn hosts(t: &TableReader<'_>, key: &str, items: &[(String, Origin)], all: &[Host]) -> Result<Vec<usize>, ConfigError> {
+    let mut chosen = vec![false; all.len()];
+    for (item, origin) in items {
+        let mut any = false;
+        for (i, h) in all.iter().enumerate() {
+            let rack = h.rack.as_deref().is_some_and(|r| glob(item, r));
+            if !h.switch && (glob(item, &h.name) || rack) {
+                chosen[i] = true;
+                any = true;
+            }
+        }
+        if !any {
+            let mut names: Vec<&str> = all.iter().filter(|h| !h.switch).map(|h| h.name.as_str()).collect();
+            let mut racks: Vec<&str> = all.iter().filter_map(|h| h.rack.as_deref()).collect();
+            racks.dedup();
+            racks.extend(names.drain(..));
+            return Err(no_match(t, key, origin, "host or rack", item, racks.iter().copied()));
+        }
+    }
+    Ok((0..all.len()).filter(|&i| chosen[i]).collect())
+}
+
+/// The VMs (by index, in VM order, each once) that `items` name, by name or pattern.
+pub fn vms<'a>(
+    t: &TableReader<'_>,
+    key: &str,
+    items: &[(String, Origin)],
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Result<Vec<usize>, ConfigError> {
+    let list: Vec<&str> = names.clone().collect();
+    let mut chosen = vec![false; list.len()];
+    for (item, origin) in items {
+        let mut any = false;
+        for (i, n) in list.iter().enumerate() {
+            if glob(item, n) {
+                chosen[i] = true;
+                any = true;
+            }
+        }
+        if !any {
+            return Err(no_match(t, key, origin, "VM", item, names));
+        }
+    }
+    Ok((0..list.len()).filter(|&i| chosen[i]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_as_a_shell_does() {
+        assert!(glob("rack1-*", "rack1-h3"));
+        assert!(!glob("rack1-*", "rack10-h3"));
+        assert!(glob("rack1*", "rack10-h3"));
+        assert!(glob("web-?", "web-7") && !glob("web-?", "web-17"));
+        assert!(glob("*", "") && glob("a*b*c", "aXbYbZc") && !glob("a*b*c", "aXbYbZ"));
+        assert!(glob("db1", "db1") && !glob("db1", "db10"));
+    }
+}
