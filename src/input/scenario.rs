@@ -327,7 +327,9 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
             }
             let capacity = match t.uint("capacity")? {
                 Some(c) if (1..=u32::MAX as u64).contains(&c) => c as u32,
-                Some(c) => return Err(t.error("capacity", format!("{c} is not a capacity; give the migrations it lets run at once, at least 1"))),
+                Some(c) => {
+                    return Err(t.error("capacity", format!("{c} is not a capacity; give the migrations it lets run at once, at least 1")));
+                }
                 None => return Err(t.error("capacity", "missing; the migrations it lets run at once, e.g. capacity = 2")),
             };
             t.finish()?;
@@ -444,8 +446,14 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                     goal: Goal::default(),
                     route: None,
                 });
-            } else if !top.raw().get("plan").is_some_and(|p| matches!(&p.value, config::Value::Table(t) if t.get("drain").is_some() || t.get("vms").is_some())) {
-                return Err(top.error("migrations", "a scenario with [[vms]] needs [[migrations]] (vm, to, start) or a [plan] that moves them"));
+            } else if !top
+                .raw()
+                .get("plan")
+                .is_some_and(|p| matches!(&p.value, config::Value::Table(t) if t.get("drain").is_some() || t.get("vms").is_some()))
+            {
+                return Err(
+                    top.error("migrations", "a scenario with [[vms]] needs [[migrations]] (vm, to, start) or a [plan] that moves them")
+                );
             }
         }
     }
@@ -493,10 +501,14 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
         }
     }
     if let Some(i) = cycle(&migrations) {
-        let t = if i < entry_nodes.len() { entry(i)? } else { TableReader::at(file, "plan".into(), top.raw().get("plan").expect("a plan"))? };
+        let t =
+            if i < entry_nodes.len() { entry(i)? } else { TableReader::at(file, "plan".into(), top.raw().get("plan").expect("a plan"))? };
         return Err(t.error(
             "after",
-            format!("the migration of VM \"{}\" waits, through `after`, for itself: the waits go round in a circle", vms[migrations[i].vm].name),
+            format!(
+                "the migration of VM \"{}\" waits, through `after`, for itself: the waits go round in a circle",
+                vms[migrations[i].vm].name
+            ),
         ));
     }
 
@@ -509,7 +521,10 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                     return Err(entry(i)?.error_at(
                         "via",
                         origin,
-                        format!("no link joins \"{}\" and \"{}\" (via lists the nodes between the source and the destination, in order)", hosts[a].name, hosts[b].name),
+                        format!(
+                            "no link joins \"{}\" and \"{}\" (via lists the nodes between the source and the destination, in order)",
+                            hosts[a].name, hosts[b].name
+                        ),
                     ));
                 }
             }
@@ -565,6 +580,9 @@ fn cycle(migrations: &[MigrationSpec]) -> Option<usize> {
     None
 }
 
+/// Looks a host up by name (for a key of a table, at a position), or says there is none.
+type HostIndex<'h> = dyn Fn(&TableReader<'_>, &str, &str, &Origin) -> Result<usize, ConfigError> + 'h;
+
 /// The hosts a `[[vms]]` entry places its VMs on (its VMs go to them in turn), and the key that
 /// said so: `host` (a name; in a group also a pattern such as "rack1-*") or `rack` (rack names or
 /// patterns, a group's VMs spread over the racks' hosts).
@@ -573,7 +591,7 @@ fn vm_hosts(
     group: bool,
     implicit: bool,
     hosts: &[Host],
-    host_index: &dyn Fn(&TableReader<'_>, &str, &str, &Origin) -> Result<usize, ConfigError>,
+    host_index: &HostIndex<'_>,
 ) -> Result<(Vec<usize>, &'static str), ConfigError> {
     let host = t.node("host");
     let racks = t.strings("rack")?;
@@ -583,7 +601,14 @@ fn vm_hosts(
             config::Value::Str(h) if group && select::is_pattern(h) => {
                 let on: Vec<usize> = (0..hosts.len()).filter(|&i| !hosts[i].switch && select::glob(h, &hosts[i].name)).collect();
                 if on.is_empty() {
-                    return Err(select::no_match(t, "host", &n.origin, "host", h, hosts.iter().filter(|x| !x.switch).map(|x| x.name.as_str())));
+                    return Err(select::no_match(
+                        t,
+                        "host",
+                        &n.origin,
+                        "host",
+                        h,
+                        hosts.iter().filter(|x| !x.switch).map(|x| x.name.as_str()),
+                    ));
                 }
                 Ok((on, "host"))
             }
@@ -594,8 +619,9 @@ fn vm_hosts(
             let mut on = Vec::new();
             for (r, origin) in &racks {
                 let before = on.len();
-                let more: Vec<usize> =
-                    (0..hosts.len()).filter(|&i| hosts[i].rack.as_deref().is_some_and(|x| select::glob(r, x)) && !on.contains(&i)).collect();
+                let more: Vec<usize> = (0..hosts.len())
+                    .filter(|&i| hosts[i].rack.as_deref().is_some_and(|x| select::glob(r, x)) && !on.contains(&i))
+                    .collect();
                 on.extend(more);
                 if on.len() == before {
                     let mut names: Vec<&str> = hosts.iter().filter_map(|h| h.rack.as_deref()).collect();

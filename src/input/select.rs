@@ -41,7 +41,8 @@ pub fn some_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     if all.len() <= 12 { all.join(", ") } else { format!("{}, ... ({} in all)", all[..10].join(", "), all.len()) }
 }
 
-/// The error for a name or pattern that matched nothing among `names` (of `what`: "host", "VM").
+/// The error for a name or pattern that matched nothing among `names` (of `what`: "host", "VM";
+/// "host or rack" lists "hosts and racks").
 pub fn no_match<'a>(
     t: &TableReader<'_>,
     key: &str,
@@ -50,13 +51,14 @@ pub fn no_match<'a>(
     given: &str,
     names: impl Iterator<Item = &'a str> + Clone,
 ) -> ConfigError {
+    let listed = if what == "host or rack" { "hosts and racks".to_string() } else { format!("{what}s") };
     let hint = if is_pattern(given) {
         String::new()
     } else {
         suggest(given, names.clone()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "))
     };
     let kind = if is_pattern(given) { "matches no" } else { "is not a" };
-    t.error_at(key, origin, format!("\"{given}\" {kind} {what}; {hint}{what}s: {}", some_names(names)))
+    t.error_at(key, origin, format!("\"{given}\" {kind} {what}; {hint}{listed}: {}", some_names(names)))
 }
 
 /// The hosts (by index, in host order, each once) that `items` name: each item is a host name, a
@@ -76,7 +78,7 @@ pub fn hosts(t: &TableReader<'_>, key: &str, items: &[(String, Origin)], all: &[
             let mut names: Vec<&str> = all.iter().filter(|h| !h.switch).map(|h| h.name.as_str()).collect();
             let mut racks: Vec<&str> = all.iter().filter_map(|h| h.rack.as_deref()).collect();
             racks.dedup();
-            racks.extend(names.drain(..));
+            racks.append(&mut names);
             return Err(no_match(t, key, origin, "host or rack", item, racks.iter().copied()));
         }
     }

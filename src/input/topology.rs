@@ -224,7 +224,13 @@ mod tests {
                 }
                 let p = ft.path(s, d).unwrap();
                 assert!(p.windows(2).all(|w| joined(w[0], w[1])), "{:?}", p.iter().map(|&i| name(i)).collect::<Vec<_>>());
-                let hops = if s / 2 == d / 2 { 2 } else if s / 4 == d / 4 { 4 } else { 6 };
+                let hops = if s / 2 == d / 2 {
+                    2
+                } else if s / 4 == d / 4 {
+                    4
+                } else {
+                    6
+                };
                 assert_eq!(p.len() - 1, hops);
             }
         }

@@ -34,5 +34,5 @@ pub mod workload;
 
 pub use result::{MigrationResult, RoundRecord, RunReport};
 pub use scenario::Scenario;
-pub use sim::{run, simulate};
+pub use sim::{run, simulate, simulate_watched};
 pub use strategy::Strategy;

@@ -44,9 +44,10 @@ impl Probe {
         Probe { flows_on, flows: routes.len(), period: FIRST_PERIOD_NS, next: 0, load }
     }
 
-    /// Record every sample instant up to `now` (before the events at `now` change the rates).
+    /// Record every sample instant before `now`: a sample holds the rates after every event at or
+    /// before its instant (the rates are right-continuous steps).
     pub fn observe(&mut self, now: SimTime, net: &Network) {
-        while self.next <= now {
+        while self.next < now {
             let rate = |f: FlowId| if net.is_active(f) { net.rate_estimate(f) } else { 0.0 };
             let finite = |r: f64| if r.is_finite() { r * 8.0 } else { 0.0 };
             self.load.times_s.push(self.next as f64 / 1e9);
@@ -91,9 +92,10 @@ mod tests {
         let a = net.add_flow(vec![0]);
         let b = net.add_flow(vec![0]);
         let mut p = Probe::new(vec![0], &[vec![0], vec![0]]);
-        net.start(a, 1e9, f64::INFINITY, 0);
+        let mut seq = 0;
+        net.start(a, 1e9, f64::INFINITY, 0, &mut seq);
         p.observe(15_000_000, &net);
-        net.start(b, 1e9, f64::INFINITY, 15_000_000);
+        net.start(b, 1e9, f64::INFINITY, 15_000_000, &mut seq);
         p.observe(25_000_000, &net);
         let l = p.finish();
         assert_eq!(l.times_s, [0.0, 0.01, 0.02]);

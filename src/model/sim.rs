@@ -15,17 +15,31 @@ use crate::model::vm::Vm;
 
 /// Simulate every strategy of the scenario (one run each, same seed).
 pub fn simulate(sc: &Scenario) -> RunReport {
+    simulate_watched(sc, None).0
+}
+
+/// `simulate`, sampling the rates on `links` in each run when given (`model::probe`): the report
+/// and one `LinkLoad` per run (empty ones without `links`).
+pub fn simulate_watched(sc: &Scenario, links: Option<&[usize]>) -> (RunReport, Vec<LinkLoad>) {
     let mut migrations = Vec::new();
+    let mut loads = Vec::new();
     for &s in &sc.strategies {
-        migrations.extend(run(sc, s));
+        let mut sim = Simulation::new(sc, s);
+        if let Some(l) = links {
+            sim.watch(l.to_vec());
+        }
+        sim.run();
+        migrations.extend(sim.results());
+        loads.push(sim.link_load());
     }
-    RunReport {
+    let report = RunReport {
         scenario: sc.name.clone(),
         description: sc.description.clone(),
         seed: sc.seed,
         migsim_version: env!("CARGO_PKG_VERSION"),
         migrations,
-    }
+    };
+    (report, loads)
 }
 
 /// Run one simulation of `sc` with every migration that has no strategy of its own using `strategy`.

@@ -93,6 +93,9 @@ pub struct Expanded {
     pub label: Option<String>,
 }
 
+/// A plan migration's parameters and its own strategy, if an override gave one.
+type Params = (MigrationParams, Option<Strategy>);
+
 /// What `[[plan.override]]` sets for the VMs it names.
 struct Override<'a> {
     node: &'a Node,
@@ -173,16 +176,17 @@ pub fn read(t: &mut TableReader<'_>, w: &World<'_>) -> Result<Expanded, ConfigEr
         Some(s) => choice(t, "policy", &s, &Policy::NAMES)?,
         None => Policy::AllAtOnce,
     };
+    // The caps act under policy = "parallel" only; the other policies ignore them, so that one file
+    // can sweep plan.policy over all of them.
     let mut caps = Vec::new();
     for (key, _, _) in CAPS {
         if let Some(n) = t.uint(key)? {
-            if policy != Policy::Parallel {
-                return Err(t.error(key, "caps apply to policy = \"parallel\" (sequential is parallel with max_parallel = 1)"));
-            }
             if n == 0 || n > u32::MAX as u64 {
                 return Err(t.error(key, format!("{n} is not a cap; give at least 1")));
             }
-            caps.push((key, n as u32));
+            if policy == Policy::Parallel {
+                caps.push((key, n as u32));
+            }
         }
     }
     if policy == Policy::Parallel && caps.is_empty() {
@@ -204,8 +208,8 @@ pub fn read(t: &mut TableReader<'_>, w: &World<'_>) -> Result<Expanded, ConfigEr
 
     // Each VM's settings: the overrides that name it, in order.
     let combos: Vec<Vec<usize>> = selected.iter().map(|&v| (0..overrides.len()).filter(|&o| overrides[o].vms[v]).collect()).collect();
-    let mut params: Vec<(MigrationParams, Option<Strategy>)> = Vec::with_capacity(selected.len());
-    let mut seen: Vec<(Vec<usize>, (MigrationParams, Option<Strategy>))> = Vec::new();
+    let mut params: Vec<Params> = Vec::with_capacity(selected.len());
+    let mut seen: Vec<(Vec<usize>, Params)> = Vec::new();
     for combo in &combos {
         let p = match seen.iter().find(|(c, _)| c == combo) {
             Some((_, p)) => p.clone(),
@@ -224,10 +228,7 @@ pub fn read(t: &mut TableReader<'_>, w: &World<'_>) -> Result<Expanded, ConfigEr
     }
 
     // Placement.
-    let mut room = place::Room {
-        capacity: w.hosts.iter().map(|h| h.memory_bytes).collect(),
-        used: vec![0; w.hosts.len()],
-    };
+    let mut room = place::Room { capacity: w.hosts.iter().map(|h| h.memory_bytes).collect(), used: vec![0; w.hosts.len()] };
     for v in w.vms {
         room.used[v.host] += v.memory_bytes;
     }
@@ -279,9 +280,7 @@ pub fn read(t: &mut TableReader<'_>, w: &World<'_>) -> Result<Expanded, ConfigEr
                 let mut e = blame(i);
                 e.message = format!(
                     "VM \"{}\": no chain of links joins host \"{}\" to its destination \"{}\"",
-                    wants[i].name,
-                    w.hosts[pairs[i].0].name,
-                    w.hosts[pairs[i].1].name
+                    wants[i].name, w.hosts[pairs[i].0].name, w.hosts[pairs[i].1].name
                 );
                 return Err(e);
             }
@@ -320,10 +319,7 @@ pub fn read(t: &mut TableReader<'_>, w: &World<'_>) -> Result<Expanded, ConfigEr
                 "all" => vec!["all".into()],
                 "source" => vec![format!("source:{}", w.hosts[pairs[i].0].name)],
                 "destination" => vec![format!("destination:{}", w.hosts[pairs[i].1].name)],
-                _ => route[i]
-                    .iter()
-                    .map(|&l| format!("link:{}--{}", w.hosts[w.links[l].a].name, w.hosts[w.links[l].b].name))
-                    .collect(),
+                _ => route[i].iter().map(|&l| format!("link:{}--{}", w.hosts[w.links[l].a].name, w.hosts[w.links[l].b].name)).collect(),
             };
             for name in names {
                 let ix = *pool_ix.entry(name.clone()).or_insert_with(|| {
@@ -456,10 +452,7 @@ fn describe(
         Policy::Sequential => "sequential".to_string(),
         Policy::Mvm => "mvm schedule".to_string(),
         Policy::Parallel => {
-            let c: Vec<String> = caps
-                .iter()
-                .map(|(k, n)| format!("{n} {}", CAPS.iter().find(|c| c.0 == *k).map_or("", |c| c.2)))
-                .collect();
+            let c: Vec<String> = caps.iter().map(|(k, n)| format!("{n} {}", CAPS.iter().find(|c| c.0 == *k).map_or("", |c| c.2))).collect();
             format!("parallel (at most {})", c.join(", "))
         }
     };
