@@ -506,3 +506,44 @@ fn the_quick_estimate_is_near_the_simulation_for_the_single_vm_scenarios() {
         assert!(e.abs() < 0.2, "{name}: predicted {p} s, simulated {s} s ({:+.1} %)", e * 100.0);
     }
 }
+
+#[test]
+fn a_fat_tree_spreads_its_routes_and_check_keeps_them() {
+    let dir = TempDir::new("plan-fat-tree");
+    // Eight VMs leave pod 1 of a k = 4 fat-tree for pods 3 and 4, all at once. Every path crosses a
+    // core switch; D-mod-k spreads them over the four cores, two flows per 10 Gbit/s link at most.
+    let text = r#"name = "ft"
+[migration]
+strategy = "cold"
+[topology]
+kind = "fat-tree"
+k = 4
+host_link = "10 Gbit/s"
+latency = "0 ms"
+[[vms]]
+name = "v"
+count = 8
+host = "pod1-*"
+memory = "256 MiB"
+[plan]
+drain = ["pod1-*"]
+to = ["pod3-*", "pod4-*"]
+"#;
+    let p = dir.write("ft.toml", text);
+    let (s, _) = run_plan(&dir, &p, &[]);
+    let links = std::fs::read_to_string(dir.out().join("ft/links.csv")).unwrap();
+    let cores: std::collections::BTreeSet<&str> =
+        links.lines().filter_map(|l| l.split(',').nth(1)).filter(|l| l.contains("--core")).map(|l| l.split("--").nth(1).unwrap()).collect();
+    assert_eq!(cores.len(), 4, "{links}");
+    assert!(links.lines().skip(1).all(|l| l.split(',').nth(3).unwrap().parse::<u32>().unwrap() <= 2), "{links}");
+    // Two VMs per 10 Gbit/s host link: each at 5 Gbit/s, the cold copy of 256 MiB and its state.
+    let bytes = 65536.0 * (4096.0 + 8.0) + 262144.0;
+    assert_rel("makespan", f64_of(&s, "makespan_s"), bytes / (5.0 * GBIT), 2e-3);
+    // `check` writes the routes that are not the fewest-hop default as `via`, and they come back.
+    let o = migsim(["check", p.to_str().unwrap()]);
+    assert!(stdout(&o).contains("via = [\"pod1-edge"), "{}", stdout(&o));
+    let back = dir.write("back.toml", &stdout(&o));
+    let again = TempDir::new("plan-fat-tree-2");
+    run_plan(&again, &back, &[]);
+    assert_eq!(links, std::fs::read_to_string(again.out().join("ft/links.csv")).unwrap());
+}
