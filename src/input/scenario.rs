@@ -1,7 +1,8 @@
 //! The scenario reader: a TOML file (short or full form, plus `--set` overrides) into a fully
 //! resolved, validated `model::Scenario` of hosts, links, VMs, workloads and migrations. Every
 //! mistake is an error naming the file, the line and the key. Workloads are read by `workload`,
-//! migration parameters by `migration`.
+//! migration parameters by `migration`, a `[topology]` by `topology`, VM groups' hosts by `select`,
+//! a `[plan]` by `plan`; every migration's route is fixed here (`routes`).
 
 use crate::input::migration::read_migration;
 use crate::input::routes::Router;
@@ -271,7 +272,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                     Some(n) if n > MAX_GROUP => return Err(t.error("count", format!("{n} VMs is over the {MAX_GROUP} a group may have"))),
                     other => other,
                 };
-                let (on, where_key) = vm_hosts(&mut t, count.is_some(), implicit, &hosts, &host_index)?;
+                let (on, where_key) = select::group_hosts(&mut t, count.is_some(), implicit, &hosts, &host_index)?;
                 if let Some(&h) = on.iter().find(|&&h| hosts[h].switch) {
                     return Err(t.error(where_key, format!("\"{}\" is a switch: it holds no VM", hosts[h].name)));
                 }
@@ -500,7 +501,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
             }
         }
     }
-    if let Some(i) = cycle(&migrations) {
+    if let Some(i) = crate::model::plan::circular(migrations.iter().map(|m| &m.gate)) {
         let t =
             if i < entry_nodes.len() { entry(i)? } else { TableReader::at(file, "plan".into(), top.raw().get("plan").expect("a plan"))? };
         return Err(t.error(
@@ -548,92 +549,6 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
 
     top.finish()?;
     Ok(Scenario { name, description, seed, hosts, links, vms, migrations, strategies, plan: Plan { label, pools }, file: file.to_string() })
-}
-
-/// A migration that waits for itself through `after`, if any (depth-first search).
-fn cycle(migrations: &[MigrationSpec]) -> Option<usize> {
-    // 0: not seen, 1: on the current path, 2: done.
-    let mut mark = vec![0u8; migrations.len()];
-    for root in 0..migrations.len() {
-        if mark[root] != 0 {
-            continue;
-        }
-        let mut stack = vec![(root, 0usize)];
-        mark[root] = 1;
-        while let Some(&mut (m, ref mut next)) = stack.last_mut() {
-            if let Some(&a) = migrations[m].gate.after.get(*next) {
-                *next += 1;
-                match mark[a] {
-                    0 => {
-                        mark[a] = 1;
-                        stack.push((a, 0));
-                    }
-                    1 => return Some(a),
-                    _ => {}
-                }
-            } else {
-                mark[m] = 2;
-                stack.pop();
-            }
-        }
-    }
-    None
-}
-
-/// Looks a host up by name (for a key of a table, at a position), or says there is none.
-type HostIndex<'h> = dyn Fn(&TableReader<'_>, &str, &str, &Origin) -> Result<usize, ConfigError> + 'h;
-
-/// The hosts a `[[vms]]` entry places its VMs on (its VMs go to them in turn), and the key that
-/// said so: `host` (a name; in a group also a pattern such as "rack1-*") or `rack` (rack names or
-/// patterns, a group's VMs spread over the racks' hosts).
-fn vm_hosts(
-    t: &mut TableReader<'_>,
-    group: bool,
-    implicit: bool,
-    hosts: &[Host],
-    host_index: &HostIndex<'_>,
-) -> Result<(Vec<usize>, &'static str), ConfigError> {
-    let host = t.node("host");
-    let racks = t.strings("rack")?;
-    match (host, racks) {
-        (Some(_), Some(_)) => Err(t.error("rack", "give either host or rack, not both")),
-        (Some(n), None) => match &n.value {
-            config::Value::Str(h) if group && select::is_pattern(h) => {
-                let on: Vec<usize> = (0..hosts.len()).filter(|&i| !hosts[i].switch && select::glob(h, &hosts[i].name)).collect();
-                if on.is_empty() {
-                    return Err(select::no_match(
-                        t,
-                        "host",
-                        &n.origin,
-                        "host",
-                        h,
-                        hosts.iter().filter(|x| !x.switch).map(|x| x.name.as_str()),
-                    ));
-                }
-                Ok((on, "host"))
-            }
-            config::Value::Str(h) => Ok((vec![host_index(t, "host", h, &n.origin)?], "host")),
-            other => Err(t.error("host", format!("expected a host name, found {}", other.type_name()))),
-        },
-        (None, Some(racks)) => {
-            let mut on = Vec::new();
-            for (r, origin) in &racks {
-                let before = on.len();
-                let more: Vec<usize> = (0..hosts.len())
-                    .filter(|&i| hosts[i].rack.as_deref().is_some_and(|x| select::glob(r, x)) && !on.contains(&i))
-                    .collect();
-                on.extend(more);
-                if on.len() == before {
-                    let mut names: Vec<&str> = hosts.iter().filter_map(|h| h.rack.as_deref()).collect();
-                    names.dedup();
-                    return Err(select::no_match(t, "rack", origin, "rack", r, names.into_iter()));
-                }
-            }
-            Ok((on, "rack"))
-        }
-        (None, None) if implicit => Ok((vec![0], "host")),
-        (None, None) => Err(t.error("host", "every [[vms]] entry needs host = \"<host name>\" (or rack = \"<rack name>\")")),
-    }
 }
 
 /// Where a VM field was written: in the VM's own table, else in the `[vm]` defaults.

@@ -1,9 +1,9 @@
 //! Naming many hosts or VMs at once: a name, a rack, or a pattern with `*` (any run of characters)
-//! and `?` (one character), as a shell's globs. `hosts = "rack1-*"` in a VM group, `drain = ["rack1"]`
-//! in a plan. A pattern that matches nothing is an error that lists what exists (with a "did you
+//! and `?` (one character), as a shell's globs: `host = "rack1-*"` or `rack = ["rack1"]` in a VM
+//! group (`group_hosts`), `drain = ["rack1"]` in a plan. A pattern that matches nothing is an error that lists what exists (with a "did you
 //! mean" for a near miss), naming the key and its line.
 
-use crate::input::tree::{ConfigError, Origin, TableReader};
+use crate::input::tree::{ConfigError, Origin, TableReader, Value};
 use crate::model::scenario::Host;
 use crate::names::suggest;
 
@@ -107,6 +107,54 @@ pub fn vms<'a>(
         }
     }
     Ok((0..list.len()).filter(|&i| chosen[i]).collect())
+}
+
+/// Looks a host up by name (for a key of a table, at a position), or says there is none.
+pub type HostIndex<'h> = dyn Fn(&TableReader<'_>, &str, &str, &Origin) -> Result<usize, ConfigError> + 'h;
+
+/// The hosts a `[[vms]]` entry places its VMs on (its VMs go to them in turn), and the key that
+/// said so: `host` (a name; in a group also a pattern such as "rack1-*") or `rack` (rack names or
+/// patterns, a group's VMs spread over the racks' hosts).
+pub fn group_hosts(
+    t: &mut TableReader<'_>,
+    group: bool,
+    implicit: bool,
+    hosts: &[Host],
+    host_index: &HostIndex<'_>,
+) -> Result<(Vec<usize>, &'static str), ConfigError> {
+    let host = t.node("host");
+    let racks = t.strings("rack")?;
+    match (host, racks) {
+        (Some(_), Some(_)) => Err(t.error("rack", "give either host or rack, not both")),
+        (Some(n), None) => match &n.value {
+            Value::Str(h) if group && is_pattern(h) => {
+                let on: Vec<usize> = (0..hosts.len()).filter(|&i| !hosts[i].switch && glob(h, &hosts[i].name)).collect();
+                if on.is_empty() {
+                    return Err(no_match(t, "host", &n.origin, "host", h, hosts.iter().filter(|x| !x.switch).map(|x| x.name.as_str())));
+                }
+                Ok((on, "host"))
+            }
+            Value::Str(h) => Ok((vec![host_index(t, "host", h, &n.origin)?], "host")),
+            other => Err(t.error("host", format!("expected a host name, found {}", other.type_name()))),
+        },
+        (None, Some(racks)) => {
+            let mut on = Vec::new();
+            for (r, origin) in &racks {
+                let before = on.len();
+                let more: Vec<usize> =
+                    (0..hosts.len()).filter(|&i| hosts[i].rack.as_deref().is_some_and(|x| glob(r, x)) && !on.contains(&i)).collect();
+                on.extend(more);
+                if on.len() == before {
+                    let mut names: Vec<&str> = hosts.iter().filter_map(|h| h.rack.as_deref()).collect();
+                    names.dedup();
+                    return Err(no_match(t, "rack", origin, "rack", r, names.into_iter()));
+                }
+            }
+            Ok((on, "rack"))
+        }
+        (None, None) if implicit => Ok((vec![0], "host")),
+        (None, None) => Err(t.error("host", "every [[vms]] entry needs host = \"<host name>\" (or rack = \"<rack name>\")")),
+    }
 }
 
 #[cfg(test)]

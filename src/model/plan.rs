@@ -14,8 +14,6 @@
 //! into gates, `input::plan`), nor of how a migration runs: the event loop (`sim`) asks it whether a
 //! migration may start and tells it when one has ended.
 
-use crate::model::scenario::Scenario;
-
 /// A pool of slots: at most `capacity` migrations holding one of its slots run at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pool {
@@ -82,12 +80,8 @@ pub struct Admission {
 }
 
 impl Admission {
-    pub fn new(sc: &Scenario) -> Self {
-        Self::with(sc.plan.pools.iter().map(|p| p.capacity).collect(), sc.migrations.iter().map(|m| &m.gate))
-    }
-
-    /// The rule over pools of these capacities and migrations with these gates.
-    fn with<'g>(capacities: Vec<u32>, gates: impl Iterator<Item = &'g Gate>) -> Self {
+    /// The rule over pools of these capacities and migrations with these gates (in scenario order).
+    pub fn new<'g>(capacities: Vec<u32>, gates: impl Iterator<Item = &'g Gate>) -> Self {
         let gates: Vec<&Gate> = gates.collect();
         let mut dependents = vec![Vec::new(); gates.len()];
         for (i, g) in gates.iter().enumerate() {
@@ -174,12 +168,44 @@ impl Admission {
     }
 }
 
+/// A migration that waits for itself through `after` (a plan that can never start it), if any:
+/// a depth-first search over the gates, in scenario order.
+pub fn circular<'g>(gates: impl Iterator<Item = &'g Gate>) -> Option<usize> {
+    let gates: Vec<&Gate> = gates.collect();
+    // 0: not seen, 1: on the current path, 2: done.
+    let mut mark = vec![0u8; gates.len()];
+    for root in 0..gates.len() {
+        if mark[root] != 0 {
+            continue;
+        }
+        let mut stack = vec![(root, 0usize)];
+        mark[root] = 1;
+        while let Some(&mut (m, ref mut next)) = stack.last_mut() {
+            if let Some(&a) = gates[m].after.get(*next) {
+                *next += 1;
+                match mark[a] {
+                    0 => {
+                        mark[a] = 1;
+                        stack.push((a, 0));
+                    }
+                    1 => return Some(a),
+                    _ => {}
+                }
+            } else {
+                mark[m] = 2;
+                stack.pop();
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn admission(pools: &[u32], gates: &[Gate]) -> Admission {
-        Admission::with(pools.to_vec(), gates.iter())
+        Admission::new(pools.to_vec(), gates.iter())
     }
 
     fn in_pools(p: &[usize]) -> Gate {
@@ -207,6 +233,14 @@ mod tests {
         assert!(a.start(2), "b's pool is free although migration 1 waits");
         assert_eq!(a.ended(2), Vec::<usize>::new());
         assert_eq!(a.ended(0), vec![1]);
+    }
+
+    #[test]
+    fn waits_that_go_round_in_a_circle_are_found() {
+        let after = |a: &[usize]| Gate { after: a.to_vec(), pools: vec![] };
+        assert_eq!(circular([after(&[1]), after(&[2]), after(&[])].iter()), None);
+        assert_eq!(circular([after(&[]), after(&[2]), after(&[1])].iter()), Some(1));
+        assert_eq!(circular([after(&[0])].iter()), Some(0));
     }
 
     #[test]

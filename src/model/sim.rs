@@ -105,7 +105,15 @@ impl<'a> Simulation<'a> {
                 Migration::new(m, vm, strategy, flow, net.latency(flow), seed_for(sc.seed ^ 0x6D65_6368, i))
             })
             .collect();
-        Simulation { sc, q, net, vms, migs, admission: Admission::new(sc), probe: None }
+        Simulation {
+            sc,
+            q,
+            net,
+            vms,
+            migs,
+            admission: Admission::new(sc.plan.pools.iter().map(|p| p.capacity).collect(), sc.migrations.iter().map(|m| &m.gate)),
+            probe: None,
+        }
     }
 
     /// Sample the rates on `links` (and of all migrations) while the run goes.
