@@ -342,14 +342,13 @@ fn draw_gantt<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, g: &Gantt) -> a
         .map_err(e)?;
     let top = |r: usize| (n - 1 - r) as f64;
     let rows = g.rows.clone();
-    let step = n.div_ceil(80).max(1);
+    // A label at each tick that falls on a row (plotters spaces the ticks: every row up to 80).
     let y_fmt = move |v: &f64| {
         let i = v.round();
         if (v - i).abs() > 1e-6 || i < 0.0 || i as usize >= n {
             return String::new();
         }
-        let r = n - 1 - i as usize;
-        if r.is_multiple_of(step) { rows.get(r).cloned().unwrap_or_default() } else { String::new() }
+        rows.get(n - 1 - i as usize).cloned().unwrap_or_default()
     };
     ch.configure_mesh()
         .x_desc(g.x_label.as_str())
@@ -531,6 +530,27 @@ mod tests {
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(write(&dir.join("c.gif"), &[sample(false)]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_gantt_chart_names_its_rows_and_only_the_classes_it_uses() {
+        let bar = |row, from, to, class| GanttBar { row, from, to, class };
+        let g = Gantt {
+            title: "plan".into(),
+            x_label: "time (s)".into(),
+            y_label: "VM".into(),
+            rows: vec!["db-1".into(), "web-1".into(), "web-2".into()],
+            classes: vec!["precopy".into(), "postcopy".into(), "cold".into()],
+            bars: vec![bar(0, 0.0, 4.0, 0), bar(1, 4.0, 6.0, 2), bar(2, 6.0, 7.0, 2)],
+            marks: vec![bar(0, 3.9, 4.0, 0)],
+            mark_label: "downtime".into(),
+            lines: vec![(10.0, "deadline 10 s".into())],
+        };
+        let svg = render_gantt_svg(&[g]).unwrap();
+        for text in ["plan", "db-1", "web-1", "web-2", "precopy", "cold", "downtime", "deadline 10 s"] {
+            assert!(svg.contains(&format!(">\n{text}\n</text>")), "missing {text}");
+        }
+        assert!(!svg.contains(">\npostcopy\n</text>"), "no bar is post-copy: no legend entry");
     }
 
     #[test]
