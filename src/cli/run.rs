@@ -38,14 +38,15 @@ pub fn cmd_check(a: &CheckArgs) -> Result<(), Failure> {
     out(&crate::input::write::to_toml(&sc))
 }
 
-fn write_outputs(dir: &Path, r: &RunReport) -> Result<(), Failure> {
+fn write_outputs(dir: &Path, r: &RunReport, sc: &crate::model::Scenario) -> Result<(), Failure> {
     let json = serde_json::to_string_pretty(r).map_err(Failure::other)?;
     let tl = report::timeline_csv(r).map_err(Failure::other)?;
     for (name, data) in [("run.json", json.into_bytes()), ("timeline.csv", tl.into_bytes())] {
         let p = dir.join(name);
         crate::files::write_atomic(&p, &data).map_err(|e| Failure::other(format!("{}: cannot write: {e}", p.display())))?;
     }
-    crate::output::plot::write(&dir.join("timeline.png"), &crate::output::timeline::charts(r)).map_err(|e| Failure::other(format!("{e:#}")))
+    crate::output::plot::write(&dir.join("timeline.png"), &crate::output::timeline::charts(r, sc))
+        .map_err(|e| Failure::other(format!("{e:#}")))
 }
 
 pub fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
@@ -56,7 +57,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     let r = crate::model::simulate(&sc);
     let dir = a.out.join(safe_name(&sc.name));
     if !a.no_write {
-        write_outputs(&dir, &r)?;
+        write_outputs(&dir, &r, &sc)?;
     }
     if !a.quiet {
         match a.format {
