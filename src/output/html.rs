@@ -194,7 +194,7 @@ pub fn run_page(
         "One row per migration: total time, downtime, bytes sent, pre-copy rounds and dirty-bitmap syncs, how pre-copy ended, and post-copy's remote faults, their stall and the window in which a host failure would lose the VM. The scenario's seed is {}.",
         r.seed
     ));
-    body += &table("Results", &head, &rows);
+    body += &table("", &head, &rows);
     let notes: Vec<String> = r
         .migrations
         .iter()

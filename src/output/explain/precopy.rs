@@ -2,7 +2,7 @@
 //! compared), why pre-copy ended (converged, a limit, cancelled, or hybrid's switch), and the
 //! pause with its final copy.
 
-use super::words::{at, clock, dur, int, pages, pct, rate, size, span_of};
+use super::words::{at, clock, dur, int, pages, pct, rate, size, span_of, two_sizes};
 use super::{ROUNDS_SHOWN, Section, Setting};
 use crate::model::mechanism::{HybridSwitch, RateLimit};
 use crate::model::result::{MigrationResult, RoundRecord};
@@ -256,12 +256,11 @@ pub(super) fn end_of_precopy(m: &MigrationResult, s: &Setting, pre: &[&RoundReco
             "Why pre-copy stopped"
         }
         "max_data" => {
+            let (sent, cap) = two_sizes(m.precopy_bytes as f64, 3.0 * s.memory_bytes as f64);
             p.push(format!(
-                "By the end of round {} ({when}) pre-copy had sent {}, more than 3 times the {} of memory ({}): Xen stops trying to converge and pauses the guest, here with {} ({}) still dirty.",
+                "By the end of round {} ({when}) pre-copy had sent {sent}, more than 3 times the {} of memory ({cap}): Xen stops trying to converge and pauses the guest, here with {} ({}) still dirty.",
                 last.round,
-                size(m.precopy_bytes as f64),
                 size(s.memory_bytes as f64),
-                size(3.0 * s.memory_bytes as f64),
                 pages(last.dirty_pages_at_end),
                 size(left)
             ));

@@ -54,6 +54,15 @@ pub(super) fn at(t: f64) -> String {
     format!("t = {}", clock(t))
 }
 
+/// Two sizes to compare, in MiB with a decimal when the rounded forms would read the same.
+pub(super) fn two_sizes(a: f64, b: f64) -> (String, String) {
+    if size(a) != size(b) {
+        return (size(a), size(b));
+    }
+    let mib = |x: f64| format!("{:.1} MiB", x / 1048576.0);
+    (mib(a), mib(b))
+}
+
 /// "a to b", or "a" when both read the same.
 pub(super) fn span_of(a: String, b: String) -> String {
     if a == b { a } else { format!("{a} to {b}") }
