@@ -1,8 +1,8 @@
 //! Parameter sweeps: the runs of a scenario over the cartesian product of its `[sweep]` axes,
 //! strategies and replications, run in parallel and streamed in order to `sweep.csv` (through
 //! `sweep.csv.partial`, which `--resume` continues), then `summary.csv` and the charts; shards of
-//! the point list (`--shard I/N`) and their merge (`migsim merge`), and the HTML report of a
-//! sweep's folder (`report`).
+//! the point list (`--shard I/N`), their merge (`migsim merge`), the Slurm job array that runs
+//! the shards on a cluster (`slurm`), and the HTML report of a sweep's folder (`report`).
 //!
 //! Run order, the order of the rows: point (the last axis varies fastest), then strategy, then
 //! replication, then the migrations of the run. Every run is a pure function of the scenario, the
@@ -14,6 +14,7 @@ pub mod merge;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod slurm;
 pub mod spec;
 pub mod stats;
 
