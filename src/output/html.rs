@@ -50,13 +50,12 @@ pub fn list(items: &[String]) -> String {
     s + "</ul>\n"
 }
 
-/// A table of plain-text cells; columns whose cells all start with a digit are right-aligned.
+/// A table of plain-text cells. A column of figures (every cell a number with its unit, or "-") is
+/// right-aligned.
 pub fn table(caption: &str, head: &[String], rows: &[Vec<String>]) -> String {
-    let numeric: Vec<bool> = (0..head.len())
-        .map(|c| {
-            !rows.is_empty() && rows.iter().all(|r| r.get(c).is_some_and(|v| v.starts_with(|ch: char| ch.is_ascii_digit() || ch == '>')))
-        })
-        .collect();
+    let figure = |v: &str| v == "-" || (v.starts_with(|ch: char| ch.is_ascii_digit() || ch == '>') && !v.contains(", "));
+    let numeric: Vec<bool> =
+        (0..head.len()).map(|c| !rows.is_empty() && rows.iter().all(|r| r.get(c).is_some_and(|v| figure(v)))).collect();
     let mut s = String::from("<div class=\"table\"><table>\n");
     if !caption.is_empty() {
         s += &format!("<caption>{}</caption>\n", escape(caption));
@@ -252,6 +251,12 @@ mod tests {
     fn numbers_are_right_aligned_and_anchors_are_plain() {
         let t = table("", &["vm".into(), "total".into()], &[vec!["a".into(), "6.24 s".into()], vec!["b".into(), ">300 s".into()]]);
         assert!(t.contains("<td>a</td><td class=\"num\">6.24 s</td>"), "{t}");
+        let t = table(
+            "",
+            &["down".into(), "values".into()],
+            &[vec!["-".into(), "1 Gbit/s, 10 Gbit/s".into()], vec!["2.2 ms".into(), "5".into()]],
+        );
+        assert!(t.contains("<td class=\"num\">-</td><td>1 Gbit/s, 10 Gbit/s</td>"), "{t}");
         assert_eq!(anchor("m0 vm precopy"), "m0-vm-precopy");
         assert_eq!(anchor("  "), "part");
     }
