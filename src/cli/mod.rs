@@ -1,8 +1,11 @@
-//! The command line: `migsim run`, `check`, `validate`, `sweep`, `plot`, `merge` and `trace`, each in
-//! a file with its arguments (`run`, `validate`, `sweep`, `trace`). Flags are documented where they
+//! The command line: `migsim run`, `check`, `validate`, `sweep`, `plot`, `merge`, `trace`, `explain`
+//! and `report`, each in a file with its arguments (`run`, `validate`, `sweep`, `trace`, `explain`,
+//! `report`). Flags are documented where they
 //! are defined; errors in user input exit with status 2 and one clear message (`common::Failure`).
 
 pub mod common;
+pub mod explain;
+pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod trace;
@@ -38,6 +41,10 @@ pub enum Command {
     Merge(MergeArgs),
     /// Dirty-page traces: record a real process, convert between forms, print statistics.
     Trace(crate::cli::trace::TraceArgs),
+    /// Tell a run round by round in plain sentences with its numbers (for students).
+    Explain(explain::ExplainArgs),
+    /// Write one self-contained HTML report of a scenario's run, or of a sweep's output folder.
+    Report(report::ReportArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -54,6 +61,8 @@ pub fn main() -> ExitCode {
         Command::Plot(a) => sweep::cmd_plot(&a),
         Command::Merge(a) => sweep::cmd_merge(&a),
         Command::Trace(a) => crate::cli::trace::run(&a),
+        Command::Explain(a) => explain::cmd_explain(&a),
+        Command::Report(a) => report::cmd_report(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

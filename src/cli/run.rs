@@ -70,7 +70,7 @@ fn write_outputs(dir: &Path, sc: &Scenario, r: &RunReport, loads: &[LinkLoad]) -
     }
     let chart = |name: &str, res: anyhow::Result<()>| res.map_err(|e| Failure::other(format!("{}: {e:#}", dir.join(name).display())));
     if r.migrations.len() <= TIMELINE_PANELS {
-        chart("timeline.png", crate::output::plot::write(&dir.join("timeline.png"), &crate::output::timeline::charts(r)))?;
+        chart("timeline.png", crate::output::plot::write(&dir.join("timeline.png"), &crate::output::timeline::charts(r, sc)))?;
         names.insert(2, "timeline.png");
     }
     if is_plan(sc) {

@@ -9,6 +9,7 @@
 use anyhow::{Context, anyhow};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -48,6 +49,8 @@ pub enum Style {
     Bars,
     /// A line through the points without markers (a dense series, e.g. a rate sampled over time).
     Path,
+    /// A dashed line through the points, without markers: a reference such as a threshold.
+    Dashed,
 }
 
 #[derive(Debug, Clone)]
@@ -104,7 +107,7 @@ pub fn tick(v: f64) -> String {
         format!("{}G", trim(format!("{:.2}", v / 1e9)))
     } else if a >= 1e6 {
         format!("{}M", trim(format!("{:.2}", v / 1e6)))
-    } else if a >= 1e5 {
+    } else if a >= 1e4 {
         format!("{}k", trim(format!("{:.1}", v / 1e3)))
     } else if a >= 1.0 {
         trim(format!("{v:.2}"))
@@ -162,16 +165,99 @@ fn ranges(c: &Chart) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
     (x, lo..hi + pad + (hi - lo + pad) * share / (1.0 - share))
 }
 
+/// Ticks of a log axis over `r`: 1, 2 and 5 times each power of ten (all of 1..9 on a short axis,
+/// the powers alone on a long one), so that every decade of the axis is labelled, the first too.
+pub fn log_ticks(r: &std::ops::Range<f64>) -> Vec<f64> {
+    let (lo, hi) = (r.start.min(r.end), r.start.max(r.end));
+    if !(lo > 0.0 && hi.is_finite()) {
+        return Vec::new();
+    }
+    let pick = |mults: &[f64]| -> Vec<f64> {
+        let mut v = Vec::new();
+        for k in lo.log10().floor() as i32..=hi.log10().ceil() as i32 {
+            for m in mults {
+                let t = m * 10f64.powi(k);
+                if t >= lo * (1.0 - 1e-9) && t <= hi * (1.0 + 1e-9) {
+                    v.push(t);
+                }
+            }
+        }
+        v
+    };
+    let mid = pick(&[1.0, 2.0, 5.0]);
+    if mid.len() < 4 {
+        pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    } else if mid.len() > 12 {
+        pick(&[1.0])
+    } else {
+        mid
+    }
+}
+
 fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> anyhow::Result<()> {
     let (x, y) = ranges(c);
     let ends = (y.start, y.end);
+    let (xt, yt) = (log_ticks(&x), log_ticks(&y));
     match (c.log_x, c.log_y) {
         (false, false) => draw_on(area, c, x, y, ends),
-        (true, false) => draw_on(area, c, x.log_scale(), y, ends),
-        (false, true) => draw_on(area, c, x, y.log_scale(), ends),
-        (true, true) => draw_on(area, c, x.log_scale(), y.log_scale(), ends),
+        (true, false) => draw_on(area, c, x.log_scale().with_key_points(xt), y, ends),
+        (false, true) => draw_on(area, c, x, y.log_scale().with_key_points(yt), ends),
+        (true, true) => draw_on(area, c, x.log_scale().with_key_points(xt), y.log_scale().with_key_points(yt), ends),
     }
 }
+
+/// An axis title, saying so when the axis is logarithmic (every chart's log axes are labelled).
+fn axis_title(label: &str, log: bool) -> String {
+    if !log || label.contains("log scale") {
+        label.to_string()
+    } else if let Some(inner) = label.strip_suffix(')') {
+        // "bandwidth (Gbit/s)" -> "bandwidth (Gbit/s, log scale)"
+        format!("{inner}, log scale)")
+    } else {
+        format!("{label} (log scale)")
+    }
+}
+
+/// Runs `$body` with `$mk` bound to a function from a pixel position to a series' marker there. The
+/// shape follows the series' number: circle, triangle, square, diamond, cross, hollow square, in
+/// turn, so that
+/// series differ in shape as well as colour (for readers who cannot tell the colours apart, and
+/// where lines lie on top of each other). A macro, because each shape is its own element type.
+macro_rules! with_marker {
+    ($shape:expr, $color:expr, |$mk:ident| $body:block) => {{
+        let fill = $color.filled();
+        let cross = $color.stroke_width(2);
+        match $shape % 6 {
+            0 => {
+                let $mk = move |c: (i32, i32)| Circle::new(c, 4, fill);
+                $body
+            }
+            1 => {
+                let $mk = move |c: (i32, i32)| TriangleMarker::new(c, 6, fill);
+                $body
+            }
+            2 => {
+                let $mk = move |c: (i32, i32)| Rectangle::new([(c.0 - 4, c.1 - 4), (c.0 + 4, c.1 + 4)], fill);
+                $body
+            }
+            3 => {
+                let $mk = move |c: (i32, i32)| Polygon::new(vec![(c.0, c.1 - 6), (c.0 + 5, c.1), (c.0, c.1 + 6), (c.0 - 5, c.1)], fill);
+                $body
+            }
+            4 => {
+                let $mk = move |c: (i32, i32)| Cross::new(c, 5, cross);
+                $body
+            }
+            _ => {
+                let $mk = move |c: (i32, i32)| Rectangle::new([(c.0 - 4, c.1 - 4), (c.0 + 4, c.1 + 4)], cross);
+                $body
+            }
+        }
+    }};
+}
+
+/// Series with more points than this are drawn without markers (they would hide the line).
+const MARKERS_UP_TO: usize = 60;
 
 /// Draw `c` on coordinates `x` by `y` (linear or log); `(y0, y1)` are the ends of the y axis.
 fn draw_on<DB: DrawingBackend, X, Y>(area: &DrawingArea<DB, Shift>, c: &Chart, x: X, y: Y, (y0, y1): (f64, f64)) -> anyhow::Result<()>
@@ -185,10 +271,10 @@ where
     // Bars stand on zero, or on the bottom of a log axis.
     let floor = if c.log_y { y0 } else { 0.0 };
     let mut ch = ChartBuilder::on(area)
-        .caption(&c.title, (FAMILY, 22))
+        .caption(&c.title, (FAMILY, 24))
         .margin(14)
-        .x_label_area_size(52)
-        .y_label_area_size(78)
+        .x_label_area_size(60)
+        .y_label_area_size(92)
         .build_cartesian_2d(x, y)
         .map_err(e)?;
     let cats = c.x_categories.clone();
@@ -197,13 +283,14 @@ where
         Some(_) => String::new(),
         None => tick(*v),
     };
+    let (x_title, y_title) = (axis_title(&c.x_label, c.log_x), axis_title(&c.y_label, c.log_y));
     let mut mesh = ch.configure_mesh();
-    mesh.x_desc(c.x_label.as_str())
-        .y_desc(c.y_label.as_str())
+    mesh.x_desc(x_title.as_str())
+        .y_desc(y_title.as_str())
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&|v| tick(*v))
-        .label_style((FAMILY, 14))
-        .axis_desc_style((FAMILY, 16))
+        .label_style((FAMILY, 16))
+        .axis_desc_style((FAMILY, 18))
         .light_line_style(TRANSPARENT);
     if let Some(names) = &c.x_categories {
         mesh.x_labels(names.len() + 1);
@@ -211,25 +298,38 @@ where
     mesh.draw().map_err(e)?;
 
     for s in &c.spans {
-        let shade = RGBColor(220, 30, 30);
-        ch.draw_series(std::iter::once(Rectangle::new([(s.from, y0), (s.to, y1)], shade.mix(0.25).filled())))
+        // Neutral grey, so that the shade never clashes with a series' colour.
+        let shade = RGBColor(90, 90, 90);
+        ch.draw_series(std::iter::once(Rectangle::new([(s.from, y0), (s.to, y1)], shade.mix(0.22).filled())))
             .map_err(e)?
             .label(s.label.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], shade.mix(0.25).filled()));
+            .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], shade.mix(0.22).filled()));
         // A span can be a few pixels wide on a long axis: its edges keep it visible.
-        ch.draw_series([s.from, s.to].map(|x| PathElement::new(vec![(x, y0), (x, y1)], shade.mix(0.8)))).map_err(e)?;
+        ch.draw_series([s.from, s.to].map(|x| PathElement::new(vec![(x, y0), (x, y1)], shade.mix(0.9)))).map_err(e)?;
     }
-    for (i, s) in c.series.iter().enumerate() {
+    let mut shapes = 0;
+    // An empty series would only add a legend entry for nothing.
+    for (i, s) in c.series.iter().enumerate().filter(|(_, s)| !s.points.is_empty()) {
         let color = PALETTE[i % PALETTE.len()];
+        let shown = |p: &&Point| !c.log_y || p.y > 0.0;
         match s.style {
             Style::Lines => {
                 let line = color.stroke_width(2);
-                let shown = |p: &&Point| !c.log_y || p.y > 0.0;
-                ch.draw_series(LineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), line))
-                    .map_err(e)?
-                    .label(s.label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
-                ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 3, color.filled()))).map_err(e)?;
+                let shape = shapes;
+                shapes += 1;
+                let pts = || s.points.iter().filter(shown).map(|p| (p.x, p.y));
+                let sample = move |at| EmptyElement::at(at) + PathElement::new(vec![(0, 0), (22, 0)], line);
+                if s.points.len() <= MARKERS_UP_TO {
+                    with_marker!(shape, color, |mk| {
+                        ch.draw_series(LineSeries::new(pts(), line))
+                            .map_err(e)?
+                            .label(s.label.as_str())
+                            .legend(move |at| sample(at) + mk((11, 0)));
+                        ch.draw_series(pts().map(|p| EmptyElement::at(p) + mk((0, 0)))).map_err(e)?;
+                    });
+                } else {
+                    ch.draw_series(LineSeries::new(pts(), line)).map_err(e)?.label(s.label.as_str()).legend(sample);
+                }
                 let bars = s
                     .points
                     .iter()
@@ -246,6 +346,13 @@ where
                     .label(s.label.as_str())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
             }
+            Style::Dashed => {
+                let line = color.stroke_width(2);
+                ch.draw_series(DashedLineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), 8, 5, line))
+                    .map_err(e)?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, line));
+            }
             Style::Bars => {
                 let fill = color.mix(0.45).filled();
                 ch.draw_series(
@@ -256,16 +363,16 @@ where
                 )
                 .map_err(e)?
                 .label(s.label.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill));
+                .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], fill));
             }
         }
     }
     if !c.series.is_empty() || !c.spans.is_empty() {
         ch.configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
+            .background_style(WHITE.mix(0.9))
             .border_style(RGBColor(120, 120, 120))
-            .label_font((FAMILY, 14))
+            .label_font((FAMILY, 16))
             .draw()
             .map_err(e)?;
     }
@@ -505,9 +612,16 @@ mod tests {
         for log_x in [false, true] {
             let svg = render_svg(&[sample(log_x)]).unwrap();
             assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
-            for text in ["downtime vs bandwidth", "bandwidth (Gbit/s)", "downtime (ms)", "precopy", "postcopy", "downtime"] {
+            let x_title = if log_x { "bandwidth (Gbit/s, log scale)" } else { "bandwidth (Gbit/s)" };
+            for text in ["downtime vs bandwidth", x_title, "downtime (ms)", "precopy", "postcopy", "downtime"] {
                 assert!(svg.contains(&format!(">\n{text}\n</text>")), "missing {text}");
             }
+            // The series differ in marker shape too: circles for the first, triangles for the second
+            // (4 points and a legend sample each).
+            let count =
+                |tag: &str, colour: &str| svg.lines().filter(|l| l.starts_with(tag) && l.contains(&format!("fill=\"{colour}\""))).count();
+            assert_eq!((count("<circle", "#0072B2"), count("<polygon", "#0072B2")), (5, 0));
+            assert_eq!((count("<circle", "#D55E00"), count("<polygon", "#D55E00")), (0, 5));
             // Each line series draws its line and its legend sample in its own colour.
             for colour in ["#0072B2", "#D55E00"] {
                 let lines = svg.lines().filter(|l| l.starts_with("<polyline") && l.contains(&format!("stroke=\"{colour}\""))).count();
@@ -554,12 +668,25 @@ mod tests {
     }
 
     #[test]
+    fn log_axes_get_ticks_in_every_decade_and_say_so() {
+        assert_eq!(log_ticks(&(0.04..1.4)), vec![0.05, 0.1, 0.2, 0.5, 1.0]);
+        assert_eq!(log_ticks(&(1000.0..3.0e6)), vec![1000.0, 2000.0, 5000.0, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6]);
+        assert_eq!(log_ticks(&(1.0e6..3.5e6)), vec![1e6, 2e6, 3e6]);
+        assert_eq!(log_ticks(&(1.0..1e9)).len(), 10);
+        assert_eq!(axis_title("pages", true), "pages (log scale)");
+        assert_eq!(axis_title("rate (Gbit/s)", true), "rate (Gbit/s, log scale)");
+        assert_eq!(axis_title("rate (Gbit/s)", false), "rate (Gbit/s)");
+    }
+
+    #[test]
     fn ticks_are_short() {
         assert_eq!(tick(262144.0), "262.1k");
         assert_eq!(tick(1.5e6), "1.5M");
         assert_eq!(tick(0.25), "0.25");
         assert_eq!(tick(0.000123), "0.000123");
         assert_eq!(tick(12.0), "12");
+        assert_eq!(tick(10000.0), "10k");
+        assert_eq!(tick(2500.0), "2500");
         assert_eq!(tick(0.0), "0");
     }
 }

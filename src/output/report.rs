@@ -12,8 +12,8 @@ fn dur(s: f64) -> String {
     units::format_duration((s * 1e9).round() as u64)
 }
 
-/// A plain-text table, one row per migration.
-pub fn table(r: &RunReport) -> String {
+/// The run table's header and rows, one per migration (the plain-text table and the HTML report).
+pub fn table_rows(r: &RunReport) -> (Vec<String>, Vec<Vec<String>>) {
     let head = ["vm", "strategy", "total", "downtime", "sent", "rounds", "syncs", "pre-copy ended", "faults", "stall", "post-copy window"];
     let rows: Vec<Vec<String>> = r
         .migrations
@@ -39,7 +39,13 @@ pub fn table(r: &RunReport) -> String {
             ]
         })
         .collect();
-    let mut all = vec![head.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    (head.iter().map(|s| s.to_string()).collect(), rows)
+}
+
+/// A plain-text table, one row per migration.
+pub fn table(r: &RunReport) -> String {
+    let (head, rows) = table_rows(r);
+    let mut all = vec![head];
     all.extend(rows);
     let rule = widths(&all).into_iter().map(|w| "-".repeat(w)).collect();
     all.insert(1, rule);
@@ -72,7 +78,7 @@ pub fn columns(rows: &[Vec<String>]) -> String {
 }
 
 /// What the mechanisms did, for the lines under the table (only those that did something).
-fn mechanism_notes(m: &MigrationResult) -> Vec<String> {
+pub fn mechanism_notes(m: &MigrationResult) -> Vec<String> {
     let mut v = Vec::new();
     if m.throttle_max_pct > 0.0 {
         v.push(format!(

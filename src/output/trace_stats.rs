@@ -145,11 +145,11 @@ pub fn charts(st: &TraceStats, name: &str) -> Vec<Chart> {
         st.rate.iter().map(|r| Point::new(r.start_ns as f64 / 1e9, per_s(f(r), r.length_ns))).collect()
     };
     let rate_chart = Chart {
-        title: format!("{name}: dirty rate over time"),
+        title: format!("{name} trace: dirty rate over time, per interval"),
         x_label: "trace time (s)".into(),
-        y_label: "distinct pages written per second".into(),
+        y_label: "dirty rate (distinct pages/s)".into(),
         series: vec![
-            Series { label: "pages written".into(), style: Style::Lines, points: rate(|r| r.pages) },
+            Series { label: "pages written in the interval".into(), style: Style::Lines, points: rate(|r| r.pages) },
             Series { label: "of those, written for the first time".into(), style: Style::Lines, points: rate(|r| r.new_pages) },
         ],
         ..Chart::default()
@@ -158,9 +158,9 @@ pub fn charts(st: &TraceStats, name: &str) -> Vec<Chart> {
         st.wws.iter().filter(|w| w.window_ns > 0).map(|w| Point::new(w.window_ns as f64 / 1e9, f(w))).collect()
     };
     let wws_chart = Chart {
-        title: format!("{name}: writable working set"),
+        title: format!("{name} trace: writable working set against window length"),
         x_label: "window length (s)".into(),
-        y_label: "distinct pages written in the window".into(),
+        y_label: "distinct pages written in a window (pages)".into(),
         log_x: true,
         series: vec![
             Series { label: "mean over windows".into(), style: Style::Lines, points: wws(|w| w.mean_pages) },

@@ -67,7 +67,8 @@ pub fn plot(csv: &Path, x: &str, y: &str, by: &[String], log_x: bool, out: &Path
     if log_x && !l.numeric[xi] {
         return Err(input(format!("--log-x needs numbers on the x axis, but `{x}` holds words")));
     }
-    let title = format!("{} vs {}", stats::pretty(y), stats::pretty(x));
+    let name = csv.parent().and_then(|d| d.file_name()).map_or(String::new(), |n| format!("{}: ", n.to_string_lossy()));
+    let title = format!("{name}{} vs {}, mean per point", stats::pretty(y), stats::pretty(x));
     let mut data = [stats::ChartData::new(xi, yi, by, log_x, title, String::new())];
     stats::scan(csv, &l, None, &mut data)?;
     if log_x && data[0].chart(&l).series.iter().flat_map(|s| &s.points).any(|p| p.x <= 0.0) {

@@ -497,7 +497,7 @@ pub fn sweep_charts(l: &Layout, name: &str, log_columns: &[String]) -> Vec<Chart
                 y,
                 by,
                 log_columns.iter().any(|c| c == xc),
-                format!("{name}: {} vs {}{note}", pretty(yc), pretty(xc)),
+                format!("{name}: {} vs {}, mean per point{note}", pretty(yc), pretty(xc)),
                 format!("{yc}-vs-{xc}"),
             ));
         }
