@@ -1,7 +1,8 @@
-//! The command line: `migsim run`, `check`, `validate`, `sweep`, `plot`, `merge` and `trace`, each in
-//! a file with its arguments (`run`, `validate`, `sweep`, `trace`). Flags are documented where they
+//! The command line: `migsim run`, `check`, `validate`, `sweep`, `plot`, `merge`, `trace` and
+//! `advise`, each in a file with its arguments (`run`, `validate`, `sweep`, `trace`, `advise`). Flags are documented where they
 //! are defined; errors in user input exit with status 2 and one clear message (`common::Failure`).
 
+pub mod advise;
 pub mod common;
 pub mod run;
 pub mod sweep;
@@ -38,6 +39,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Dirty-page traces: record a real process, convert between forms, print statistics.
     Trace(crate::cli::trace::TraceArgs),
+    /// Find the strategy and settings that meet objectives such as "downtime <= 50 ms" and minimize
+    /// a figure, by simulating candidates; print them with why and the QMP and virsh commands.
+    Advise(crate::cli::advise::AdviseArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -54,6 +58,7 @@ pub fn main() -> ExitCode {
         Command::Plot(a) => sweep::cmd_plot(&a),
         Command::Merge(a) => sweep::cmd_merge(&a),
         Command::Trace(a) => crate::cli::trace::run(&a),
+        Command::Advise(a) => crate::cli::advise::cmd_advise(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

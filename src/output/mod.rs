@@ -1,10 +1,12 @@
 //! From results to what people read: the run table, CSV rows and the timeline CSV (`report`), the
 //! chart renderer (`plot`, PNG and SVG with an embedded font), the run's timeline chart
-//! (`timeline`) and the report of `migsim trace stats` (`trace_stats`).
+//! (`timeline`), the report of `migsim trace stats` (`trace_stats`) and the tables and Pareto-front
+//! chart of `migsim advise` (`advise`).
 //!
 //! It reads the model's results and never changes them; it writes files only through
 //! `crate::files` (atomically).
 
+pub mod advise;
 pub mod plot;
 pub mod report;
 pub mod timeline;

@@ -1,7 +1,8 @@
-//! Charts as PNG and SVG: lines with optional error bars, or bars spanning an x interval, against x
-//! (optionally on a log axis), with shaded x spans, a title, axis labels and a legend; one or more
-//! panels per picture. Nothing here knows about migrations: the sweep charts, `migsim plot` and the
-//! run timeline all describe their pictures as [`Chart`] values and hand them to [`write`].
+//! Charts as PNG and SVG: lines or points (a scatter) with optional error bars, or bars spanning an
+//! x interval, against x (optionally on a log axis), with shaded x spans, a title, axis labels and a
+//! legend; one or more panels per picture. Nothing here knows about migrations: the sweep charts,
+//! `migsim plot`, the run timeline and the advice's Pareto front all describe their pictures as
+//! [`Chart`] values and hand them to [`write`].
 //!
 //! Text is drawn with DejaVu Sans, embedded in the binary and registered with plotters' ab_glyph
 //! renderer, so charts render the same on a machine with no fonts (and no fontconfig) installed.
@@ -46,6 +47,12 @@ pub enum Style {
     Lines,
     /// A filled bar per point from `x` to `x_end`, up from zero to `y`.
     Bars,
+    /// A marker on each point and its error bars, no line (a scatter).
+    Points,
+    /// Small grey markers, no error bars: the background a scatter stands out from.
+    Faint,
+    /// A black ring around each point, and its error bars: the point to look at.
+    Ring,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +178,15 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> a
     }
 }
 
+/// The error bars of the points shown (on a log axis, those whose bar stays above zero).
+fn error_bars(points: &[Point], log_y: bool, color: RGBColor) -> Vec<ErrorBar<f64, f64, plotters::element::ErrorBarOrientV<f64, f64>>> {
+    points
+        .iter()
+        .filter(|p| !log_y || (p.y > 0.0 && p.lo.is_some_and(|l| l > 0.0)))
+        .filter_map(|p| Some(ErrorBar::new_vertical(p.x, p.lo?, p.y, p.hi?, color.stroke_width(1), 8)))
+        .collect()
+}
+
 /// Draw `c` on coordinates `x` by `y` (linear or log); `(y0, y1)` are the ends of the y axis.
 fn draw_on<DB: DrawingBackend, X, Y>(area: &DrawingArea<DB, Shift>, c: &Chart, x: X, y: Y, (y0, y1): (f64, f64)) -> anyhow::Result<()>
 where
@@ -220,21 +236,38 @@ where
     for (i, s) in c.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         match s.style {
-            Style::Lines => {
+            Style::Lines | Style::Points => {
                 let line = color.stroke_width(2);
                 let shown = |p: &&Point| !c.log_y || p.y > 0.0;
-                ch.draw_series(LineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), line))
+                if s.style == Style::Lines {
+                    ch.draw_series(LineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), line))
+                        .map_err(e)?
+                        .label(s.label.as_str())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
+                    ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 3, color.filled()))).map_err(e)?;
+                } else {
+                    ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 4, color.filled())))
+                        .map_err(e)?
+                        .label(s.label.as_str())
+                        .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+                }
+                ch.draw_series(error_bars(&s.points, c.log_y, color)).map_err(e)?;
+            }
+            Style::Faint => {
+                let grey = RGBColor(175, 175, 175);
+                ch.draw_series(s.points.iter().filter(|p| !c.log_y || p.y > 0.0).map(|p| Circle::new((p.x, p.y), 3, grey.filled())))
                     .map_err(e)?
                     .label(s.label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
-                ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 3, color.filled()))).map_err(e)?;
-                let bars = s
-                    .points
-                    .iter()
-                    .filter(shown)
-                    .filter(|p| !c.log_y || p.lo.is_some_and(|l| l > 0.0))
-                    .filter_map(|p| Some(ErrorBar::new_vertical(p.x, p.lo?, p.y, p.hi?, color.stroke_width(1), 8)));
-                ch.draw_series(bars).map_err(e)?;
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 3, grey.filled()));
+            }
+            Style::Ring => {
+                let ring = BLACK.stroke_width(2);
+                let shown = |p: &&Point| !c.log_y || p.y > 0.0;
+                ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 8, ring)))
+                    .map_err(e)?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 6, ring));
+                ch.draw_series(error_bars(&s.points, c.log_y, BLACK)).map_err(e)?;
             }
             Style::Bars => {
                 let fill = color.mix(0.45).filled();
