@@ -56,6 +56,8 @@ pub struct SearchInfo {
     pub budget: u64,
     pub replications: u64,
     pub final_replications: u64,
+    /// Candidates in the screen's sample (once each; the best third again).
+    pub screened: usize,
     pub sweeps: usize,
     pub values_refined: usize,
     pub front_refined: usize,

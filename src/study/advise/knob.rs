@@ -186,6 +186,9 @@ impl Setting {
     pub fn between(&self, other: &Setting) -> Option<Setting> {
         let geo = |a: f64, b: f64| (a * b).sqrt();
         let strictly = |v: f64, a: f64, b: f64| v > a.min(b) && v < a.max(b);
+        // A rate, a duration or a size is refined only while the neighbours are more than 20 %
+        // apart: finer steps change nothing the model can tell apart (rank::TIE).
+        let strictly = move |v: f64, a: f64, b: f64| strictly(v, a, b) && a.max(b) > a.min(b) * 1.2;
         match (self, other) {
             (Setting::Duration(a), Setting::Duration(b)) => {
                 let m = geo(*a as f64, *b as f64);
@@ -202,11 +205,11 @@ impl Setting {
             }
             (Setting::Channels(a), Setting::Channels(b)) => {
                 let m = (a + b) / 2;
-                strictly(m as f64, *a as f64, *b as f64).then_some(Setting::Channels(m))
+                (m > *a.min(b) && m < *a.max(b)).then_some(Setting::Channels(m))
             }
             (Setting::Switch(HybridSwitch::Rounds, a), Setting::Switch(HybridSwitch::Rounds, b)) => {
                 let m = (a + b) / 2;
-                strictly(m as f64, *a as f64, *b as f64).then_some(Setting::Switch(HybridSwitch::Rounds, m))
+                (m > *a.min(b) && m < *a.max(b)).then_some(Setting::Switch(HybridSwitch::Rounds, m))
             }
             (Setting::AutoConverge(Some((i1, s1))), Setting::AutoConverge(Some((i2, s2)))) => {
                 let (i, s) = (((i1 + i2) / 2.0).round(), ((s1 + s2) / 2.0).round());
@@ -296,6 +299,7 @@ mod tests {
         let d = |ms: u64| Setting::Duration(ms * 1_000_000);
         assert_eq!(d(30).between(&d(100)), Some(d(55)));
         assert_eq!(d(10).between(&d(11)), None);
+        assert_eq!(d(50).between(&d(55)), None, "neighbours 10 % apart are close enough");
         assert_eq!(Setting::Xbzrle(Some(64 << 20)).between(&Setting::Xbzrle(Some(256 << 20))), Some(Setting::Xbzrle(Some(128 << 20))));
         assert_eq!(Setting::Channels(2).between(&Setting::Channels(4)), Some(Setting::Channels(3)));
         assert_eq!(Setting::Channels(1).between(&Setting::Channels(2)), None);

@@ -190,6 +190,7 @@ fn search_info(s: &search::Search, runner: &runner::Runner, set: &search::Settin
         budget: set.budget,
         replications: set.reps,
         final_replications: set.final_reps,
+        screened: s.log.screened,
         sweeps: s.log.sweeps,
         values_refined: s.log.refined,
         front_refined: s.log.front_refined,

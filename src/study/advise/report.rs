@@ -66,7 +66,8 @@ pub fn text(a: &Advice) -> String {
         "every setting".to_string()
     } else {
         format!(
-            "coordinate search, {} sweep{}, {} value{} added between neighbours, {} setting{} around the front",
+            "a screen of {} settings, then a coordinate search of {} sweep{}, {} value{} added between neighbours, {} setting{} around the front",
+            s.screened,
             s.sweeps,
             if s.sweeps == 1 { "" } else { "s" },
             s.values_refined,
@@ -117,7 +118,7 @@ pub fn text(a: &Advice) -> String {
             }
             if !a.front.iter().any(|c| c.candidate == r.candidate) {
                 out.push_str(
-                    "  (it is not on the Pareto front below: settings there match it within 1 % and beat it on a figure the objectives leave free; advise prefers the one that changes less)\n",
+                    "  (it is not on the Pareto front below: settings there match it within 3 % and beat it on a figure the objectives leave free; advise prefers the one that changes less)\n",
                 );
             }
         }

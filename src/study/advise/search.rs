@@ -1,10 +1,12 @@
 //! The search: which candidates to run, in what order, within a budget of runs. A space small
-//! enough is run whole. Beyond, each strategy starts from the scenario's own settings and climbs:
-//! every value of one knob is tried with the others held (a batch, run in parallel), the best
-//! move is taken, knob after knob, sweep after sweep; after each sweep the grid is refined between
-//! the values next to the current best (halfway, as the knob reads: whole ms, power-of-two caches),
-//! and once no move is left, around each point of the Pareto front. Last, the recommendation and
-//! its rivals get more replications, so their 95 % intervals are worth reading.
+//! enough is run whole. Beyond, a screen first runs a spread of the whole space once each and
+//! gives its best third every replication (successive halving); then each strategy climbs from
+//! the scenario's own settings and from the screen's best: every value of one knob is tried with
+//! the others held (a batch, run in parallel), the best move is taken, knob after knob, sweep
+//! after sweep; after each sweep the grid is refined between the values next to the current points
+//! (halfway, as the knob reads: whole ms, power-of-two caches), and once no move is left, around
+//! each point of the Pareto front. Last, the recommendation and its rivals get more replications,
+//! so their 95 % intervals are worth reading.
 //!
 //! Every decision depends only on figures already in, and each run is a pure function of its
 //! scenario and seed, so the candidates, runs and figures are the same for any number of jobs, and
@@ -17,8 +19,12 @@ use super::runner::Runner;
 use super::space::{Candidate, Space};
 use super::store::Store;
 use crate::study::sweep::Error;
+use crate::study::sweep::spec::{Fnv, splitmix};
 use std::collections::HashMap;
 
+/// The share of the search's budget the screen may take (half for one replication of its sample,
+/// half for the rest of the replications of its best third).
+const SCREEN_SHARE: f64 = 0.3;
 /// Sweeps over every knob before the climb stops anyway.
 const MAX_SWEEPS: usize = 4;
 /// Rounds of refinement around the Pareto front.
@@ -56,6 +62,8 @@ pub struct Settings {
 #[derive(Debug, Clone, Default)]
 pub struct Log {
     pub exhaustive: bool,
+    /// Candidates in the screen's sample.
+    pub screened: usize,
     pub sweeps: usize,
     pub refined: usize,
     pub front_refined: usize,
@@ -143,8 +151,18 @@ impl<'a> Search<'a> {
     }
 
     /// Run each candidate of `batch` up to `reps` replications (those not yet evaluated, or with
-    /// fewer runs), in parallel, taking whole candidates in order while the stage's limit allows.
+    /// fewer runs), in parallel, taking whole candidates in order while the stage's limit allows;
+    /// a batch cut short means the budget ran out.
     fn evaluate(&mut self, batch: &[Candidate], reps: u64) -> Result<(), Error> {
+        if self.evaluate_within(batch, reps, self.limit)? {
+            self.log.exhausted = true;
+        }
+        Ok(())
+    }
+
+    /// `evaluate` within `limit` runs in all; true if the batch was cut short.
+    fn evaluate_within(&mut self, batch: &[Candidate], reps: u64, limit: u64) -> Result<bool, Error> {
+        let mut cut = false;
         let mut plan: Vec<(usize, u64)> = Vec::new();
         let mut added: Vec<usize> = Vec::new();
         for c in batch {
@@ -157,8 +175,8 @@ impl<'a> Search<'a> {
             if have >= reps || known.is_some_and(|i| added.contains(&i)) {
                 continue;
             }
-            if self.log.runs + plan.len() as u64 + (reps - have) > self.limit {
-                self.log.exhausted = true;
+            if self.log.runs + plan.len() as u64 + (reps - have) > limit.min(self.limit) {
+                cut = true;
                 break;
             }
             let i = match known {
@@ -173,7 +191,7 @@ impl<'a> Search<'a> {
             plan.extend((have..reps).map(|k| (i, k)));
         }
         if plan.is_empty() {
-            return Ok(());
+            return Ok(cut);
         }
         // Per run: the overrides, the strategy, the replication and what the store already has.
         let work: Vec<Unit> = plan
@@ -219,7 +237,7 @@ impl<'a> Search<'a> {
         for i in added {
             self.evals[i].summary = Summary::of(&self.evals[i].runs);
         }
-        Ok(())
+        Ok(cut)
     }
 
     /// Search, then confirm: the whole space if it fits the budget, else the climb and the
@@ -237,7 +255,9 @@ impl<'a> Search<'a> {
             let all = self.space.all();
             self.evaluate(&all, s.reps)?;
         } else {
-            self.climb(bases)?;
+            let mut starts = bases;
+            starts.extend(self.screen()?);
+            self.climb(starts)?;
             if !self.log.exhausted {
                 self.refine_front()?;
             }
@@ -256,24 +276,73 @@ impl<'a> Search<'a> {
         })
     }
 
-    /// Coordinate search from each strategy's baseline, with the grid refined around the current
-    /// best after each sweep.
+    /// A first look at the whole space: a spread of candidates of each strategy (each knob's value
+    /// drawn by a fixed hash, so the sample is the same on every run), one replication each, within
+    /// SCREEN_SHARE of the budget; then, successive halving, the best third get every replication.
+    /// The best of each strategy is a second start for the climb, so that knobs that only pay
+    /// together (a higher bandwidth with a lower downtime limit) are found.
+    fn screen(&mut self) -> Result<Vec<Candidate>, Error> {
+        self.pb.set_message("screening a spread of settings");
+        let strategies: Vec<crate::model::Strategy> =
+            self.space.strategies.iter().copied().filter(|s| !self.space.searched(*s).is_empty()).collect();
+        if strategies.is_empty() {
+            return Ok(Vec::new());
+        }
+        let share = (self.limit as f64 * SCREEN_SHARE) as u64;
+        let per = share / 2 / strategies.len() as u64;
+        let mut sample: Vec<Candidate> = Vec::new();
+        for st in &strategies {
+            let knobs = self.space.searched(*st);
+            for i in 0..per {
+                let mut c = self.space.baseline(*st);
+                for k in &knobs {
+                    let mut h = Fnv::default();
+                    for part in [st.name(), k.name(), &i.to_string()] {
+                        h.write(part.as_bytes());
+                        h.write(&[0]);
+                    }
+                    let values = &self.space.dim(*k).values;
+                    c.set(&self.space, *k, values[(splitmix(h.0) % values.len() as u64) as usize].clone());
+                }
+                if c.valid() && !sample.contains(&c) {
+                    sample.push(c);
+                }
+            }
+        }
+        let limit = self.log.runs + share;
+        self.evaluate_within(&sample, 1, limit)?;
+        let mut ids: Vec<usize> = sample.iter().filter_map(|c| self.id(c)).collect();
+        ids.sort_by(|&a, &b| {
+            let (x, y) = (self.judge.score(&self.evals[a].summary), self.judge.score(&self.evals[b].summary));
+            x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)).then(a.cmp(&b))
+        });
+        let top: Vec<Candidate> = ids.iter().take(ids.len().div_ceil(3)).map(|&i| self.evals[i].candidate.clone()).collect();
+        self.evaluate_within(&top, self.settings.reps, limit)?;
+        self.log.screened = ids.len();
+        Ok(strategies
+            .iter()
+            .filter_map(|st| self.best_of(top.iter().filter(|c| c.strategy == *st).filter_map(|c| self.id(c))))
+            .map(|i| self.evals[i].candidate.clone())
+            .collect())
+    }
+
+    /// Coordinate search from each start (each strategy's baseline and the screen's best), with
+    /// the grid refined around the current points after each sweep.
     fn climb(&mut self, mut current: Vec<Candidate>) -> Result<(), Error> {
-        let strategies = self.space.strategies.clone();
         for sweep in 0..MAX_SWEEPS {
             self.log.sweeps = sweep + 1;
             self.pb.set_message(format!("sweep {} over the knobs", sweep + 1));
             let mut moved = false;
-            for (si, st) in strategies.iter().enumerate() {
-                for knob in self.space.searched(*st) {
+            for point in current.iter_mut() {
+                for knob in self.space.searched(point.strategy) {
                     let batch: Vec<Candidate> =
-                        self.space.dim(knob).values.iter().map(|v| current[si].with(&self.space, knob, v.clone())).collect();
+                        self.space.dim(knob).values.iter().map(|v| point.with(&self.space, knob, v.clone())).collect();
                     self.evaluate(&batch, self.settings.reps)?;
-                    let ids: Vec<usize> = std::iter::once(&current[si]).chain(&batch).filter_map(|c| self.id(c)).collect();
+                    let ids: Vec<usize> = std::iter::once(&*point).chain(&batch).filter_map(|c| self.id(c)).collect();
                     if let Some(b) = self.best_of(ids)
-                        && self.evals[b].candidate != current[si]
+                        && self.evals[b].candidate != *point
                     {
-                        current[si] = self.evals[b].candidate.clone();
+                        *point = self.evals[b].candidate.clone();
                         moved = true;
                     }
                     if self.log.exhausted {
@@ -281,6 +350,13 @@ impl<'a> Search<'a> {
                     }
                 }
             }
+            // Two starts that climbed to the same point go on as one.
+            let mut seen: Vec<Candidate> = Vec::new();
+            current.retain(|c| {
+                let new = !seen.contains(c);
+                seen.push(c.clone());
+                new
+            });
             let mut inserted = 0;
             for c in &current {
                 for knob in self.space.searched(c.strategy) {

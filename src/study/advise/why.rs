@@ -233,7 +233,7 @@ fn worse_by(m: Metric, d: f64) -> String {
     }
 }
 
-/// Why `c` is preferred to `other` when their minimized figures are within 1 % (`free`: the
+/// Why `c` is preferred to `other` when their minimized figures are within 3 % (`free`: the
 /// figures no objective bounds).
 fn preferred(space: &Space, free: &[Metric], (c, s): (&Candidate, &Summary), (o, os): (&Candidate, &Summary)) -> String {
     let (mine, theirs) = (c.changed(space).len(), o.changed(space).len());
@@ -273,7 +273,7 @@ pub fn recommendation(
     let tie = |x: f64| (x - v).abs() <= v.abs() * super::rank::TIE + 1e-12;
     match best {
         Some((b, bs)) if b != c => format!(
-            "it is within 1 % of the {} {what} ({}, {} {}) and {}",
+            "it is within 3 % of the {} {what} ({}, {} {}) and {}",
             best_word(minimize),
             b.label(space),
             minimize.words(),
@@ -283,7 +283,7 @@ pub fn recommendation(
         _ => {
             let after = match next {
                 Some((n, ns)) if tie(ns.mean(minimize)) => {
-                    format!("; {} does as well within 1 %, but this one {}", n.label(space), preferred(space, free, (c, s), (n, ns)))
+                    format!("; {} does as well within 3 %, but this one {}", n.label(space), preferred(space, free, (c, s), (n, ns)))
                 }
                 Some((n, ns)) => format!("; the next, {}, {}", n.label(space), worse_by(minimize, (ns.mean(minimize) - v).max(0.0))),
                 None => String::new(),
