@@ -244,9 +244,11 @@ impl<'a> Search<'a> {
     /// refinements.
     pub fn run(&mut self) -> Result<(), Error> {
         let s = self.settings;
-        let reserve = if s.final_reps > s.reps { s.budget / 5 } else { 0 };
-        self.limit = s.budget - reserve;
         let bases: Vec<Candidate> = self.space.strategies.iter().map(|st| self.space.baseline(*st)).collect();
+        // A fifth of the budget is kept for the finalists, but never what the baselines need.
+        let needed = bases.len() as u64 * s.reps;
+        let reserve = if s.final_reps > s.reps { (s.budget / 5).min(s.budget.saturating_sub(needed)) } else { 0 };
+        self.limit = s.budget - reserve;
         self.pb.set_message("the scenario's settings");
         self.evaluate(&bases, s.reps)?;
         if self.space.size().saturating_mul(s.reps as u128) <= self.limit as u128 {
