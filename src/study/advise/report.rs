@@ -77,7 +77,13 @@ pub fn text(a: &Advice) -> String {
         )
     };
     let reps = if s.final_replications > s.replications {
-        format!("{} replications each, {} for {} finalists", s.replications, s.final_replications, s.confirmed)
+        format!(
+            "{} replications each, {} for {} finalist{}",
+            s.replications,
+            s.final_replications,
+            s.confirmed,
+            if s.confirmed == 1 { "" } else { "s" }
+        )
     } else {
         format!("{} replication{} each", s.replications, if s.replications == 1 { "" } else { "s" })
     };

@@ -196,7 +196,7 @@ fn pre_copy(space: &Space, facts: &Facts, c: &Candidate, s: &Summary) -> String 
 /// "meets every objective" or "misses downtime <= 50 ms (2.15 s)".
 pub fn verdict(s: &Summary, objectives: &[Objective]) -> String {
     if !s.completed {
-        return "never completes".to_string();
+        return "never completes: cancelled at max_time".to_string();
     }
     let misses: Vec<String> =
         s.misses(objectives).iter().map(|o| format!("misses {} ({})", o.describe(), o.metric.format(s.worst(o.metric)))).collect();
