@@ -6,26 +6,7 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 
-/// Tiny VMs: a whole sweep takes milliseconds.
-const SMALL: &str = r#"name = "small"
-seed = 9
-[vm]
-memory = "32 MiB"
-zero_fraction = 0.1
-[network]
-bandwidth = "1 Gbit/s"
-[workload]
-kind = "uniform"
-write_rate = "5 MiB/s"
-working_set = "16 MiB"
-[migration]
-strategy = ["precopy", "postcopy"]
-max_time = "1 min"
-[sweep]
-replications = 2
-"network.bandwidth" = ["1 Gbit/s", "10 Gbit/s"]
-"workload.write_rate" = { from = "1 MiB/s", to = "100 MiB/s", steps = 3, scale = "log" }
-"#;
+use common::SMALL_SWEEP as SMALL;
 
 /// `migsim sweep FILE --out DIR EXTRA...`, which must succeed; returns the results folder.
 fn sweep(dir: &TempDir, file: &Path, out: &str, extra: &[&str]) -> PathBuf {

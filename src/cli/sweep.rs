@@ -1,8 +1,10 @@
-//! `migsim sweep` (a parameter study), `migsim plot` (a chart from any sweep CSV) and `migsim
-//! merge` (join the shards of a sweep).
+//! `migsim sweep` (a parameter study, or with `--emit-slurm` the Slurm job array that runs it in
+//! shards), `migsim plot` (a chart from any sweep CSV) and `migsim merge` (join the shards of a
+//! sweep).
 
 use super::common::{Failure, ScenarioArgs, StrategyArg, count, jobs, safe_name, strategy_arg};
-use std::path::PathBuf;
+use crate::study::sweep::slurm;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
@@ -37,6 +39,42 @@ pub struct SweepArgs {
     /// No progress bar: only the final line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run nothing: write SCRIPT, a Slurm job array that runs this sweep in shards on a cluster
+    /// and merges them (submit it with `./SCRIPT`; its comments say the rest).
+    #[arg(long, value_name = "SCRIPT", conflicts_with_all = ["shard", "resume"], help_heading = "Slurm job array")]
+    pub emit_slurm: Option<PathBuf>,
+    /// Boxed: the Slurm options would make every `Command` as large as a sweep's.
+    #[command(flatten)]
+    pub slurm: Box<SlurmArgs>,
+}
+
+/// The sbatch options of `--emit-slurm`'s tasks (and its merge job); the defaults are in
+/// `study::sweep::slurm`.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Slurm job array")]
+pub struct SlurmArgs {
+    /// Array tasks, one shard each (default: one per point, at most 16).
+    #[arg(long, value_name = "N", requires = "emit_slurm")]
+    pub tasks: Option<u64>,
+    /// Cores per task; its runs go in parallel on them (default: 4).
+    #[arg(long, value_name = "N", requires = "emit_slurm")]
+    pub cpus_per_task: Option<u64>,
+    /// Memory per task: sbatch's form (4G, 500M) or a size (4 GiB) (default: 1 GiB per core).
+    #[arg(long, value_name = "SIZE", requires = "emit_slurm", value_parser = slurm::slurm_mem)]
+    pub mem: Option<String>,
+    /// Wall-time limit per task: sbatch's form (30, 01:30:00, 2-00:00:00) or a duration (90 min)
+    /// (default: 01:00:00).
+    #[arg(long, value_name = "TIME", requires = "emit_slurm", value_parser = slurm::slurm_time)]
+    pub time: Option<String>,
+    /// The partition (queue) to run in (default: the cluster's).
+    #[arg(long, value_name = "NAME", requires = "emit_slurm", value_parser = slurm::slurm_name)]
+    pub partition: Option<String>,
+    /// The account to charge, on clusters that ask for one.
+    #[arg(long, value_name = "NAME", requires = "emit_slurm", value_parser = slurm::slurm_name)]
+    pub account: Option<String>,
+    /// Another sbatch option for the script's #SBATCH lines, e.g. --sbatch=--qos=short (repeatable).
+    #[arg(long, value_name = "OPTION", requires = "emit_slurm", allow_hyphen_values = true, value_parser = slurm::slurm_option)]
+    pub sbatch: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -92,6 +130,9 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
     let base = crate::study::sweep::spec::Base::load(&s.scenario, &s.set, &a.sweep, a.replications).map_err(Failure::input)?;
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     let plan = crate::study::sweep::Plan::new(base, s.seed, a.strategy.clone().map(|s| s.0), shard)?;
+    if let Some(script) = &a.emit_slurm {
+        return emit_slurm(a, &plan, script);
+    }
     let mut dir = a.out.join(safe_name(&plan.name));
     if let Some((i, n)) = shard {
         dir = dir.join(format!("shard-{i}-of-{n}"));
@@ -121,6 +162,61 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<(), Failure> {
         count(o.charts as u64, "chart file"),
     );
     Ok(())
+}
+
+/// `--emit-slurm SCRIPT`: the script whose tasks run this very sweep (the same scenario file,
+/// `--set`, `--sweep`, seeds and strategies), once every point is checked.
+fn emit_slurm(a: &SweepArgs, plan: &crate::study::sweep::Plan, script: &Path) -> Result<(), Failure> {
+    let absolute = |p: &Path| std::path::absolute(p).map_err(|e| Failure::other(format!("{}: {e}", p.display())));
+    let s = &a.scenario;
+    let mut words = vec!["sweep".to_string(), absolute(&s.scenario)?.display().to_string()];
+    let mut option = |name: &str, value: String| words.extend([format!("--{name}"), value]);
+    s.set.iter().for_each(|v| option("set", v.clone()));
+    s.seed.iter().for_each(|v| option("seed", v.to_string()));
+    a.sweep.iter().for_each(|v| option("sweep", v.clone()));
+    a.replications.iter().for_each(|v| option("replications", v.to_string()));
+    if let Some(list) = &a.strategy {
+        // `--strategy` names one strategy or `all`.
+        option("strategy", if list.0.len() == 1 { list.0[0].name().into() } else { "all".into() });
+    }
+    let out = absolute(&a.out)?;
+    let name = safe_name(&plan.name);
+    let migsim = std::env::current_exe().map_err(|e| Failure::other(format!("cannot tell where the migsim binary is: {e}")))?;
+    let job = slurm::Job { migsim, sweep: words, results: out.join(&name), out, name, charts: !a.no_charts };
+    let r = &a.slurm;
+    let res = slurm::Resources {
+        tasks: r.tasks,
+        cpus_per_task: r.cpus_per_task,
+        mem: r.mem.clone(),
+        time: r.time.clone(),
+        partition: r.partition.clone(),
+        account: r.account.clone(),
+        extra: r.sbatch.clone(),
+    };
+    let e = slurm::emit(script, plan, &job, &res, jobs(a.jobs)?)?;
+    let per_task = match e.per_task {
+        (x, y) if x == y => count(x, "point"),
+        (x, y) => format!("{x} or {y} points"),
+    };
+    eprintln!(
+        "wrote {}: a Slurm job array of {} for sweep {} ({}, {}; {per_task} per task) and a merge job into {}\n\
+         submit it on the cluster with `{}` (array and merge) or `sbatch {}` (the array alone)",
+        script.display(),
+        count(e.tasks, "task"),
+        plan.name,
+        count(e.points, "point"),
+        count(e.runs, "run"),
+        job.results.display(),
+        shown_command(script),
+        script.display(),
+    );
+    Ok(())
+}
+
+/// How to run `script` from here: `./x` for a bare file name (bash would search PATH otherwise).
+fn shown_command(script: &Path) -> String {
+    let s = script.display().to_string();
+    if script.components().count() == 1 { format!("./{s}") } else { s }
 }
 
 pub fn cmd_plot(a: &PlotArgs) -> Result<(), Failure> {

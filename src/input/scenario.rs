@@ -7,11 +7,13 @@ use crate::input::migration::read_migration;
 use crate::input::tree::{self as config, ConfigError, Node, Origin, TableReader, choice};
 use crate::input::workload::read_workload;
 use crate::model::memory::{ZeroLayout, ZeroPages};
+use crate::model::network::Routes;
 use crate::model::scenario::{Host, Link, MigrationSpec, Scenario, VmSpec};
 use crate::model::strategy;
 use crate::model::workload::{DEFAULT_WRITE_DELTA, PageRange, WorkloadKind, WorkloadSpec};
 use crate::names::suggest;
 use crate::units;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// A failure to load a scenario: the file could not be read, or its content is wrong.
@@ -160,13 +162,15 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     let (mig_params, mig_strategies) = mig_defaults;
 
     // Hosts.
+    // Names are looked up in maps: a scenario may name thousands of hosts and VMs.
     let mut hosts: Vec<Host> = Vec::new();
+    let mut host_ids: HashMap<String, usize> = HashMap::new();
     if let Some(list) = top.tables("hosts")? {
         for mut t in list {
             let Some(name) = t.string("name")? else {
                 return Err(t.error("name", "every [[hosts]] entry needs a name, e.g. name = \"a\""));
             };
-            if hosts.iter().any(|h| h.name == name) {
+            if host_ids.insert(name.clone(), hosts.len()).is_some() {
                 return Err(t.error("name", format!("host \"{name}\" is defined twice")));
             }
             t.finish()?;
@@ -175,11 +179,13 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     }
     let implicit = hosts.is_empty();
     if implicit {
-        hosts.push(Host { name: "source".into() });
-        hosts.push(Host { name: "destination".into() });
+        for name in ["source", "destination"] {
+            host_ids.insert(name.into(), hosts.len());
+            hosts.push(Host { name: name.into() });
+        }
     }
     let host_index = |r: &TableReader<'_>, key: &str, name: &str, origin: &Origin| -> Result<usize, ConfigError> {
-        hosts.iter().position(|h| h.name == name).ok_or_else(|| {
+        host_ids.get(name).copied().ok_or_else(|| {
             let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
             let hint = suggest(name, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
             r.error_at(key, origin, format!("there is no host \"{name}\"; {hint}hosts: {}", names.join(", ")))
@@ -230,14 +236,15 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     }
 
     // VMs.
-    let mut vms = Vec::new();
+    let mut vms: Vec<VmSpec> = Vec::new();
+    let mut vm_ids: HashMap<String, usize> = HashMap::new();
     match top.tables("vms")? {
         Some(list) => {
             for mut t in list {
                 let Some(name) = t.string("name")? else {
                     return Err(t.error("name", "every [[vms]] entry needs a name, e.g. name = \"web1\""));
                 };
-                if vms.iter().any(|v: &VmSpec| v.name == name) {
+                if vm_ids.insert(name.clone(), vms.len()).is_some() {
                     return Err(t.error("name", format!("VM \"{name}\" is defined twice")));
                 }
                 let host = match t.node("host") {
@@ -265,7 +272,9 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     }
 
     // Migrations.
-    let mut migrations = Vec::new();
+    let mut migrations: Vec<MigrationSpec> = Vec::new();
+    // The migration (numbered from 1) of each VM that has one.
+    let mut migration_of: Vec<Option<usize>> = vec![None; vms.len()];
     match top.tables("migrations")? {
         Some(list) => {
             for mut t in list {
@@ -274,7 +283,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                     Some(n) => return Err(t.error("vm", format!("expected a VM name, found {}", n.value.type_name()))),
                     None => return Err(t.error("vm", "every [[migrations]] entry needs vm = \"<vm name>\"")),
                 };
-                let Some(vm_i) = vms.iter().position(|v| v.name == vm) else {
+                let Some(&vm_i) = vm_ids.get(&vm) else {
                     let names: Vec<&str> = vms.iter().map(|v| v.name.as_str()).collect();
                     let hint = suggest(&vm, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
                     return Err(t.error_at("vm", &vm_origin, format!("there is no VM \"{vm}\"; {hint}VMs: {}", names.join(", "))));
@@ -289,13 +298,14 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                 }
                 // QEMU refuses a second migration of a VM while one runs, and a move after the first
                 // would start from the new host: neither is modelled, so a VM migrates once.
-                if let Some(k) = migrations.iter().position(|m: &MigrationSpec| m.vm == vm_i) {
+                if let Some(k) = migration_of[vm_i] {
                     return Err(t.error_at(
                         "vm",
                         &vm_origin,
-                        format!("VM \"{vm}\" already migrates in migration {}; each VM migrates at most once per scenario", k + 1),
+                        format!("VM \"{vm}\" already migrates in migration {k}; each VM migrates at most once per scenario"),
                     ));
                 }
+                migration_of[vm_i] = Some(migrations.len() + 1);
                 let start_ns = t.duration("start")?;
                 let (p, s) = read_migration(&mut t, Some(&mig_params))?;
                 let strategy = match s.as_deref() {
@@ -325,9 +335,12 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
             }
         }
     }
-    // Routes must exist.
+    // Routes must exist (the adjacency built once, each host pair looked at once).
+    let routes = Routes::new(&links, hosts.len());
+    let mut joined: HashMap<(usize, usize), bool> = HashMap::new();
     for (i, m) in migrations.iter().enumerate() {
-        if crate::model::network::route(&links, hosts.len(), vms[m.vm].host, m.to).is_none() {
+        let (from, to) = (vms[m.vm].host, m.to);
+        if !*joined.entry((from, to)).or_insert_with(|| routes.route(from, to).is_some()) {
             return Err(top.error(
                 "migrations",
                 format!(

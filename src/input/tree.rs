@@ -95,27 +95,40 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(offset, |i| offset - i - 1) + 1;
-    (line, col)
+/// Line and column (1-based) of byte offsets in a text, from the offsets where its lines start,
+/// found once (a scenario of thousands of VMs has tens of thousands of positions to place).
+struct Lines {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Lines { starts, len: text.len() }
+    }
+
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.len);
+        let line = self.starts.partition_point(|&s| s <= offset);
+        (line, offset - self.starts[line - 1] + 1)
+    }
 }
 
 /// Parse TOML text into a tree whose nodes know their line and column.
 pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
     use toml::de::{DeTable, DeValue};
+    let lines = Lines::new(text);
     let root = DeTable::parse(text).map_err(|e| {
         let origin = e.span().map_or(Origin::Missing, |s| {
-            let (line, col) = line_col(text, s.start);
+            let (line, col) = lines.line_col(s.start);
             Origin::File { line, col }
         });
         ConfigError { file: file.to_string(), origin, key: String::new(), message: format!("not valid TOML: {}", e.message().trim()) }
     })?;
 
-    fn conv(text: &str, file: &str, span: std::ops::Range<usize>, v: &DeValue<'_>) -> Result<Node, ConfigError> {
-        let (line, col) = line_col(text, span.start);
+    fn conv(lines: &Lines, file: &str, span: std::ops::Range<usize>, v: &DeValue<'_>) -> Result<Node, ConfigError> {
+        let (line, col) = lines.line_col(span.start);
         let origin = Origin::File { line, col };
         let value = match v {
             DeValue::String(s) => Value::Str(s.to_string()),
@@ -148,14 +161,14 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
             DeValue::Array(a) => {
                 let mut out = Vec::new();
                 for item in a {
-                    out.push(conv(text, file, item.span(), item.get_ref())?);
+                    out.push(conv(lines, file, item.span(), item.get_ref())?);
                 }
                 Value::Array(out)
             }
             DeValue::Table(t) => {
                 let mut out = Table::default();
                 for (k, v) in t {
-                    let node = conv(text, file, k.span(), v.get_ref())?;
+                    let node = conv(lines, file, k.span(), v.get_ref())?;
                     out.entries.push((k.get_ref().to_string(), node));
                 }
                 Value::Table(out)
@@ -164,7 +177,7 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
         Ok(Node { value, origin })
     }
     let span = root.span();
-    let mut node = conv(text, file, span, &DeValue::Table(root.into_inner()))?;
+    let mut node = conv(&lines, file, span, &DeValue::Table(root.into_inner()))?;
     node.origin = Origin::File { line: 1, col: 1 };
     Ok(node)
 }
@@ -580,5 +593,18 @@ mod tests {
         let e = apply_override(&mut root, "f.toml", "seed.x=1").unwrap_err();
         assert!(e.to_string().contains("--set seed.x=1"), "{e}");
         assert!(apply_override(&mut root, "f.toml", "noequals").is_err());
+    }
+
+    #[test]
+    fn line_and_column_of_every_offset() {
+        let text = "ab\n\ncd\n";
+        let lines = Lines::new(text);
+        let naive = |o: usize| {
+            let before = &text[..o];
+            (before.matches('\n').count() + 1, before.rfind('\n').map_or(o, |i| o - i - 1) + 1)
+        };
+        for o in 0..=text.len() {
+            assert_eq!(lines.line_col(o), naive(o), "offset {o}");
+        }
     }
 }

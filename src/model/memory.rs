@@ -92,8 +92,10 @@ impl Memory {
 
     #[inline]
     pub fn write(&mut self, page: usize) {
-        self.dirty_log.set(page);
-        self.nonzero.set(page);
+        // A page in the dirty log was written since the last sync, so it is non-zero already.
+        if self.dirty_log.set(page) {
+            self.nonzero.set(page);
+        }
     }
 
     /// Every page in `[start, end)` written at least once.

@@ -7,7 +7,7 @@
 use crate::model::bitmap::Bitmap;
 use crate::model::events::{EventQueue, SimTime};
 use crate::model::mechanism::{self, Lookup, Throttle, XbzrleCache};
-use crate::model::network::{Completion, FlowId, Network};
+use crate::model::network::{FlowId, Network};
 use crate::model::result::{MigrationResult, RoundRecord};
 use crate::model::scenario::{MigrationParams, MigrationSpec, Scenario, VmSpec};
 use crate::model::stop::Progress;
@@ -17,12 +17,12 @@ use crate::model::vm::Vm;
 use crate::model::workload::{DeltaSize, SimRng};
 use rand::{Rng, SeedableRng};
 
-/// The events of a run. A migration's events carry its index (which is also its flow's id).
+/// The events of a run. A migration's events carry its index (which is also its flow's id). A batch's
+/// completion is not among them: the network keeps those (`Network::peek`).
 #[derive(Debug, Clone, Copy)]
 pub enum Ev {
     Start(usize),
     SetupDone(usize),
-    Flow(Completion),
     /// A wake-up of the sender; stale unless its generation is the migration's `wake_gen`.
     Wake(usize, u64),
     /// The post-copy guest runs again; stale unless its generation is the migration's `vcpu_gen`.
@@ -445,8 +445,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Start sending `bytes` on the migration's flow at most at `cap` bytes/s.
     pub fn send(&mut self, bytes: u64, cap: f64, now: SimTime) {
-        let cs = self.net.start(self.mig.flow, bytes as f64, cap, now);
-        schedule_flows(self.q, cs);
+        self.net.start(self.mig.flow, bytes as f64, cap, now, self.q.seq_mut());
     }
 
     /// Wake the sender at `at` (an earlier wake-up still pending becomes stale).
@@ -524,12 +523,5 @@ impl Ctx<'_> {
         mg.rounds += 1;
         mg.round_start = now;
         mg.round_sent = Batch::default();
-    }
-}
-
-/// Schedule the completions the network computed.
-pub fn schedule_flows(q: &mut EventQueue<Ev>, cs: Vec<Completion>) {
-    for c in cs {
-        q.schedule(c.at, Ev::Flow(c));
     }
 }

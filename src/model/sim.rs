@@ -4,7 +4,7 @@
 //! `strategy::postcopy`.
 
 use crate::model::events::{EventQueue, SimTime};
-use crate::model::migration::{Ctx, Ev, Migration, schedule_flows};
+use crate::model::migration::{Ctx, Ev, Migration};
 use crate::model::network::{Network, route};
 use crate::model::result::{MigrationResult, RunReport};
 use crate::model::scenario::Scenario;
@@ -78,17 +78,27 @@ impl<'a> Simulation<'a> {
     }
 
     pub fn run(&mut self) {
-        while let Some((now, ev)) = self.q.pop() {
+        loop {
+            // The next event: the queue's, or the network's next completed batch, by time and then
+            // by the order they were scheduled in.
+            let flow_first = match (self.q.peek(), self.net.peek()) {
+                (None, None) => break,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(e), Some(f)) => f < e,
+            };
+            if flow_first {
+                let (now, _) = self.net.peek().expect("peeked");
+                self.q.advance_to(now);
+                let flow = self.net.complete(now, self.q.seq_mut());
+                // The flow id is the migration's index.
+                strategy::batch_done(&mut self.ctx(flow), now);
+                continue;
+            }
+            let (now, ev) = self.q.pop().expect("peeked");
             match ev {
                 Ev::Start(m) => strategy::start(&mut self.ctx(m), now),
                 Ev::SetupDone(m) => strategy::precopy::setup_done(&mut self.ctx(m), now),
-                Ev::Flow(c) => {
-                    if let Some(resched) = self.net.complete(c.flow, c.generation, now) {
-                        schedule_flows(&mut self.q, resched);
-                        // The flow id is the migration's index.
-                        strategy::batch_done(&mut self.ctx(c.flow), now);
-                    }
-                }
                 Ev::Wake(m, g) => {
                     if self.migs[m].wake_gen == g {
                         self.migs[m].wake_at = None;

@@ -2,8 +2,8 @@
 //! address order (zero pages cost a header only), and QEMU's 100 ms accounting windows, which both
 //! pace a rate-limited stream and measure the bandwidth that the stop rule uses.
 
+use crate::model::bitmap::{Bitmap, CHUNK_WORDS, ChunkKind, valid_mask};
 use crate::model::events::SimTime;
-use crate::model::memory::Bitmap;
 
 /// QEMU's BUFFER_DELAY: rate limiting and bandwidth estimation work in 100 ms windows
 /// (qemu migration/migration.c; ../shared/reference: "Rate limiting works in windows of 100 ms").
@@ -114,6 +114,10 @@ impl CpuCost {
 /// each page) or the end of memory. With `wrap`, the scan continues from page 0. `taken`, when given,
 /// receives the page numbers. `present`, when given, is the set of non-zero pages the destination
 /// holds: the batch counts the pages new to it and adds them.
+///
+/// The scan goes word by word through each chunk of the bitmap (`bitmap::CHUNK_BITS` pages), skips
+/// a chunk with nothing to send at once, and takes a chunk that is all to send, all zero or all
+/// non-zero, in one step when it fits.
 #[allow(clippy::too_many_arguments)]
 pub fn take_batch(
     bits: &mut Bitmap,
@@ -130,11 +134,14 @@ pub fn take_batch(
     if len == 0 {
         return b;
     }
+    let words = bits.words_len();
     let mut wrapped = false;
     let mut wi = *cursor / 64;
     let mut mask = if *cursor >= len { 0 } else { u64::MAX << (*cursor % 64) };
+    // After wrapping, the scan ends with the first word at or past the cursor it started from.
+    let stop_word = cursor.div_ceil(64);
     loop {
-        if wi >= bits.words_len() {
+        if wi >= words {
             if wrap && !wrapped {
                 wrapped = true;
                 wi = 0;
@@ -144,66 +151,117 @@ pub fn take_batch(
             *cursor = len;
             return b;
         }
-        let w = bits.word(wi) & mask;
-        if w != 0 {
-            let nz = nonzero.word(wi);
-            let n = w.count_ones() as u64;
-            let n_nz = (w & nz).count_ones() as u64;
-            let bytes = n_nz * cost.nonzero + (n - n_nz) * cost.zero;
-            if b.bytes + bytes < max_bytes {
-                // The whole word fits.
-                b.pages += n;
-                b.zero_pages += n - n_nz;
-                b.bytes += bytes;
-                if let Some(pr) = present.as_deref_mut() {
-                    let new = w & nz & !pr.word(wi);
-                    b.new_pages += new.count_ones() as u64;
-                    pr.set_word_bits(wi, new);
+        let ci = wi / CHUNK_WORDS;
+        let chunk_end = ((ci + 1) * CHUNK_WORDS).min(words);
+        // The word the wrapped scan ends on, if it lies in this chunk.
+        let last = if wrapped { Some(stop_word.max(wi)).filter(|&w| w < chunk_end) } else { None };
+        match bits.chunk_kind(ci) {
+            ChunkKind::Zero => {
+                if let Some(w) = last {
+                    *cursor = w * 64 + 64;
+                    return b;
                 }
-                bits.clear_word_bits(wi, w);
-                if let Some(t) = taken.as_deref_mut() {
-                    let mut x = w;
-                    while x != 0 {
-                        t.push(wi * 64 + x.trailing_zeros() as usize);
-                        x &= x - 1;
-                    }
-                }
-            } else {
-                // Page by page until the limit is crossed.
-                let mut x = w;
-                while x != 0 {
-                    let bit = x.trailing_zeros() as usize;
-                    let page = wi * 64 + bit;
-                    let is_nz = nz >> bit & 1 == 1;
-                    b.pages += 1;
-                    b.bytes += if is_nz { cost.nonzero } else { cost.zero };
-                    if !is_nz {
-                        b.zero_pages += 1;
-                    } else if let Some(pr) = present.as_deref_mut()
-                        && !pr.get(page)
-                    {
-                        b.new_pages += 1;
-                        pr.set(page);
-                    }
-                    bits.clear_word_bits(wi, 1 << bit);
-                    if let Some(t) = taken.as_deref_mut() {
-                        t.push(page);
-                    }
-                    x &= x - 1;
-                    if b.bytes >= max_bytes {
-                        *cursor = page + 1;
-                        return b;
+                wi = chunk_end;
+                mask = u64::MAX;
+                continue;
+            }
+            ChunkKind::Full if wi.is_multiple_of(CHUNK_WORDS) && mask == u64::MAX && last.is_none() && taken.is_none() => {
+                let nz = nonzero.chunk_kind(ci);
+                let pr = present.as_deref().map(|p| p.chunk_kind(ci));
+                if nz != ChunkKind::Mixed && pr != Some(ChunkKind::Mixed) {
+                    let n = bits.bits_in_chunk(ci) as u64;
+                    let n_nz = if nz == ChunkKind::Full { n } else { 0 };
+                    let bytes = n_nz * cost.nonzero + (n - n_nz) * cost.zero;
+                    if b.bytes + bytes < max_bytes {
+                        b.pages += n;
+                        b.zero_pages += n - n_nz;
+                        b.bytes += bytes;
+                        if let Some(p) = present.as_deref_mut()
+                            && pr == Some(ChunkKind::Zero)
+                            && n_nz > 0
+                        {
+                            b.new_pages += n_nz;
+                            p.fill_chunk(ci, true);
+                        }
+                        bits.fill_chunk(ci, false);
+                        wi = chunk_end;
+                        continue;
                     }
                 }
             }
+            _ => {}
         }
-        if wrapped && wi * 64 >= *cursor {
-            // Came all the way round.
-            *cursor = wi * 64 + 64;
-            return b;
+        // Word by word through this chunk.
+        let valid_last = valid_mask(len, words - 1);
+        let nzv = nonzero.view(ci);
+        let mut blk = bits.block_mut(ci);
+        while wi < chunk_end {
+            let k = wi % CHUNK_WORDS;
+            let valid = if wi == words - 1 { valid_last } else { u64::MAX };
+            let w = blk.word(k) & mask;
+            if w != 0 {
+                let nz = nzv.word(k, valid);
+                let n = w.count_ones() as u64;
+                let n_nz = (w & nz).count_ones() as u64;
+                let bytes = n_nz * cost.nonzero + (n - n_nz) * cost.zero;
+                if b.bytes + bytes < max_bytes {
+                    // The whole word fits.
+                    b.pages += n;
+                    b.zero_pages += n - n_nz;
+                    b.bytes += bytes;
+                    if let Some(pr) = present.as_deref_mut() {
+                        let new = w & nz & !pr.word(wi);
+                        b.new_pages += new.count_ones() as u64;
+                        pr.set_word_bits(wi, new);
+                    }
+                    blk.clear_set_bits(k, w);
+                    if let Some(t) = taken.as_deref_mut() {
+                        let mut x = w;
+                        while x != 0 {
+                            t.push(wi * 64 + x.trailing_zeros() as usize);
+                            x &= x - 1;
+                        }
+                    }
+                } else {
+                    // Page by page until the limit is crossed.
+                    let mut x = w;
+                    while x != 0 {
+                        let bit = x.trailing_zeros() as usize;
+                        let page = wi * 64 + bit;
+                        let is_nz = nz >> bit & 1 == 1;
+                        b.pages += 1;
+                        b.bytes += if is_nz { cost.nonzero } else { cost.zero };
+                        if !is_nz {
+                            b.zero_pages += 1;
+                        } else if let Some(pr) = present.as_deref_mut()
+                            && !pr.get(page)
+                        {
+                            b.new_pages += 1;
+                            pr.set(page);
+                        }
+                        blk.clear_set_bits(k, 1 << bit);
+                        if let Some(t) = taken.as_deref_mut() {
+                            t.push(page);
+                        }
+                        x &= x - 1;
+                        if b.bytes >= max_bytes {
+                            *cursor = page + 1;
+                            return b;
+                        }
+                    }
+                }
+            }
+            if wrapped && wi * 64 >= *cursor {
+                // Came all the way round.
+                *cursor = wi * 64 + 64;
+                return b;
+            }
+            wi += 1;
+            mask = u64::MAX;
         }
-        wi += 1;
-        mask = u64::MAX;
+
+        // A chunk emptied by the scan gives its block back.
+        bits.tidy(ci);
     }
 }
 
@@ -212,10 +270,7 @@ pub fn take_batch(
 pub fn cost_of(bits: &Bitmap, nonzero: &Bitmap, present: Option<&Bitmap>, cost: PageCost) -> Batch {
     let pages = bits.count_ones();
     let nz = bits.count_and(nonzero);
-    let new_pages = match present {
-        Some(pr) => (0..bits.words_len()).map(|i| (bits.word(i) & nonzero.word(i) & !pr.word(i)).count_ones() as u64).sum(),
-        None => 0,
-    };
+    let new_pages = present.map_or(0, |pr| bits.count_and_and_not(nonzero, pr));
     Batch { pages, zero_pages: pages - nz, bytes: nz * cost.nonzero + (pages - nz) * cost.zero, new_pages, delta_pages: 0 }
 }
 

@@ -138,3 +138,25 @@ pub const MIB: u64 = 1024 * KIB;
 pub const GIB: u64 = 1024 * MIB;
 /// 1 Gbit/s in bytes per second.
 pub const GBIT: f64 = 1e9 / 8.0;
+
+/// A sweep of tiny VMs, 2 bandwidths x 3 write rates = 6 points, 2 strategies, 2 replications: a
+/// whole sweep takes milliseconds.
+pub const SMALL_SWEEP: &str = r#"name = "small"
+seed = 9
+[vm]
+memory = "32 MiB"
+zero_fraction = 0.1
+[network]
+bandwidth = "1 Gbit/s"
+[workload]
+kind = "uniform"
+write_rate = "5 MiB/s"
+working_set = "16 MiB"
+[migration]
+strategy = ["precopy", "postcopy"]
+max_time = "1 min"
+[sweep]
+replications = 2
+"network.bandwidth" = ["1 Gbit/s", "10 Gbit/s"]
+"workload.write_rate" = { from = "1 MiB/s", to = "100 MiB/s", steps = 3, scale = "log" }
+"#;

@@ -99,9 +99,7 @@ pub fn batch_done(c: &mut Ctx<'_>, now: SimTime) {
     mg.sent.add(b);
     mg.round_sent.add(b);
     mg.window.bytes += b.bytes;
-    for &p in &mg.batch_pages {
-        mg.in_flight_bits.clear(p);
-    }
+    mg.in_flight_bits.clear_many(&mg.batch_pages);
     let arrived = now + mg.latency;
     if let Some((page, since)) = mg.waiting_on
         && mg.batch_pages.contains(&page)
@@ -218,9 +216,7 @@ pub fn step(c: &mut Ctx<'_>, now: SimTime) {
     if b.pages == 0 {
         return;
     }
-    for &p in &mg.batch_pages {
-        mg.in_flight_bits.set(p);
-    }
+    mg.in_flight_bits.set_many(&mg.batch_pages);
     mg.batch = b;
     mg.in_flight = if last { InFlight::Final } else { InFlight::Pages };
     let cap = mg.cpu.cap(&b, 0, cap);

@@ -1,7 +1,8 @@
 //! Parameter sweeps: the runs of a scenario over the cartesian product of its `[sweep]` axes,
 //! strategies and replications, run in parallel and streamed in order to `sweep.csv` (through
 //! `sweep.csv.partial`, which `--resume` continues), then `summary.csv` and the charts; shards of
-//! the point list (`--shard I/N`) and their merge (`migsim merge`).
+//! the point list (`--shard I/N`), their merge (`migsim merge`) and the Slurm job array that runs
+//! the shards on a cluster (`slurm`).
 //!
 //! Run order, the order of the rows: point (the last axis varies fastest), then strategy, then
 //! replication, then the migrations of the run. Every run is a pure function of the scenario, the
@@ -12,6 +13,7 @@ pub mod common;
 pub mod merge;
 pub mod plan;
 pub mod run;
+pub mod slurm;
 pub mod spec;
 pub mod stats;
 

@@ -106,22 +106,43 @@ fn progress_bar(total: u64, done: u64, show: bool) -> indicatif::ProgressBar {
     pb
 }
 
+fn io(p: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Other(format!("{}: {e}", p.display()))
+}
+
 /// Run the sweep into `opt.dir`: validate every point, stream the runs to `sweep.csv.partial` in
 /// order (continuing it with `--resume`), rename it to `sweep.csv`, then write the summary, the
-/// charts and `sweep.json`.
+/// charts and `sweep.json`. With `--resume`, a sweep already finished (its `sweep.json` names this
+/// very sweep and no partial file is left) runs nothing again: a rerun Slurm task costs nothing.
 pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
     let pool = pool(opt.jobs)?;
     pool.install(|| plan.base.validate(plan.points.clone())).map_err(|e| Error::Input(e.to_string()))?;
     let dir = &opt.dir;
     std::fs::create_dir_all(dir).map_err(|e| Error::Other(format!("{}: cannot create: {e}", dir.display())))?;
     let csv_path = dir.join("sweep.csv");
-    let partial = crate::files::partial_path(&csv_path);
-    let partial_manifest = dir.join("sweep.partial.json");
+    let manifest_path = dir.join("sweep.json");
     let (_, fingerprint) = plan.ids();
-    fn io(p: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-        move |e| Error::Other(format!("{}: {e}", p.display()))
-    }
+    let total = plan.runs();
+    let finished = opt.resume
+        && !crate::files::partial_path(&csv_path).is_file()
+        && csv_path.is_file()
+        && read_json(&manifest_path).is_some_and(|m| m["fingerprint"].as_str() == Some(fingerprint.as_str()));
+    let resumed = if finished { total } else { stream(plan, opt, &pool, &csv_path, &fingerprint)? };
 
+    let log: Vec<String> = plan.base.spec.axes.iter().filter(|a| a.log).map(|a| a.column.clone()).collect();
+    let charts = analyse(dir, &plan.name, &log, opt.charts, &pool)?;
+    let m = serde_json::to_string_pretty(&plan.manifest(total, &charts)).map_err(Error::other)?;
+    crate::files::write_atomic(&manifest_path, m.as_bytes()).map_err(io(&manifest_path))?;
+    let _ = std::fs::remove_file(dir.join("sweep.partial.json"));
+    Ok(Outcome { runs: total, resumed, charts: charts.len(), csv: csv_path })
+}
+
+/// Stream the plan's runs to `sweep.csv.partial` (continued with `--resume` where it belongs to
+/// the sweep of `fingerprint`) and rename it to `csv_path`. Returns the runs that were already
+/// written before.
+fn stream(plan: &Plan, opt: &Options, pool: &rayon::ThreadPool, csv_path: &Path, fingerprint: &str) -> Result<u64, Error> {
+    let partial = crate::files::partial_path(csv_path);
+    let partial_manifest = opt.dir.join("sweep.partial.json");
     let mut state = (None, 0, 0);
     if opt.resume && partial.is_file() {
         let theirs = read_json(&partial_manifest).and_then(|m| m["fingerprint"].as_str().map(String::from));
@@ -149,7 +170,7 @@ pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
     let pb = progress_bar(total, resumed, opt.progress);
     let mut written = resumed;
     in_order(
-        &pool,
+        pool,
         opt.jobs,
         resumed..total,
         |j, cache| plan.run(j, cache),
@@ -178,13 +199,6 @@ pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
     }
     let f = w.into_inner().map_err(|e| Error::Other(format!("{}: {}", partial.display(), e.error())))?;
     f.sync_all().map_err(io(&partial))?;
-    std::fs::rename(&partial, &csv_path).map_err(io(&csv_path))?;
-
-    let log: Vec<String> = plan.base.spec.axes.iter().filter(|a| a.log).map(|a| a.column.clone()).collect();
-    let charts = analyse(dir, &plan.name, &log, opt.charts, &pool)?;
-    let manifest_path = dir.join("sweep.json");
-    let m = serde_json::to_string_pretty(&plan.manifest(total, &charts)).map_err(Error::other)?;
-    crate::files::write_atomic(&manifest_path, m.as_bytes()).map_err(io(&manifest_path))?;
-    let _ = std::fs::remove_file(&partial_manifest);
-    Ok(Outcome { runs: total, resumed, charts: charts.len(), csv: csv_path })
+    std::fs::rename(&partial, csv_path).map_err(io(csv_path))?;
+    Ok(resumed)
 }
