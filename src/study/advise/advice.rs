@@ -183,13 +183,15 @@ impl Context<'_> {
             );
             format!("{won}. {}", capitalise(&why::strategy(&search.space, self.facts, pair(r).0, pair(r).1)))
         });
+        // Each strategy's best by the same rules, among its own settings; the recommendation
+        // stands for its strategy (the equals of the whole field are not those of one strategy).
         let mut verdicts = Vec::new();
         for st in &search.space.strategies {
             let mine: Vec<usize> = (0..entries.len()).filter(|&i| search.evals[i].candidate.strategy == *st).collect();
             let sub: Vec<_> = mine.iter().map(|&i| entries[i]).collect();
-            if let Some(p) = judge.ranking(&sub).first().copied().or_else(|| judge.closest_miss(&sub)) {
-                verdicts.push(self.choice(search, mine[p]));
-            }
+            let own = judge.ranking(&sub).first().copied().or_else(|| judge.closest_miss(&sub)).map(|p| mine[p]);
+            let pick = rec.filter(|&r| search.evals[r].candidate.strategy == *st).or(own);
+            verdicts.extend(pick.map(|i| self.choice(search, i)));
         }
         let front = judge.front(&entries).into_iter().map(|i| self.choice(search, i)).collect();
         let chosen = rec.or(miss);

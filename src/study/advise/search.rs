@@ -335,21 +335,26 @@ impl<'a> Search<'a> {
             self.log.sweeps = sweep + 1;
             self.pb.set_message(format!("sweep {} over the knobs", sweep + 1));
             let mut moved = false;
-            for point in current.iter_mut() {
-                for knob in self.space.searched(point.strategy) {
-                    let batch: Vec<Candidate> =
-                        self.space.dim(knob).values.iter().map(|v| point.with(&self.space, knob, v.clone())).collect();
-                    self.evaluate(&batch, self.settings.reps)?;
-                    let ids: Vec<usize> = std::iter::once(&*point).chain(&batch).filter_map(|c| self.id(c)).collect();
+            // One knob at a time for every point together: one batch, so that the jobs have
+            // work to share; each point then takes its own best move.
+            for knob in Knob::ALL {
+                let points: Vec<usize> = (0..current.len()).filter(|&i| self.space.searched(current[i].strategy).contains(&knob)).collect();
+                let batches: Vec<Vec<Candidate>> = points
+                    .iter()
+                    .map(|&i| self.space.dim(knob).values.iter().map(|v| current[i].with(&self.space, knob, v.clone())).collect())
+                    .collect();
+                self.evaluate(&batches.concat(), self.settings.reps)?;
+                for (&i, batch) in points.iter().zip(&batches) {
+                    let ids: Vec<usize> = std::iter::once(&current[i]).chain(batch).filter_map(|c| self.id(c)).collect();
                     if let Some(b) = self.best_of(ids)
-                        && self.evals[b].candidate != *point
+                        && self.evals[b].candidate != current[i]
                     {
-                        *point = self.evals[b].candidate.clone();
+                        current[i] = self.evals[b].candidate.clone();
                         moved = true;
                     }
-                    if self.log.exhausted {
-                        return Ok(());
-                    }
+                }
+                if self.log.exhausted {
+                    return Ok(());
                 }
             }
             // Two starts that climbed to the same point go on as one.
@@ -388,9 +393,9 @@ impl<'a> Search<'a> {
                 self.judge.front(&entries)
             };
             let before = self.evals.len();
+            let mut batch = Vec::new();
             for id in front.into_iter().take(FRONT_POINTS) {
                 let c = self.evals[id].candidate.clone();
-                let mut batch = Vec::new();
                 for knob in self.space.searched(c.strategy) {
                     let v = c.get(&self.space, knob).clone();
                     for nb in self.space.dim(knob).neighbours(&v) {
@@ -400,11 +405,8 @@ impl<'a> Search<'a> {
                         }
                     }
                 }
-                self.evaluate(&batch, self.settings.reps)?;
-                if self.log.exhausted {
-                    break;
-                }
             }
+            self.evaluate(&batch, self.settings.reps)?;
             self.log.front_refined += self.evals.len() - before;
             if self.evals.len() == before || self.log.exhausted {
                 break;

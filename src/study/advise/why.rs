@@ -237,10 +237,10 @@ fn worse_by(m: Metric, d: f64) -> String {
 /// figures no objective bounds).
 fn preferred(space: &Space, free: &[Metric], (c, s): (&Candidate, &Summary), (o, os): (&Candidate, &Summary)) -> String {
     let (mine, theirs) = (c.changed(space).len(), o.changed(space).len());
-    if let Some(m) = super::rank::clearly_better(free, s, os) {
-        format!("brings the {} to {} instead of {}", m.words(), m.format(s.mean(m)), m.format(os.mean(m)))
-    } else if os.mean(Metric::PostcopyWindow) > 0.0 && s.mean(Metric::PostcopyWindow) == 0.0 {
+    if os.mean(Metric::PostcopyWindow) > 0.0 && s.mean(Metric::PostcopyWindow) == 0.0 {
         "has no post-copy window in which a host failure loses the VM".to_string()
+    } else if let Some(m) = super::rank::clearly_better(free, s, os) {
+        format!("brings the {} to {} instead of {}", m.words(), m.format(s.mean(m)), m.format(os.mean(m)))
     } else if theirs > mine {
         let n = theirs - mine;
         format!("changes {n} knob{} fewer", if n == 1 { "" } else { "s" })
