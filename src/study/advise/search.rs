@@ -205,7 +205,10 @@ impl<'a> Search<'a> {
         let (runner, pb) = (self.runner, &self.pb);
         let results: Vec<Result<(Figures, bool), Error>> = self.pool.install(|| {
             use rayon::prelude::*;
+            // One run per task: runs differ a hundredfold in length (a hopeless pre-copy runs to
+            // the cap), so rayon must not hand a thread a slice of them to run in a row.
             work.par_iter()
+                .with_max_len(1)
                 .map(|(sets, strategy, k, cached)| {
                     let r = match cached {
                         Some(f) => Ok((f.clone(), true)),
