@@ -1,9 +1,11 @@
 //! `migsim run` (simulate a scenario, print its results, write run.json, timeline.csv and
-//! timeline.png) and `migsim check` (print the scenario fully resolved).
+//! timeline.png; for a plan of several migrations also its summary, plan.csv, links.csv, plan.json,
+//! the Gantt chart and the links' utilisation) and `migsim check` (print the scenario fully resolved).
 
 use super::common::{Failure, Format, ScenarioArgs, StrategyArg, load, out, safe_name, strategy_arg};
-use crate::model::RunReport;
-use crate::output::report;
+use crate::model::probe::LinkLoad;
+use crate::model::{RunReport, Scenario};
+use crate::output::{gantt, plan, report};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -16,7 +18,7 @@ pub struct RunArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Folder that receives <scenario name>/run.json, timeline.csv and timeline.png.
+    /// Folder that receives <scenario name>/run.json, timeline.csv and timeline.png (and a plan's files).
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
     /// Print nothing on stdout (files are still written).
@@ -38,14 +40,66 @@ pub fn cmd_check(a: &CheckArgs) -> Result<(), Failure> {
     out(&crate::input::write::to_toml(&sc))
 }
 
-fn write_outputs(dir: &Path, r: &RunReport) -> Result<(), Failure> {
+/// Up to this many migrations in a run's report, `timeline.png` draws a panel for each.
+const TIMELINE_PANELS: usize = 16;
+/// Up to this many migrations, the run's table lists each (beyond, plan.csv does).
+const TABLE_ROWS: usize = 100;
+/// The links a plan's link chart follows.
+const WATCHED_LINKS: usize = 8;
+
+/// Write the run's files; returns their names, for the closing line.
+fn write_outputs(dir: &Path, sc: &Scenario, r: &RunReport, loads: &[LinkLoad]) -> Result<Vec<&'static str>, Failure> {
     let json = serde_json::to_string_pretty(r).map_err(Failure::other)?;
     let tl = report::timeline_csv(r).map_err(Failure::other)?;
-    for (name, data) in [("run.json", json.into_bytes()), ("timeline.csv", tl.into_bytes())] {
+    let mut files: Vec<(&'static str, Vec<u8>)> = vec![("run.json", json.into_bytes()), ("timeline.csv", tl.into_bytes())];
+    if is_plan(sc) {
+        let runs = plan::runs(sc, r);
+        let summaries: Vec<plan::Summary> = runs.iter().map(|(s, res)| plan::summary(sc, s, res)).collect();
+        let vms: Vec<plan::VmRow> = runs.iter().flat_map(|(s, res)| plan::rows(sc, s, res)).collect();
+        let links: Vec<plan::LinkRow> =
+            runs.iter().zip(&summaries).flat_map(|((s, res), sum)| plan::links(sc, s, res, sum.makespan_s)).collect();
+        let doc = serde_json::json!({ "scenario": sc.name, "plan": sc.plan.label, "runs": summaries, "links": links });
+        files.push(("plan.csv", plan::csv(&vms).map_err(Failure::other)?.into_bytes()));
+        files.push(("links.csv", plan::csv(&links).map_err(Failure::other)?.into_bytes()));
+        files.push(("plan.json", serde_json::to_string_pretty(&doc).map_err(Failure::other)?.into_bytes()));
+    }
+    let mut names: Vec<&'static str> = files.iter().map(|f| f.0).collect();
+    for (name, data) in files {
         let p = dir.join(name);
         crate::files::write_atomic(&p, &data).map_err(|e| Failure::other(format!("{}: cannot write: {e}", p.display())))?;
     }
-    crate::output::plot::write(&dir.join("timeline.png"), &crate::output::timeline::charts(r)).map_err(|e| Failure::other(format!("{e:#}")))
+    let chart = |name: &str, res: anyhow::Result<()>| res.map_err(|e| Failure::other(format!("{}: {e:#}", dir.join(name).display())));
+    if r.migrations.len() <= TIMELINE_PANELS {
+        chart("timeline.png", crate::output::plot::write(&dir.join("timeline.png"), &crate::output::timeline::charts(r)))?;
+        names.insert(2, "timeline.png");
+    }
+    if is_plan(sc) {
+        let runs = plan::runs(sc, r);
+        let gantts: Vec<_> = runs.iter().map(|(s, res)| gantt::gantt(sc, s, res)).collect();
+        let link_charts: Vec<_> = runs.iter().zip(loads).flat_map(|((s, _), l)| gantt::link_charts(sc, s, l)).collect();
+        for ext in ["png", "svg"] {
+            let g = format!("gantt.{ext}");
+            chart(&g, crate::output::plot::write_gantt(&dir.join(&g), &gantts))?;
+            let l = format!("links.{ext}");
+            chart(&l, crate::output::plot::write(&dir.join(&l), &link_charts))?;
+        }
+        names.extend(["gantt.png", "gantt.svg", "links.png", "links.svg"]);
+    }
+    Ok(names)
+}
+
+/// A `[plan]`, or several migrations (`[[migrations]]` by hand, a plan too): it gets the plan's
+/// summary, CSVs and charts.
+fn is_plan(sc: &Scenario) -> bool {
+    sc.migrations.len() > 1 || sc.plan.label.is_some()
+}
+
+/// "a, b and c".
+fn and_list(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
 }
 
 pub fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
@@ -53,16 +107,29 @@ pub fn cmd_run(a: &RunArgs) -> Result<(), Failure> {
     if let Some(s) = &a.strategy {
         sc.use_strategies(s.0.clone());
     }
-    let r = crate::model::simulate(&sc);
+    let watch = is_plan(&sc).then(|| plan::watched(&sc, WATCHED_LINKS));
+    let (r, loads) = crate::model::simulate_watched(&sc, watch.as_deref());
     let dir = a.out.join(safe_name(&sc.name));
+    let mut written = Vec::new();
     if !a.no_write {
-        write_outputs(&dir, &r)?;
+        written = write_outputs(&dir, &sc, &r, &loads)?;
     }
     if !a.quiet {
         match a.format {
-            Format::Table if a.no_write => out(&report::table(&r))?,
             Format::Table => {
-                out(&format!("{}wrote {}, timeline.csv and timeline.png\n", report::table(&r), dir.join("run.json").display()))?
+                let mut text = if r.migrations.len() <= TABLE_ROWS {
+                    report::table(&r)
+                } else {
+                    format!("scenario {} (seed {}): {} migrations (each VM's figures: plan.csv)\n", r.scenario, r.seed, r.migrations.len())
+                };
+                if is_plan(&sc) {
+                    let sums: Vec<plan::Summary> = plan::runs(&sc, &r).iter().map(|(s, res)| plan::summary(&sc, s, res)).collect();
+                    text += &plan::table(&sc, &sums);
+                }
+                if !a.no_write {
+                    text += &format!("wrote {}, {}\n", dir.join(written[0]).display(), and_list(&written[1..]));
+                }
+                out(&text)?
             }
             Format::Json => out(&(serde_json::to_string_pretty(&r).map_err(Failure::other)? + "\n"))?,
             Format::Csv => out(&report::csv(&r).map_err(Failure::other)?)?,

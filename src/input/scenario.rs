@@ -1,19 +1,21 @@
 //! The scenario reader: a TOML file (short or full form, plus `--set` overrides) into a fully
 //! resolved, validated `model::Scenario` of hosts, links, VMs, workloads and migrations. Every
 //! mistake is an error naming the file, the line and the key. Workloads are read by `workload`,
-//! migration parameters by `migration`.
+//! migration parameters by `migration`, a `[topology]` by `topology`, VM groups' hosts by `select`,
+//! a `[plan]` by `plan`; every migration's route is fixed here (`routes`).
 
 use crate::input::migration::read_migration;
+use crate::input::routes::Router;
 use crate::input::tree::{self as config, ConfigError, Node, Origin, TableReader, choice};
 use crate::input::workload::read_workload;
+use crate::input::{plan, select, topology};
 use crate::model::memory::{ZeroLayout, ZeroPages};
-use crate::model::network::Routes;
+use crate::model::plan::{Gate, Goal, Plan, Pool};
 use crate::model::scenario::{Host, Link, MigrationSpec, Scenario, VmSpec};
 use crate::model::strategy;
 use crate::model::workload::{DEFAULT_WRITE_DELTA, PageRange, WorkloadKind, WorkloadSpec};
 use crate::names::suggest;
 use crate::units;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// A failure to load a scenario: the file could not be read, or its content is wrong.
@@ -62,6 +64,8 @@ const DEFAULT_PAGE_SIZE: u64 = 4096;
 const MAX_PAGES: u64 = 1 << 32;
 const DEFAULT_DEVICE_STATE: u64 = 256 * 1024;
 const DEFAULT_LATENCY_NS: u64 = 100_000;
+/// The most VMs one `[[vms]]` group may expand into.
+const MAX_GROUP: u64 = 1_000_000;
 
 /// Defaults taken from `[vm]` for every VM.
 #[derive(Default, Clone)]
@@ -161,39 +165,55 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     };
     let (mig_params, mig_strategies) = mig_defaults;
 
-    // Hosts.
-    // Names are looked up in maps: a scenario may name thousands of hosts and VMs.
-    let mut hosts: Vec<Host> = Vec::new();
-    let mut host_ids: HashMap<String, usize> = HashMap::new();
+    // Hosts: a [topology]'s, then the scenario's own.
+    let (mut hosts, mut links, fat_tree) = match top.table("topology")? {
+        Some(mut t) => {
+            let g = topology::read(&mut t, net_lat.unwrap_or(DEFAULT_LATENCY_NS))?;
+            t.finish()?;
+            (g.hosts, g.links, g.fat_tree)
+        }
+        None => (Vec::new(), Vec::new(), None),
+    };
+    let generated = !hosts.is_empty();
+    let mut host_ix: std::collections::HashMap<String, usize> = hosts.iter().enumerate().map(|(i, h)| (h.name.clone(), i)).collect();
     if let Some(list) = top.tables("hosts")? {
         for mut t in list {
             let Some(name) = t.string("name")? else {
                 return Err(t.error("name", "every [[hosts]] entry needs a name, e.g. name = \"a\""));
             };
-            if host_ids.insert(name.clone(), hosts.len()).is_some() {
-                return Err(t.error("name", format!("host \"{name}\" is defined twice")));
+            if host_ix.contains_key(&name) {
+                let by = if generated && hosts.iter().any(|h| h.name == name) { " (by [topology] or above)" } else { "" };
+                return Err(t.error("name", format!("host \"{name}\" is defined twice{by}")));
+            }
+            let host = Host {
+                rack: t.string("rack")?,
+                memory_bytes: t.size("memory")?,
+                switch: t.bool("switch")?.unwrap_or(false),
+                name: name.clone(),
+            };
+            if host.switch && (host.memory_bytes.is_some() || host.rack.is_some()) {
+                let key = if host.memory_bytes.is_some() { "memory" } else { "rack" };
+                return Err(t.error(key, "a switch holds no VM: it has no memory or rack"));
             }
             t.finish()?;
-            hosts.push(Host { name });
+            host_ix.insert(name, hosts.len());
+            hosts.push(host);
         }
     }
     let implicit = hosts.is_empty();
     if implicit {
-        for name in ["source", "destination"] {
-            host_ids.insert(name.into(), hosts.len());
-            hosts.push(Host { name: name.into() });
-        }
+        hosts.push(Host { name: "source".into(), ..Host::default() });
+        hosts.push(Host { name: "destination".into(), ..Host::default() });
     }
     let host_index = |r: &TableReader<'_>, key: &str, name: &str, origin: &Origin| -> Result<usize, ConfigError> {
-        host_ids.get(name).copied().ok_or_else(|| {
-            let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
-            let hint = suggest(name, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
-            r.error_at(key, origin, format!("there is no host \"{name}\"; {hint}hosts: {}", names.join(", ")))
+        host_ix.get(name).copied().or_else(|| if implicit { hosts.iter().position(|h| h.name == name) } else { None }).ok_or_else(|| {
+            let names = hosts.iter().map(|h| h.name.as_str());
+            let hint = suggest(name, names.clone()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
+            r.error_at(key, origin, format!("there is no host \"{name}\"; {hint}hosts: {}", select::some_names(names)))
         })
     };
 
     // Links.
-    let mut links = Vec::new();
     match top.tables("links")? {
         Some(list) => {
             for mut t in list {
@@ -217,6 +237,7 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                 links.push(Link { a, b, bandwidth_bps, latency_ns });
             }
         }
+        None if generated => {}
         None => {
             if !implicit && hosts.len() > 1 && !net_origin {
                 return Err(top.error(
@@ -236,30 +257,54 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     }
 
     // VMs.
-    let mut vms: Vec<VmSpec> = Vec::new();
-    let mut vm_ids: HashMap<String, usize> = HashMap::new();
+    let mut vms = Vec::new();
     match top.tables("vms")? {
         Some(list) => {
+            let mut names = std::collections::HashSet::new();
+            let mut used = vec![0u64; hosts.len()];
             for mut t in list {
                 let Some(name) = t.string("name")? else {
                     return Err(t.error("name", "every [[vms]] entry needs a name, e.g. name = \"web1\""));
                 };
-                if vm_ids.insert(name.clone(), vms.len()).is_some() {
-                    return Err(t.error("name", format!("VM \"{name}\" is defined twice")));
-                }
-                let host = match t.node("host") {
-                    Some(n) => match &n.value {
-                        config::Value::Str(h) => host_index(&t, "host", h, &n.origin)?,
-                        other => return Err(t.error("host", format!("expected a host name, found {}", other.type_name()))),
-                    },
-                    None if implicit => 0,
-                    None => return Err(t.error("host", "every [[vms]] entry needs host = \"<host name>\"")),
+                // A group: `count` VMs NAME-1 ... NAME-count, dealt in turn over the hosts it names.
+                let count = match t.uint("count")? {
+                    Some(0) => return Err(t.error("count", "a group has at least one VM")),
+                    Some(n) if n > MAX_GROUP => return Err(t.error("count", format!("{n} VMs is over the {MAX_GROUP} a group may have"))),
+                    other => other,
                 };
+                let (on, where_key) = select::group_hosts(&mut t, count.is_some(), implicit, &hosts, &host_index)?;
+                if let Some(&h) = on.iter().find(|&&h| hosts[h].switch) {
+                    return Err(t.error(where_key, format!("\"{}\" is a switch: it holds no VM", hosts[h].name)));
+                }
                 let fields = read_vm_fields(&mut t, &vm_defaults)?;
                 let wl_node = t.node("workload").or(workload_default_node);
-                let vm = build_vm(&t, name, host, &fields, wl_node, &[Some(t.raw()), as_table(top.raw().get("vm"))])?;
+                let proto = build_vm(&t, name.clone(), on[0], &fields, wl_node, &[Some(t.raw()), as_table(top.raw().get("vm"))])?;
+                let n = count.unwrap_or(1) as usize;
+                for i in 0..n {
+                    let vm_name = if count.is_some() { format!("{name}-{}", i + 1) } else { name.clone() };
+                    if !names.insert(vm_name.clone()) {
+                        return Err(t.error("name", format!("VM \"{vm_name}\" is defined twice")));
+                    }
+                    let host = on[i % on.len()];
+                    used[host] += proto.memory_bytes;
+                    if let Some(cap) = hosts[host].memory_bytes
+                        && used[host] > cap
+                    {
+                        return Err(t.error(
+                            where_key,
+                            format!(
+                                "host \"{}\" has {} of memory; with VM \"{vm_name}\" ({}) its VMs would take {}, {} too many",
+                                hosts[host].name,
+                                units::format_size(cap),
+                                units::format_size(proto.memory_bytes),
+                                units::format_size(used[host]),
+                                units::format_size(used[host] - cap)
+                            ),
+                        ));
+                    }
+                    vms.push(VmSpec { name: vm_name, host, ..proto.clone() });
+                }
                 t.finish()?;
-                vms.push(vm);
             }
         }
         None => {
@@ -271,10 +316,41 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
         }
     }
 
+    // Pools of slots that migrations may wait in.
+    let mut pools: Vec<Pool> = Vec::new();
+    if let Some(list) = top.tables("pools")? {
+        for mut t in list {
+            let Some(name) = t.string("name")? else {
+                return Err(t.error("name", "every [[pools]] entry needs a name, e.g. name = \"uplink\""));
+            };
+            if pools.iter().any(|p| p.name == name) {
+                return Err(t.error("name", format!("pool \"{name}\" is defined twice")));
+            }
+            let capacity = match t.uint("capacity")? {
+                Some(c) if (1..=u32::MAX as u64).contains(&c) => c as u32,
+                Some(c) => {
+                    return Err(t.error("capacity", format!("{c} is not a capacity; give the migrations it lets run at once, at least 1")));
+                }
+                None => return Err(t.error("capacity", "missing; the migrations it lets run at once, e.g. capacity = 2")),
+            };
+            t.finish()?;
+            pools.push(Pool { name, capacity });
+        }
+    }
+
     // Migrations.
-    let mut migrations: Vec<MigrationSpec> = Vec::new();
-    // The migration (numbered from 1) of each VM that has one.
-    let mut migration_of: Vec<Option<usize>> = vec![None; vms.len()];
+    let vm_ix: std::collections::HashMap<&str, usize> = vms.iter().enumerate().map(|(i, v)| (v.name.as_str(), i)).collect();
+    let mut migrates: Vec<Option<usize>> = vec![None; vms.len()];
+    let mut migrations = Vec::new();
+    // Per [[migrations]] entry: its `after` names, and its `via` nodes, read now and resolved below.
+    let mut afters: Vec<Vec<(String, Origin)>> = Vec::new();
+    let mut vias: Vec<Option<(Vec<usize>, Origin)>> = Vec::new();
+    // A reader of [[migrations]] entry i, for the errors found once every entry is read.
+    let entry_nodes: Vec<&Node> = match top.raw().get("migrations").map(|n| &n.value) {
+        Some(config::Value::Array(items)) => items.iter().collect(),
+        _ => Vec::new(),
+    };
+    let entry = |i: usize| TableReader::at(file, format!("migrations.{i}"), entry_nodes[i]);
     match top.tables("migrations")? {
         Some(list) => {
             for mut t in list {
@@ -283,10 +359,10 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                     Some(n) => return Err(t.error("vm", format!("expected a VM name, found {}", n.value.type_name()))),
                     None => return Err(t.error("vm", "every [[migrations]] entry needs vm = \"<vm name>\"")),
                 };
-                let Some(&vm_i) = vm_ids.get(&vm) else {
-                    let names: Vec<&str> = vms.iter().map(|v| v.name.as_str()).collect();
-                    let hint = suggest(&vm, names.iter().copied()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
-                    return Err(t.error_at("vm", &vm_origin, format!("there is no VM \"{vm}\"; {hint}VMs: {}", names.join(", "))));
+                let Some(&vm_i) = vm_ix.get(vm.as_str()) else {
+                    let names = vms.iter().map(|v| v.name.as_str());
+                    let hint = suggest(&vm, names.clone()).map_or(String::new(), |s| format!("did you mean \"{s}\"? "));
+                    return Err(t.error_at("vm", &vm_origin, format!("there is no VM \"{vm}\"; {hint}VMs: {}", select::some_names(names))));
                 };
                 let to = match t.node("to") {
                     Some(Node { value: config::Value::Str(h), origin }) => host_index(&t, "to", h, origin)?,
@@ -296,16 +372,19 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                 if to == vms[vm_i].host {
                     return Err(t.error("to", format!("VM \"{vm}\" is already on host \"{}\"", hosts[to].name)));
                 }
+                if hosts[to].switch {
+                    return Err(t.error("to", format!("\"{}\" is a switch: it holds no VM", hosts[to].name)));
+                }
                 // QEMU refuses a second migration of a VM while one runs, and a move after the first
                 // would start from the new host: neither is modelled, so a VM migrates once.
-                if let Some(k) = migration_of[vm_i] {
+                if let Some(k) = migrates[vm_i] {
                     return Err(t.error_at(
                         "vm",
                         &vm_origin,
-                        format!("VM \"{vm}\" already migrates in migration {k}; each VM migrates at most once per scenario"),
+                        format!("VM \"{vm}\" already migrates in migration {}; each VM migrates at most once per scenario", k + 1),
                     ));
                 }
-                migration_of[vm_i] = Some(migrations.len() + 1);
+                migrates[vm_i] = Some(migrations.len());
                 let start_ns = t.duration("start")?;
                 let (p, s) = read_migration(&mut t, Some(&mig_params))?;
                 let strategy = match s.as_deref() {
@@ -317,8 +396,43 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                         );
                     }
                 };
+                // A hand-made plan: wait for other migrations, or for a slot in pools.
+                afters.push(t.strings("after")?.unwrap_or_default());
+                let mut gate = Gate::default();
+                for (name, origin) in t.strings("pools")?.unwrap_or_default() {
+                    match pools.iter().position(|p| p.name == name) {
+                        Some(i) if !gate.pools.contains(&i) => gate.pools.push(i),
+                        Some(_) => return Err(t.error_at("pools", &origin, format!("pool \"{name}\" is listed twice"))),
+                        None => {
+                            return Err(select::no_match(&t, "pools", &origin, "pool", &name, pools.iter().map(|p| p.name.as_str())));
+                        }
+                    }
+                }
+                let goal = Goal { deadline_ns: t.duration("deadline")?, downtime_ns: t.duration("downtime_objective")? };
+                let via = match t.strings("via")? {
+                    Some(list) => {
+                        let origin = t.raw().get("via").map_or(Origin::Missing, |n| n.origin.clone());
+                        let mut nodes = vec![vms[vm_i].host];
+                        for (h, o) in &list {
+                            nodes.push(host_index(&t, "via", h, o)?);
+                        }
+                        nodes.push(to);
+                        Some((nodes, origin))
+                    }
+                    None => None,
+                };
+                vias.push(via);
+                migrations.push(MigrationSpec {
+                    strategy,
+                    vm: vm_i,
+                    to,
+                    start_ns: start_ns.or(default_start).unwrap_or(0),
+                    params: p,
+                    gate,
+                    goal,
+                    route: None,
+                });
                 t.finish()?;
-                migrations.push(MigrationSpec { strategy, vm: vm_i, to, start_ns: start_ns.or(default_start).unwrap_or(0), params: p });
             }
         }
         None => {
@@ -329,18 +443,99 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                     to: 1,
                     start_ns: default_start.unwrap_or(0),
                     params: mig_params.clone(),
+                    gate: Gate::default(),
+                    goal: Goal::default(),
+                    route: None,
                 });
-            } else {
-                return Err(top.error("migrations", "a scenario with [[vms]] needs [[migrations]] (vm, to, start)"));
+            } else if !top
+                .raw()
+                .get("plan")
+                .is_some_and(|p| matches!(&p.value, config::Value::Table(t) if t.get("drain").is_some() || t.get("vms").is_some()))
+            {
+                return Err(
+                    top.error("migrations", "a scenario with [[vms]] needs [[migrations]] (vm, to, start) or a [plan] that moves them")
+                );
             }
         }
     }
-    // Routes must exist (the adjacency built once, each host pair looked at once).
-    let routes = Routes::new(&links, hosts.len());
-    let mut joined: HashMap<(usize, usize), bool> = HashMap::new();
-    for (i, m) in migrations.iter().enumerate() {
-        let (from, to) = (vms[m.vm].host, m.to);
-        if !*joined.entry((from, to)).or_insert_with(|| routes.route(from, to).is_some()) {
+    let strategies = mig_strategies.unwrap_or_else(|| vec![strategy::PRECOPY]);
+    let router = Router::new(hosts.len(), &links, fat_tree);
+
+    // The plan: more migrations, in its order, after the hand-made ones.
+    let mut label = None;
+    if let Some(mut t) = top.table("plan")? {
+        let moving: Vec<bool> = migrates.iter().map(Option::is_some).collect();
+        let world = plan::World {
+            hosts: &hosts,
+            links: &links,
+            vms: &vms,
+            router: &router,
+            defaults: &mig_params,
+            default_start: default_start.unwrap_or(0),
+            strategy: strategies[0],
+            moving: &moving,
+            first: migrations.len(),
+            pools: &pools,
+        };
+        let x = plan::read(&mut t, &world)?;
+        t.finish()?;
+        for m in &x.migrations {
+            migrates[m.vm] = Some(migrations.len());
+            migrations.push(m.clone());
+        }
+        pools.extend(x.pools);
+        label = x.label;
+    }
+
+    // `after` names VMs whose migrations must end first; the waits may not go round in a circle.
+    for (i, names) in afters.iter().enumerate() {
+        for (name, origin) in names {
+            let t = &entry(i)?;
+            let Some(&v) = vm_ix.get(name.as_str()) else {
+                return Err(select::no_match(t, "after", origin, "VM", name, vms.iter().map(|v| v.name.as_str())));
+            };
+            match migrates[v] {
+                Some(k) if k == i => return Err(t.error_at("after", origin, "a migration cannot wait for itself")),
+                Some(k) => migrations[i].gate.after.push(k),
+                None => return Err(t.error_at("after", origin, format!("VM \"{name}\" does not migrate in this scenario"))),
+            }
+        }
+    }
+    if let Some(i) = crate::model::plan::circular(migrations.iter().map(|m| &m.gate)) {
+        let t =
+            if i < entry_nodes.len() { entry(i)? } else { TableReader::at(file, "plan".into(), top.raw().get("plan").expect("a plan"))? };
+        return Err(t.error(
+            "after",
+            format!(
+                "the migration of VM \"{}\" waits, through `after`, for itself: the waits go round in a circle",
+                vms[migrations[i].vm].name
+            ),
+        ));
+    }
+
+    // Routes: fixed now (a `via`, a fat-tree's routing, else the fewest hops).
+    for (i, via) in vias.iter().enumerate() {
+        if let Some((nodes, origin)) = via {
+            match router.along(nodes) {
+                Ok(r) => migrations[i].route = Some(r),
+                Err((a, b)) => {
+                    return Err(entry(i)?.error_at(
+                        "via",
+                        origin,
+                        format!(
+                            "no link joins \"{}\" and \"{}\" (via lists the nodes between the source and the destination, in order)",
+                            hosts[a].name, hosts[b].name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let todo: Vec<usize> = (0..migrations.len()).filter(|&i| migrations[i].route.is_none()).collect();
+    let pairs: Vec<(usize, usize)> = todo.iter().map(|&i| (vms[migrations[i].vm].host, migrations[i].to)).collect();
+    for (&i, r) in todo.iter().zip(router.routes(&pairs)) {
+        let Some(r) = r else {
+            let m = &migrations[i];
             return Err(top.error(
                 "migrations",
                 format!(
@@ -348,12 +543,12 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
                     vms[m.vm].name, hosts[vms[m.vm].host].name, hosts[m.to].name
                 ),
             ));
-        }
+        };
+        migrations[i].route = Some(r);
     }
 
-    let strategies = mig_strategies.unwrap_or_else(|| vec![strategy::PRECOPY]);
     top.finish()?;
-    Ok(Scenario { name, description, seed, hosts, links, vms, migrations, strategies, file: file.to_string() })
+    Ok(Scenario { name, description, seed, hosts, links, vms, migrations, strategies, plan: Plan { label, pools }, file: file.to_string() })
 }
 
 /// Where a VM field was written: in the VM's own table, else in the `[vm]` defaults.

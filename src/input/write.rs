@@ -20,8 +20,21 @@ pub fn to_toml(sc: &Scenario) -> String {
     let _ = writeln!(s, "\n[migration]");
     let strategies: Vec<String> = sc.strategies.iter().map(|s| q(s.name())).collect();
     let _ = writeln!(s, "strategy = [{}]", strategies.join(", "));
+    if let Some(label) = &sc.plan.label {
+        // The plan itself is written out below: its pools and each migration's start conditions.
+        let _ = writeln!(s, "\n[plan]\nlabel = {}", q(label));
+    }
     for h in &sc.hosts {
         let _ = writeln!(s, "\n[[hosts]]\nname = {}", q(&h.name));
+        if let Some(r) = &h.rack {
+            let _ = writeln!(s, "rack = {}", q(r));
+        }
+        if let Some(m) = h.memory_bytes {
+            let _ = writeln!(s, "memory = {}", q(&units::format_size_exact(m)));
+        }
+        if h.switch {
+            let _ = writeln!(s, "switch = true");
+        }
     }
     for l in &sc.links {
         let _ = writeln!(
@@ -50,10 +63,42 @@ pub fn to_toml(sc: &Scenario) -> String {
         let _ = writeln!(s, "device_state = {}", q(&units::format_size_exact(v.device_state_bytes)));
         let _ = writeln!(s, "workload = {}", workload_inline(&v.workload, v.page_size));
     }
-    for m in &sc.migrations {
+    for p in &sc.plan.pools {
+        let _ = writeln!(s, "\n[[pools]]\nname = {}\ncapacity = {}", q(&p.name), p.capacity);
+    }
+    let router = crate::input::routes::Router::new(sc.hosts.len(), &sc.links, None);
+    let pairs: Vec<(usize, usize)> = sc.migrations.iter().map(|m| (sc.vms[m.vm].host, m.to)).collect();
+    let fewest_hops = router.routes(&pairs);
+    let list = |names: Vec<&str>| names.iter().map(|n| q(n)).collect::<Vec<_>>().join(", ");
+    for (i, m) in sc.migrations.iter().enumerate() {
         let p = &m.params;
         let _ = writeln!(s, "\n[[migrations]]\nvm = {}\nto = {}", q(&sc.vms[m.vm].name), q(&sc.hosts[m.to].name));
         let _ = writeln!(s, "start = {}", q(&units::format_duration_exact(m.start_ns)));
+        if !m.gate.after.is_empty() {
+            let _ = writeln!(s, "after = [{}]", list(m.gate.after.iter().map(|&a| sc.vms[sc.migrations[a].vm].name.as_str()).collect()));
+        }
+        if !m.gate.pools.is_empty() {
+            let _ = writeln!(s, "pools = [{}]", list(m.gate.pools.iter().map(|&i| sc.plan.pools[i].name.as_str()).collect()));
+        }
+        if let Some(d) = m.goal.deadline_ns {
+            let _ = writeln!(s, "deadline = {}", q(&units::format_duration_exact(d)));
+        }
+        if let Some(d) = m.goal.downtime_ns {
+            let _ = writeln!(s, "downtime_objective = {}", q(&units::format_duration_exact(d)));
+        }
+        // A route other than the fewest hops (a fat-tree's routing, a `via`) is written as the nodes it passes.
+        let from = sc.vms[m.vm].host;
+        if let Some(r) = &m.route
+            && fewest_hops[i].as_ref() != Some(r)
+        {
+            let mut at = from;
+            let mut nodes = Vec::new();
+            for &l in &r[..r.len().saturating_sub(1)] {
+                at = if sc.links[l].a == at { sc.links[l].b } else { sc.links[l].a };
+                nodes.push(sc.hosts[at].name.as_str());
+            }
+            let _ = writeln!(s, "via = [{}]", list(nodes));
+        }
         if let Some(st) = m.strategy {
             let _ = writeln!(s, "strategy = {}", q(st.name()));
         }

@@ -2,36 +2,51 @@
 //! at the destination, the non-zero pages.
 //!
 //! Memory is cut into chunks of 4096 pages (16 MiB of 4 KiB pages). A chunk is all clear, all set,
-//! or a block of 64 words with its count of set bits, so:
-//! - a chunk no page of which was ever written, or all of which is to be sent, costs no block: a
-//!   1 TiB VM that touches 10 GiB pays for the chunks it touched, not for 1 TiB of bits;
+//! or mixed, with its count of set bits kept as bits change, so:
 //! - whole-memory operations (a sync, a count, the first pass that takes every page) work chunk by
 //!   chunk, and on a chunk that is all clear or all set in O(1): a sequential writer's dirty set is a
 //!   few runs, which are mostly whole chunks;
-//! - the count of set bits is kept as bits change, so counting is free and a page can be picked by
-//!   its rank among the clear pages of a range (`select_clear`) without scanning the range.
+//! - counting a range is a sum over the chunk counts, so a page can be picked by its rank among the
+//!   clear pages of a range (`select_clear`) without scanning the range;
+//! - a chunk's words exist only once it is mixed: they live in segments of 64 chunks (1 GiB of
+//!   4 KiB pages, 32 KiB of words) allocated on first use, so a 1 TiB VM that touches 10 GiB pays for
+//!   the segments it touched, not for 1 TiB of bits, and a run of a small VM allocates and zeroes
+//!   only what it uses (a simulation of many short runs would otherwise spend its time zeroing).
 //!
-//! Bits beyond `len` are always clear. Single-bit changes keep a block once it exists (a page set and
-//! cleared again would otherwise allocate and free it each time); whole-memory operations and
-//! `tidy` turn a block that is all clear or all set back into a plain chunk. Equality is by bits.
+//! Bits beyond `len` are always clear. Equality is by bits.
 
 /// Words per chunk, and bits per chunk.
 pub const CHUNK_WORDS: usize = 64;
 pub const CHUNK_BITS: usize = CHUNK_WORDS * 64;
 
-#[derive(Debug, Clone)]
-enum Chunk {
-    Zero,
-    Full,
-    /// Some bits set: the words and how many of their bits are set.
-    Words(u32, Box<[u64; CHUNK_WORDS]>),
+/// The state of a chunk: its words are meaningful only when it is `MIXED`.
+const ZERO: u8 = 0;
+const FULL: u8 = 1;
+const MIXED: u8 = 2;
+
+/// The position of the `r`-th set bit (from 0) of `x` (which has more than `r`), by halving.
+#[inline]
+pub fn select_in_word(mut x: u64, mut r: u32) -> u32 {
+    let mut pos = 0;
+    for shift in [32u32, 16, 8, 4, 2, 1] {
+        let low = x & ((1u64 << shift) - 1);
+        let c = low.count_ones();
+        if r >= c {
+            r -= c;
+            x >>= shift;
+            pos += shift;
+        } else {
+            x = low;
+        }
+    }
+    pos
 }
 
 /// A chunk to read word by word.
 pub enum View<'a> {
     Zero,
     Full,
-    Words(&'a [u64; CHUNK_WORDS]),
+    Words(&'a [u64]),
 }
 
 impl View<'_> {
@@ -46,11 +61,10 @@ impl View<'_> {
     }
 }
 
-/// A chunk's block, changed word by word, with the counts kept right.
+/// A mixed chunk's words, changed word by word, with the counts kept right.
 pub struct BlockMut<'a> {
     n: &'a mut u32,
-    w: &'a mut [u64; CHUNK_WORDS],
-    ones: &'a mut u64,
+    w: &'a mut [u64],
 }
 
 impl BlockMut<'_> {
@@ -66,7 +80,6 @@ impl BlockMut<'_> {
         let gone = mask.count_ones();
         self.w[k] &= !mask;
         *self.n -= gone;
-        *self.ones -= u64::from(gone);
     }
 
     /// Set the bits of `mask` (which must be clear) in word `k`.
@@ -76,7 +89,6 @@ impl BlockMut<'_> {
         let new = mask.count_ones();
         self.w[k] |= mask;
         *self.n += new;
-        *self.ones += u64::from(new);
     }
 }
 
@@ -88,16 +100,90 @@ pub enum ChunkKind {
     Mixed,
 }
 
+/// Chunks per segment of words, and words per segment.
+const SEG_CHUNKS: usize = 64;
+const SEG_WORDS: usize = SEG_CHUNKS * CHUNK_WORDS;
+
+/// The words of a bitmap, in segments allocated on first use; indexed by word number. Only the words
+/// of mixed chunks are read, and a mixed chunk's segment exists.
+#[derive(Debug, Clone)]
+struct Words {
+    segs: Vec<Option<Box<[u64]>>>,
+}
+
+impl Words {
+    fn new(chunks: usize) -> Self {
+        Words { segs: vec![None; chunks.div_ceil(SEG_CHUNKS)] }
+    }
+
+    /// Allocate chunk `ci`'s segment (zeroed) if it has none.
+    #[inline]
+    fn ensure(&mut self, ci: usize) {
+        let s = &mut self.segs[ci / SEG_CHUNKS];
+        if s.is_none() {
+            *s = Some(vec![0; SEG_WORDS].into_boxed_slice());
+        }
+    }
+
+    fn seg(&self, wi: usize) -> &[u64] {
+        self.segs[wi / SEG_WORDS].as_deref().expect("a mixed chunk's segment exists")
+    }
+
+    fn seg_mut(&mut self, wi: usize) -> &mut [u64] {
+        self.segs[wi / SEG_WORDS].as_deref_mut().expect("a mixed chunk's segment exists")
+    }
+
+    fn allocated(&self) -> usize {
+        self.segs.iter().filter(|s| s.is_some()).count() * SEG_WORDS * 8
+    }
+}
+
+impl std::ops::Index<usize> for Words {
+    type Output = u64;
+    #[inline]
+    fn index(&self, wi: usize) -> &u64 {
+        &self.seg(wi)[wi % SEG_WORDS]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Words {
+    #[inline]
+    fn index_mut(&mut self, wi: usize) -> &mut u64 {
+        &mut self.seg_mut(wi)[wi % SEG_WORDS]
+    }
+}
+
+/// A chunk's words (ranges never cross a segment: they are one chunk).
+impl std::ops::Index<std::ops::Range<usize>> for Words {
+    type Output = [u64];
+    #[inline]
+    fn index(&self, r: std::ops::Range<usize>) -> &[u64] {
+        let base = r.start / SEG_WORDS * SEG_WORDS;
+        &self.seg(r.start)[r.start - base..r.end - base]
+    }
+}
+
+impl std::ops::IndexMut<std::ops::Range<usize>> for Words {
+    #[inline]
+    fn index_mut(&mut self, r: std::ops::Range<usize>) -> &mut [u64] {
+        let base = r.start / SEG_WORDS * SEG_WORDS;
+        &mut self.seg_mut(r.start)[r.start - base..r.end - base]
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Bitmap {
-    chunks: Vec<Chunk>,
+    /// The words of the mixed chunks (those of other chunks are stale or absent, and never read).
+    words: Words,
+    state: Vec<u8>,
+    /// Set bits in each chunk.
+    counts: Vec<u32>,
     len: usize,
-    ones: u64,
 }
 
 impl PartialEq for Bitmap {
     fn eq(&self, o: &Self) -> bool {
-        self.len == o.len && self.ones == o.ones && (0..self.words_len()).all(|wi| self.word(wi) == o.word(wi))
+        self.len == o.len && (0..self.words_len()).all(|wi| self.word(wi) == o.word(wi))
     }
 }
 
@@ -118,11 +204,14 @@ pub fn valid_mask(len: usize, wi: usize) -> u64 {
 
 impl Bitmap {
     pub fn new(len: usize) -> Self {
-        Bitmap { chunks: vec![Chunk::Zero; len.div_ceil(CHUNK_BITS)], len, ones: 0 }
+        let n = len.div_ceil(CHUNK_BITS);
+        Bitmap { words: Words::new(n), state: vec![ZERO; n], counts: vec![0; n], len }
     }
 
     pub fn full(len: usize) -> Self {
-        Bitmap { chunks: vec![Chunk::Full; len.div_ceil(CHUNK_BITS)], len, ones: len as u64 }
+        let mut b = Bitmap::new(len);
+        b.set_all();
+        b
     }
 
     pub fn len(&self) -> usize {
@@ -139,91 +228,89 @@ impl Bitmap {
         (self.len - ci * CHUNK_BITS).min(CHUNK_BITS)
     }
 
-    /// The words of a chunk that was clear or full, as a block.
-    fn block(&self, ci: usize, full: bool) -> Box<[u64; CHUNK_WORDS]> {
-        let mut w = Box::new([0u64; CHUNK_WORDS]);
-        if full {
-            for (k, x) in w.iter_mut().enumerate() {
-                *x = valid_mask(self.len, ci * CHUNK_WORDS + k);
-            }
-        }
-        w
+    /// The words of chunk `ci`.
+    #[inline]
+    fn chunk_words(&self, ci: usize) -> &[u64] {
+        &self.words[ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS]
     }
 
-    /// Make chunk `ci` a block (so that single bits can change) and return it with its count.
-    fn materialize(&mut self, ci: usize) -> (&mut u32, &mut [u64; CHUNK_WORDS]) {
-        if !matches!(self.chunks[ci], Chunk::Words(..)) {
-            let full = matches!(self.chunks[ci], Chunk::Full);
-            let n = if full { self.chunk_bits(ci) as u32 } else { 0 };
-            self.chunks[ci] = Chunk::Words(n, self.block(ci, full));
+    /// Make chunk `ci` mixed (so that single bits can change): its words written out.
+    #[inline]
+    fn materialize(&mut self, ci: usize) {
+        let st = self.state[ci];
+        if st == MIXED {
+            return;
         }
-        match &mut self.chunks[ci] {
-            Chunk::Words(n, w) => (n, w),
-            _ => unreachable!("made a block above"),
+        let len = self.len;
+        self.words.ensure(ci);
+        for (k, x) in self.words[ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS].iter_mut().enumerate() {
+            *x = if st == FULL { valid_mask(len, ci * CHUNK_WORDS + k) } else { 0 };
         }
+        self.state[ci] = MIXED;
     }
 
-    /// Turn chunk `ci` back into a plain chunk if its block became all clear or all set (frees the
-    /// block).
+    /// Mark chunk `ci` all clear or all set again if its count says it is (a pass that emptied it
+    /// then skips it at once).
     #[inline]
     pub fn tidy(&mut self, ci: usize) {
-        self.normalize(ci);
-    }
-
-    #[inline]
-    fn normalize(&mut self, ci: usize) {
-        if let Chunk::Words(n, _) = self.chunks[ci] {
+        if self.state[ci] == MIXED {
+            let n = self.counts[ci];
             if n == 0 {
-                self.chunks[ci] = Chunk::Zero;
+                self.state[ci] = ZERO;
             } else if n as usize == self.chunk_bits(ci) {
-                self.chunks[ci] = Chunk::Full;
+                self.state[ci] = FULL;
             }
         }
     }
 
     #[inline]
     pub fn get(&self, i: usize) -> bool {
-        match &self.chunks[i / CHUNK_BITS] {
-            Chunk::Zero => false,
-            Chunk::Full => true,
-            Chunk::Words(_, w) => w[(i / 64) % CHUNK_WORDS] >> (i & 63) & 1 == 1,
+        match self.state[i / CHUNK_BITS] {
+            ZERO => false,
+            FULL => true,
+            _ => self.words[i / 64] >> (i & 63) & 1 == 1,
         }
     }
 
-    /// Set bit `i`; returns whether it was clear.
-    #[inline]
+    /// Set bit `i`; returns whether it was clear. The hot path of every guest write: no branch on
+    /// the bit (random writes would mispredict it half the time).
+    #[inline(always)]
     pub fn set(&mut self, i: usize) -> bool {
-        match &mut self.chunks[i / CHUNK_BITS] {
-            Chunk::Words(n, w) => {
-                let x = &mut w[(i / 64) % CHUNK_WORDS];
-                let b = 1u64 << (i & 63);
-                if *x & b != 0 {
-                    return false;
-                }
-                *x |= b;
-                *n += 1;
-                self.ones += 1;
-                true
-            }
-            Chunk::Full => false,
-            Chunk::Zero => {
-                self.set_word_bits(i / 64, 1 << (i & 63));
-                true
-            }
+        let ci = i / CHUNK_BITS;
+        let st = self.state[ci];
+        if st == MIXED {
+            let x = self.words[i / 64];
+            let new = (!x >> (i & 63)) & 1;
+            self.words[i / 64] = x | 1 << (i & 63);
+            self.counts[ci] += new as u32;
+            new != 0
+        } else if st == FULL {
+            false
+        } else {
+            self.set_in_zero_chunk(i)
         }
+    }
+
+    /// `set` on a chunk that is all clear: it becomes mixed.
+    #[cold]
+    fn set_in_zero_chunk(&mut self, i: usize) -> bool {
+        self.set_word_bits(i / 64, 1 << (i & 63));
+        true
     }
 
     #[inline]
     pub fn clear(&mut self, i: usize) {
-        if let Chunk::Words(n, w) = &mut self.chunks[i / CHUNK_BITS] {
-            let x = &mut w[(i / 64) % CHUNK_WORDS];
-            let b = 1u64 << (i & 63);
-            let gone = u32::from(*x & b != 0);
-            *x &= !b;
-            *n -= gone;
-            self.ones -= u64::from(gone);
-        } else if matches!(self.chunks[i / CHUNK_BITS], Chunk::Full) {
-            self.clear_word_bits(i / 64, 1 << (i & 63));
+        let ci = i / CHUNK_BITS;
+        match self.state[ci] {
+            MIXED => {
+                let x = &mut self.words[i / 64];
+                let b = 1u64 << (i & 63);
+                let gone = u32::from(*x & b != 0);
+                *x &= !b;
+                self.counts[ci] -= gone;
+            }
+            FULL => self.clear_word_bits(i / 64, 1 << (i & 63)),
+            _ => {}
         }
     }
 
@@ -254,13 +341,15 @@ impl Bitmap {
     }
 
     pub fn set_all(&mut self) {
-        self.chunks.iter_mut().for_each(|c| *c = Chunk::Full);
-        self.ones = self.len as u64;
+        for ci in 0..self.state.len() {
+            self.state[ci] = FULL;
+            self.counts[ci] = self.chunk_bits(ci) as u32;
+        }
     }
 
     pub fn clear_all(&mut self) {
-        self.chunks.iter_mut().for_each(|c| *c = Chunk::Zero);
-        self.ones = 0;
+        self.state.iter_mut().for_each(|s| *s = ZERO);
+        self.counts.iter_mut().for_each(|n| *n = 0);
     }
 
     /// Set every bit in `[start, end)`.
@@ -282,10 +371,7 @@ impl Bitmap {
         for ci in first_chunk..=last_chunk {
             let (cs, ce) = (ci * CHUNK_BITS, ci * CHUNK_BITS + self.chunk_bits(ci));
             if start <= cs && end >= ce {
-                let before = self.chunk_count(ci);
-                self.chunks[ci] = if set { Chunk::Full } else { Chunk::Zero };
-                let after = if set { (ce - cs) as u64 } else { 0 };
-                self.ones = self.ones - before + after;
+                self.fill_chunk(ci, set);
                 continue;
             }
             let (s, e) = (start.max(cs), end.min(ce));
@@ -301,45 +387,49 @@ impl Bitmap {
     /// Set bits in chunk `ci`.
     #[inline]
     fn chunk_count(&self, ci: usize) -> u64 {
-        match &self.chunks[ci] {
-            Chunk::Zero => 0,
-            Chunk::Full => self.chunk_bits(ci) as u64,
-            Chunk::Words(n, _) => u64::from(*n),
-        }
+        u64::from(self.counts[ci])
     }
 
+    /// Set bits: the sum of the chunk counts (no total is kept: a running total would chain every
+    /// guest write to the one before).
     pub fn count_ones(&self) -> u64 {
-        self.ones
+        self.counts.iter().map(|&n| u64::from(n)).sum()
     }
 
-    /// Set bits in `[start, end)`.
+    /// Set bits in `[start, end)`: the counts of the whole chunks inside, the words of the two ends.
     pub fn count_range(&self, start: usize, end: usize) -> u64 {
         let end = end.min(self.len);
         if start >= end {
             return 0;
         }
-        let mut n = 0;
         let (first_chunk, last_chunk) = (start / CHUNK_BITS, (end - 1) / CHUNK_BITS);
-        for ci in first_chunk..=last_chunk {
-            let (cs, ce) = (ci * CHUNK_BITS, ci * CHUNK_BITS + self.chunk_bits(ci));
-            let (s, e) = (start.max(cs), end.min(ce));
-            n += match &self.chunks[ci] {
-                Chunk::Zero => 0,
-                Chunk::Full => (e - s) as u64,
-                Chunk::Words(k, _) if s == cs && e == ce => u64::from(*k),
-                Chunk::Words(_, w) => {
-                    let (sw, ew) = (s / 64, (e - 1) / 64);
-                    (sw..=ew)
-                        .map(|wi| {
-                            let lo = if wi == sw { u64::MAX << (s & 63) } else { u64::MAX };
-                            let hi = if wi == ew { u64::MAX >> (63 - ((e - 1) & 63)) } else { u64::MAX };
-                            (w[wi % CHUNK_WORDS] & lo & hi).count_ones() as u64
-                        })
-                        .sum()
-                }
-            };
+        if first_chunk == last_chunk {
+            return self.count_words(start, end);
         }
-        n
+        let head = self.count_words(start, (first_chunk + 1) * CHUNK_BITS);
+        let tail = self.count_words(last_chunk * CHUNK_BITS, end);
+        head + tail + self.counts[first_chunk + 1..last_chunk].iter().map(|&n| u64::from(n)).sum::<u64>()
+    }
+
+    /// Set bits in `[start, end)`, within one chunk.
+    fn count_words(&self, start: usize, end: usize) -> u64 {
+        let ci = start / CHUNK_BITS;
+        let (cs, ce) = (ci * CHUNK_BITS, ci * CHUNK_BITS + self.chunk_bits(ci));
+        match self.state[ci] {
+            ZERO => 0,
+            FULL => (end - start) as u64,
+            _ if start == cs && end == ce => self.chunk_count(ci),
+            _ => {
+                let (sw, ew) = (start / 64, (end - 1) / 64);
+                (sw..=ew)
+                    .map(|wi| {
+                        let lo = if wi == sw { u64::MAX << (start & 63) } else { u64::MAX };
+                        let hi = if wi == ew { u64::MAX >> (63 - ((end - 1) & 63)) } else { u64::MAX };
+                        (self.words[wi] & lo & hi).count_ones() as u64
+                    })
+                    .sum()
+            }
+        }
     }
 
     /// The `rank`-th clear bit (from 0) in `[start, end)`, if there are that many. Whole chunks are
@@ -350,88 +440,125 @@ impl Bitmap {
             return None;
         }
         let (first_chunk, last_chunk) = (start / CHUNK_BITS, (end - 1) / CHUNK_BITS);
-        for ci in first_chunk..=last_chunk {
-            let (cs, ce) = (ci * CHUNK_BITS, ci * CHUNK_BITS + self.chunk_bits(ci));
-            let (s, e) = (start.max(cs), end.min(ce));
-            let clear = (e - s) as u64
-                - match &self.chunks[ci] {
-                    Chunk::Zero => 0,
-                    Chunk::Full => (e - s) as u64,
-                    _ => self.count_range(s, e),
-                };
+        let mut ci = first_chunk;
+        while ci <= last_chunk {
+            let cs = ci * CHUNK_BITS;
+            let (s, e) = (start.max(cs), end.min(cs + CHUNK_BITS));
+            let clear = if s == cs && e == cs + self.chunk_bits(ci) {
+                (e - s) as u64 - u64::from(self.counts[ci])
+            } else {
+                (e - s) as u64 - self.count_words(s, e)
+            };
             if rank >= clear {
                 rank -= clear;
+                ci += 1;
                 continue;
             }
-            if matches!(self.chunks[ci], Chunk::Zero) {
-                return Some(s + rank as usize);
+            match self.state[ci] {
+                ZERO => return Some(s + rank as usize),
+                FULL => unreachable!("a full chunk has no clear bit"),
+                _ => {}
             }
             let (sw, ew) = (s / 64, (e - 1) / 64);
             for wi in sw..=ew {
-                let lo = if wi == sw { u64::MAX << (s & 63) } else { u64::MAX };
-                let hi = if wi == ew { u64::MAX >> (63 - ((e - 1) & 63)) } else { u64::MAX };
-                let mut z = !self.word(wi) & lo & hi;
-                let n = z.count_ones() as u64;
+                let mut z = !self.words[wi];
+                if wi == sw {
+                    z &= u64::MAX << (s & 63);
+                }
+                if wi == ew {
+                    z &= u64::MAX >> (63 - ((e - 1) & 63));
+                }
+                let n = u64::from(z.count_ones());
                 if rank >= n {
                     rank -= n;
                     continue;
                 }
-                for _ in 0..rank {
-                    z &= z - 1;
-                }
-                return Some(wi * 64 + z.trailing_zeros() as usize);
+                return Some(wi * 64 + select_in_word(z, rank as u32) as usize);
             }
             unreachable!("the chunk's count said the bit is here");
         }
         None
     }
 
+    /// `k` of the `clean` clear bits of `[start, end)` chosen uniformly at random (every subset of
+    /// `k` equally likely: Floyd's algorithm on their ranks), in address order, found in one pass
+    /// that skips whole chunks by their counts.
+    pub fn clear_subset(&self, start: usize, end: usize, clean: u64, k: u64, rng: &mut impl rand::Rng) -> Vec<usize> {
+        let mut ranks = std::collections::HashSet::with_capacity(k as usize);
+        for j in clean - k..clean {
+            let t = rng.random_range(0..=j);
+            if !ranks.insert(t) {
+                ranks.insert(j);
+            }
+        }
+        let mut ranks: Vec<u64> = ranks.into_iter().collect();
+        ranks.sort_unstable();
+        let end = end.min(self.len);
+        let mut out = Vec::with_capacity(ranks.len());
+        let mut next = ranks.iter().peekable();
+        let mut seen = 0u64; // clear bits passed so far
+        let mut at = start;
+        while at < end {
+            let Some(&&r) = next.peek() else { break };
+            let ci = at / CHUNK_BITS;
+            let ce = (ci * CHUNK_BITS + self.chunk_bits(ci)).min(end);
+            let clear_here = (ce - at) as u64 - self.count_range(at, ce);
+            if seen + clear_here <= r {
+                seen += clear_here;
+                at = ce;
+                continue;
+            }
+            // A rank falls in this chunk: word by word.
+            let (sw, ew) = (at / 64, (ce - 1) / 64);
+            for wi in sw..=ew {
+                let lo = if wi == sw { u64::MAX << (at & 63) } else { u64::MAX };
+                let hi = if wi == ew { u64::MAX >> (63 - ((ce - 1) & 63)) } else { u64::MAX };
+                let z = !self.word(wi) & lo & hi;
+                let nz = u64::from(z.count_ones());
+                while let Some(&&r) = next.peek() {
+                    if r >= seen + nz {
+                        break;
+                    }
+                    out.push(wi * 64 + select_in_word(z, (r - seen) as u32) as usize);
+                    next.next();
+                }
+                seen += nz;
+            }
+            at = ce;
+        }
+        out
+    }
+
     /// `self |= other`.
     pub fn or_assign(&mut self, other: &Bitmap) {
         debug_assert_eq!(self.len, other.len);
-        for ci in 0..self.chunks.len() {
-            let bits = self.chunk_bits(ci) as u64;
-            match &other.chunks[ci] {
-                Chunk::Zero => {}
-                Chunk::Full => {
-                    self.ones = self.ones - self.chunk_count(ci) + bits;
-                    self.chunks[ci] = Chunk::Full;
+        for ci in 0..self.state.len() {
+            match (self.state[ci], other.state[ci]) {
+                (_, ZERO) | (FULL, _) => {}
+                (_, FULL) => self.fill_chunk(ci, true),
+                (ZERO, _) => {
+                    self.words.ensure(ci);
+                    let r = ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS;
+                    self.words[r.clone()].copy_from_slice(&other.words[r]);
+                    self.state[ci] = MIXED;
+                    self.counts[ci] = other.counts[ci];
                 }
-                Chunk::Words(on, ow) => match &mut self.chunks[ci] {
-                    Chunk::Full => {}
-                    Chunk::Zero => {
-                        self.ones += u64::from(*on);
-                        self.chunks[ci] = Chunk::Words(*on, ow.clone());
+                _ => {
+                    let mut k = 0;
+                    let r = ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS;
+                    for (a, b) in self.words[r.clone()].iter_mut().zip(&other.words[r]) {
+                        *a |= *b;
+                        k += a.count_ones();
                     }
-                    Chunk::Words(n, w) => {
-                        let before = *n;
-                        let mut k = 0;
-                        for (a, b) in w.iter_mut().zip(ow.iter()) {
-                            *a |= *b;
-                            k += a.count_ones();
-                        }
-                        *n = k;
-                        self.ones = self.ones - u64::from(before) + u64::from(k);
-                        self.normalize(ci);
-                    }
-                },
+                    self.counts[ci] = k;
+                    self.tidy(ci);
+                }
             }
         }
     }
 
-    /// `self |= other`, then `other` cleared: blocks move instead of being copied (a dirty-bitmap
-    /// sync).
+    /// `self |= other`, then `other` cleared (a dirty-bitmap sync).
     pub fn or_take(&mut self, other: &mut Bitmap) {
-        debug_assert_eq!(self.len, other.len);
-        for ci in 0..self.chunks.len() {
-            if matches!(self.chunks[ci], Chunk::Zero) && matches!(other.chunks[ci], Chunk::Words(..)) {
-                let moved = std::mem::replace(&mut other.chunks[ci], Chunk::Zero);
-                if let Chunk::Words(n, _) = moved {
-                    self.ones += u64::from(n);
-                }
-                self.chunks[ci] = moved;
-            }
-        }
         self.or_assign(other);
         other.clear_all();
     }
@@ -439,27 +566,20 @@ impl Bitmap {
     /// `self &= !other`.
     pub fn and_not_assign(&mut self, other: &Bitmap) {
         debug_assert_eq!(self.len, other.len);
-        for ci in 0..self.chunks.len() {
-            match &other.chunks[ci] {
-                Chunk::Zero => {}
-                Chunk::Full => {
-                    self.ones -= self.chunk_count(ci);
-                    self.chunks[ci] = Chunk::Zero;
-                }
-                Chunk::Words(_, ow) => {
-                    if matches!(self.chunks[ci], Chunk::Zero) {
-                        continue;
-                    }
-                    let before = self.chunk_count(ci);
-                    let (n, w) = self.materialize(ci);
+        for ci in 0..self.state.len() {
+            match (self.state[ci], other.state[ci]) {
+                (ZERO, _) | (_, ZERO) => {}
+                (_, FULL) => self.fill_chunk(ci, false),
+                _ => {
+                    self.materialize(ci);
                     let mut k = 0;
-                    for (a, b) in w.iter_mut().zip(ow.iter()) {
+                    let r = ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS;
+                    for (a, b) in self.words[r.clone()].iter_mut().zip(&other.words[r]) {
                         *a &= !*b;
                         k += a.count_ones();
                     }
-                    *n = k;
-                    self.ones = self.ones - before + u64::from(k);
-                    self.normalize(ci);
+                    self.counts[ci] = k;
+                    self.tidy(ci);
                 }
             }
         }
@@ -467,32 +587,34 @@ impl Bitmap {
 
     /// Number of bits set here and not in `other`.
     pub fn count_and_not(&self, other: &Bitmap) -> u64 {
-        (0..self.chunks.len())
-            .map(|ci| match (&self.chunks[ci], &other.chunks[ci]) {
-                (Chunk::Zero, _) | (_, Chunk::Full) => 0,
-                (_, Chunk::Zero) => self.chunk_count(ci),
-                _ => self.chunk_words(ci).zip(other.chunk_words(ci)).map(|(a, b)| (a & !b).count_ones() as u64).sum(),
+        (0..self.state.len())
+            .map(|ci| match (self.state[ci], other.state[ci]) {
+                (ZERO, _) | (_, FULL) => 0,
+                (_, ZERO) => self.chunk_count(ci),
+                _ => (0..CHUNK_WORDS)
+                    .map(|k| (self.word(ci * CHUNK_WORDS + k) & !other.word(ci * CHUNK_WORDS + k)).count_ones() as u64)
+                    .sum(),
             })
             .sum()
     }
 
     /// Number of bits set in both `self` and `other`.
     pub fn count_and(&self, other: &Bitmap) -> u64 {
-        (0..self.chunks.len())
-            .map(|ci| match (&self.chunks[ci], &other.chunks[ci]) {
-                (Chunk::Zero, _) | (_, Chunk::Zero) => 0,
-                (Chunk::Full, _) => other.chunk_count(ci),
-                (_, Chunk::Full) => self.chunk_count(ci),
-                _ => self.chunk_words(ci).zip(other.chunk_words(ci)).map(|(a, b)| (a & b).count_ones() as u64).sum(),
+        (0..self.state.len())
+            .map(|ci| match (self.state[ci], other.state[ci]) {
+                (ZERO, _) | (_, ZERO) => 0,
+                (FULL, _) => other.chunk_count(ci),
+                (_, FULL) => self.chunk_count(ci),
+                _ => self.chunk_words(ci).iter().zip(other.chunk_words(ci)).map(|(a, b)| (a & b).count_ones() as u64).sum(),
             })
             .sum()
     }
 
     /// Number of bits set in `self` and `and`, and not in `not`.
     pub fn count_and_and_not(&self, and: &Bitmap, not: &Bitmap) -> u64 {
-        (0..self.chunks.len())
-            .map(|ci| match (&self.chunks[ci], &and.chunks[ci], &not.chunks[ci]) {
-                (Chunk::Zero, _, _) | (_, Chunk::Zero, _) | (_, _, Chunk::Full) => 0,
+        (0..self.state.len())
+            .map(|ci| match (self.state[ci], and.state[ci], not.state[ci]) {
+                (ZERO, _, _) | (_, ZERO, _) | (_, _, FULL) => 0,
                 _ => (0..CHUNK_WORDS)
                     .map(|k| {
                         let wi = ci * CHUNK_WORDS + k;
@@ -503,11 +625,6 @@ impl Bitmap {
             .sum()
     }
 
-    /// The words of chunk `ci`, clear or full ones included.
-    fn chunk_words(&self, ci: usize) -> impl Iterator<Item = u64> + '_ {
-        (0..CHUNK_WORDS).map(move |k| self.word(ci * CHUNK_WORDS + k))
-    }
-
     /// The first set bit at or after `from`, if any.
     pub fn next_set(&self, from: usize) -> Option<usize> {
         if from >= self.len {
@@ -515,23 +632,24 @@ impl Bitmap {
         }
         let mut ci = from / CHUNK_BITS;
         let mut at = from;
-        while ci < self.chunks.len() {
-            match &self.chunks[ci] {
-                Chunk::Zero => {}
-                Chunk::Full => return (at < self.len).then_some(at),
-                Chunk::Words(_, w) => {
-                    let mut k = (at / 64) % CHUNK_WORDS;
-                    let mut x = w[k] & (u64::MAX << (at & 63));
+        while ci < self.state.len() {
+            match self.state[ci] {
+                ZERO => {}
+                FULL => return (at < self.len).then_some(at),
+                _ => {
+                    let end = (ci + 1) * CHUNK_WORDS;
+                    let mut wi = at / 64;
+                    let mut x = self.words[wi] & (u64::MAX << (at & 63));
                     loop {
                         if x != 0 {
-                            let i = (ci * CHUNK_WORDS + k) * 64 + x.trailing_zeros() as usize;
+                            let i = wi * 64 + x.trailing_zeros() as usize;
                             return (i < self.len).then_some(i);
                         }
-                        k += 1;
-                        if k == CHUNK_WORDS {
+                        wi += 1;
+                        if wi == end {
                             break;
                         }
-                        x = w[k];
+                        x = self.words[wi];
                     }
                 }
             }
@@ -544,43 +662,38 @@ impl Bitmap {
     /// Word `wi` (bits `64 wi ..`), clear or full chunks included.
     #[inline]
     pub fn word(&self, wi: usize) -> u64 {
-        let ci = wi / CHUNK_WORDS;
-        match &self.chunks[ci] {
-            Chunk::Zero => 0,
-            Chunk::Full => valid_mask(self.len, wi),
-            Chunk::Words(_, w) => w[wi % CHUNK_WORDS],
+        match self.state[wi / CHUNK_WORDS] {
+            ZERO => 0,
+            FULL => valid_mask(self.len, wi),
+            _ => self.words[wi],
         }
     }
 
-    /// What chunk `ci` holds (a block all clear or all set counts as such).
+    /// What chunk `ci` holds (a mixed chunk whose bits are all clear or all set counts as such).
     #[inline]
     pub fn chunk_kind(&self, ci: usize) -> ChunkKind {
-        match &self.chunks[ci] {
-            Chunk::Zero | Chunk::Words(0, _) => ChunkKind::Zero,
-            Chunk::Full => ChunkKind::Full,
-            Chunk::Words(n, _) if *n as usize == self.chunk_bits(ci) => ChunkKind::Full,
-            Chunk::Words(..) => ChunkKind::Mixed,
+        match self.counts[ci] {
+            0 => ChunkKind::Zero,
+            n if n as usize == self.chunk_bits(ci) => ChunkKind::Full,
+            _ => ChunkKind::Mixed,
         }
     }
 
     /// Chunk `ci` to read word by word without a lookup per word.
     #[inline]
     pub fn view(&self, ci: usize) -> View<'_> {
-        match &self.chunks[ci] {
-            Chunk::Zero => View::Zero,
-            Chunk::Full => View::Full,
-            Chunk::Words(_, w) => View::Words(w),
+        match self.state[ci] {
+            ZERO => View::Zero,
+            FULL => View::Full,
+            _ => View::Words(self.chunk_words(ci)),
         }
     }
 
-    /// Chunk `ci` as a block to change word by word (the count and the total kept right).
+    /// Chunk `ci` as words to change one by one (the count and the total kept right).
     #[inline]
     pub fn block_mut(&mut self, ci: usize) -> BlockMut<'_> {
         self.materialize(ci);
-        match &mut self.chunks[ci] {
-            Chunk::Words(n, w) => BlockMut { n, w, ones: &mut self.ones },
-            _ => unreachable!("materialized"),
-        }
+        BlockMut { n: &mut self.counts[ci], w: &mut self.words[ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS] }
     }
 
     /// Bits in chunk `ci`.
@@ -589,52 +702,55 @@ impl Bitmap {
     }
 
     pub fn chunks_len(&self) -> usize {
-        self.chunks.len()
+        self.state.len()
     }
 
     /// Set or clear every bit of chunk `ci` at once.
     pub fn fill_chunk(&mut self, ci: usize, set: bool) {
-        let before = self.chunk_count(ci);
-        self.chunks[ci] = if set { Chunk::Full } else { Chunk::Zero };
-        self.ones = self.ones - before + if set { self.chunk_bits(ci) as u64 } else { 0 };
+        let after = if set { self.chunk_bits(ci) as u32 } else { 0 };
+        self.counts[ci] = after;
+        self.state[ci] = if set { FULL } else { ZERO };
     }
 
     #[inline]
     pub fn clear_word_bits(&mut self, wi: usize, mask: u64) {
         let ci = wi / CHUNK_WORDS;
-        if matches!(self.chunks[ci], Chunk::Zero) {
+        if self.state[ci] == ZERO {
             return;
         }
-        let (n, w) = self.materialize(ci);
-        let x = &mut w[wi % CHUNK_WORDS];
+        self.materialize(ci);
+        let x = &mut self.words[wi];
         let gone = (*x & mask).count_ones();
         *x &= !mask;
-        *n -= gone;
-        self.ones -= u64::from(gone);
+        self.counts[ci] -= gone;
     }
 
     #[inline]
     pub fn set_word_bits(&mut self, wi: usize, mask: u64) {
         let ci = wi / CHUNK_WORDS;
-        if matches!(self.chunks[ci], Chunk::Full) {
+        if self.state[ci] == FULL {
             return;
         }
         let mask = mask & valid_mask(self.len, wi);
-        let (n, w) = self.materialize(ci);
-        let x = &mut w[wi % CHUNK_WORDS];
+        self.materialize(ci);
+        let x = &mut self.words[wi];
         let new = (mask & !*x).count_ones();
         *x |= mask;
-        *n += new;
-        self.ones += u64::from(new);
+        self.counts[ci] += new;
     }
 
     pub fn words_len(&self) -> usize {
         self.len.div_ceil(64)
     }
 
-    /// Bytes of the blocks allocated (clear and full chunks cost none), for memory figures.
+    /// Bytes of words of the chunks that are mixed now (all clear and all set chunks need none).
     pub fn block_bytes(&self) -> usize {
-        self.chunks.iter().filter(|c| matches!(c, Chunk::Words(..))).count() * CHUNK_WORDS * 8
+        self.state.iter().filter(|&&s| s == MIXED).count() * CHUNK_WORDS * 8
+    }
+
+    /// Bytes of word segments allocated (for memory figures).
+    pub fn allocated_bytes(&self) -> usize {
+        self.words.allocated()
     }
 }
 
@@ -752,6 +868,16 @@ mod tests {
         fn full_bitmap_counts_exactly(len in 0usize..10000) {
             prop_assert_eq!(Bitmap::full(len).count_ones(), len as u64);
             prop_assert_eq!(Bitmap::full(len), from_bools(&vec![true; len]));
+        }
+    }
+
+    #[test]
+    fn select_in_word_finds_every_set_bit() {
+        for x in [1u64, 0b1011_0100, u64::MAX, 0x8000_0000_0000_0001, 0xF0F0_0F0F_1234_8001] {
+            let bits: Vec<u32> = (0..64).filter(|b| x >> b & 1 == 1).collect();
+            for (r, &b) in bits.iter().enumerate() {
+                assert_eq!(select_in_word(x, r as u32), b, "{x:#x} rank {r}");
+            }
         }
     }
 }

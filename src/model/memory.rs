@@ -49,8 +49,14 @@ pub struct Memory {
     pub page_size: u64,
     /// Pages whose content is not all zeros (a zero page is sent as a header only).
     pub nonzero: Bitmap,
-    /// Pages written since the last dirty-log sync.
+    /// Pages written since the last sync. Change it through `write`, `write_range` and
+    /// `take_dirty_log`, which keep `epoch` and `journal` right.
     pub dirty_log: Bitmap,
+    /// How many times the dirty log was emptied: a workload that mirrors part of it (a strided
+    /// working set) knows from this when to empty its mirror.
+    pub epoch: u64,
+    /// When set, the pages newly put in the dirty log, in the order written.
+    pub journal: Option<Vec<usize>>,
 }
 
 impl Memory {
@@ -73,7 +79,7 @@ impl Memory {
                 nonzero.clear_range(working_set.end - from_inside, working_set.end);
             }
         }
-        Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
+        Memory { page_size, nonzero, dirty_log: Bitmap::new(pages), epoch: 0, journal: None }
     }
 
     /// Zero pages region by region, as a `zero_profile` says (`zero_profile_regions`).
@@ -83,7 +89,7 @@ impl Memory {
         for (r, zero) in zero_profile_regions(profile, pages) {
             spread_outside_first(&mut nonzero, r, working_set.clone(), zero);
         }
-        Memory { page_size, nonzero, dirty_log: Bitmap::new(pages) }
+        Memory { page_size, nonzero, dirty_log: Bitmap::new(pages), epoch: 0, journal: None }
     }
 
     pub fn pages(&self) -> usize {
@@ -92,16 +98,40 @@ impl Memory {
 
     #[inline]
     pub fn write(&mut self, page: usize) {
-        // A page in the dirty log was written since the last sync, so it is non-zero already.
-        if self.dirty_log.set(page) {
-            self.nonzero.set(page);
+        let new = self.dirty_log.set(page);
+        self.nonzero.set(page);
+        if let Some(j) = &mut self.journal
+            && new
+        {
+            j.push(page);
         }
     }
 
     /// Every page in `[start, end)` written at least once.
     pub fn write_range(&mut self, start: usize, end: usize) {
+        if let Some(j) = &mut self.journal {
+            let mut p = start;
+            while p < end {
+                if !self.dirty_log.get(p) {
+                    j.push(p);
+                }
+                p += 1;
+            }
+        }
         self.dirty_log.set_range(start, end);
         self.nonzero.set_range(start, end);
+    }
+
+    /// A dirty-bitmap sync: the dirty log moves into `bits` (`bits |= log`) and is emptied.
+    pub fn take_dirty_log(&mut self, bits: &mut Bitmap) {
+        bits.or_take(&mut self.dirty_log);
+        self.epoch += 1;
+    }
+
+    /// Empty the dirty log (dirty logging starts).
+    pub fn clear_dirty_log(&mut self) {
+        self.dirty_log.clear_all();
+        self.epoch += 1;
     }
 }
 
@@ -156,25 +186,41 @@ fn spread_outside_first(b: &mut Bitmap, region: std::ops::Range<usize>, working_
     spread_clear(b, std::slice::from_ref(&ws), ws.len(), zero - from_outside);
 }
 
-/// Clear `n` bits spread evenly over the concatenated `ranges` (of total length `total`).
+/// Clear `n` bits spread evenly over the concatenated `ranges` (of total length `total`): the k-th
+/// cleared position is floor(k x total / n), stepped in integers (no division per bit), and the bits
+/// of one word cleared together.
 fn spread_clear(b: &mut Bitmap, ranges: &[std::ops::Range<usize>], total: usize, n: usize) {
     if n == 0 || total == 0 {
         return;
     }
-    // Bresenham-style: the k-th cleared position is floor(k * total / n).
-    let mut k = 0usize;
+    let (step, rem) = (total / n, total % n);
+    // pos = floor(k x total / n) as pos + frac / n, advanced by total / n per k.
+    let (mut k, mut pos, mut frac) = (0usize, 0usize, 0usize);
     let mut base = 0usize;
+    let mut word = (usize::MAX, 0u64);
     for r in ranges {
         let len = r.len();
-        while k < n {
-            let pos = ((k as u128 * total as u128) / n as u128) as usize;
-            if pos >= base + len {
-                break;
+        while k < n && pos < base + len {
+            let page = r.start + pos - base;
+            if page / 64 != word.0 {
+                if word.1 != 0 {
+                    b.clear_word_bits(word.0, word.1);
+                }
+                word = (page / 64, 0);
             }
-            b.clear(r.start + pos - base);
+            word.1 |= 1 << (page % 64);
             k += 1;
+            pos += step;
+            frac += rem;
+            if frac >= n {
+                frac -= n;
+                pos += 1;
+            }
         }
         base += len;
+    }
+    if word.1 != 0 {
+        b.clear_word_bits(word.0, word.1);
     }
 }
 
@@ -237,5 +283,16 @@ mod tests {
         let m = Memory::new(1000, 4096, 0.6, ZeroLayout::Top, 200..700);
         assert_eq!(m.nonzero.count_ones(), 400);
         assert!((600..700).all(|p| !m.nonzero.get(p)) && (200..600).all(|p| m.nonzero.get(p)));
+    }
+
+    #[test]
+    fn spread_clear_puts_the_kth_zero_page_at_k_total_over_n() {
+        for (total, n) in [(1000usize, 250usize), (1000, 999), (7, 3), (64 * 70 + 5, 1234), (100, 100)] {
+            let mut b = Bitmap::full(total + 10);
+            spread_clear(&mut b, &[3..3 + total / 2, 3 + total / 2..3 + total], total, n);
+            let want: Vec<usize> = (0..n).map(|k| 3 + (k as u128 * total as u128 / n as u128) as usize).collect();
+            let got: Vec<usize> = (0..total + 10).filter(|&p| !b.get(p)).collect();
+            assert_eq!(got, want, "total {total}, n {n}");
+        }
     }
 }

@@ -476,9 +476,8 @@ impl Ctx<'_> {
         let mg = &mut *self.mig;
         // Pages newly dirty: written since the last sync and not already waiting to be sent.
         let newly = if mg.throttle.is_some() { vm.mem.dirty_log.count_and_not(&mg.bits) } else { 0 };
-        mg.bits.or_assign(&vm.mem.dirty_log);
+        vm.mem.take_dirty_log(&mut mg.bits);
         mg.pending = mg.bits.count_ones();
-        vm.mem.dirty_log.clear_all();
         mg.syncs += 1;
         let sent = mg.sent.bytes;
         if !vm.paused

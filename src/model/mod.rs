@@ -5,6 +5,8 @@
 //!   max-min fair sharing), `events` (the event queue and clock).
 //! - The machinery every strategy shares: `transfer` (batches of pages, QEMU's accounting windows)
 //!   and `mechanism` (auto-converge, XBZRLE, multifd, compression, Xen's rate limit).
+//! - Plans: `plan` (when each migration may start: after others, or once a slot in a pool frees up),
+//!   `probe` (the rates on chosen links, sampled while a run goes).
 //! - The migration itself: `sim` (the run and its event loop), `vm` (a guest while it migrates),
 //!   `migration` (one migration's state), `strategy` (pre-copy, post-copy, hybrid, cold, one file
 //!   each) and `stop` (the stop policies, one file each).
@@ -19,6 +21,8 @@ pub mod mechanism;
 pub mod memory;
 pub mod migration;
 pub mod network;
+pub mod plan;
+pub mod probe;
 pub mod result;
 pub mod scenario;
 pub mod sim;
@@ -30,5 +34,5 @@ pub mod workload;
 
 pub use result::{MigrationResult, RoundRecord, RunReport};
 pub use scenario::Scenario;
-pub use sim::{run, simulate};
+pub use sim::{run, simulate, simulate_watched};
 pub use strategy::Strategy;

@@ -4,6 +4,7 @@
 
 use crate::model::mechanism::Mechanisms;
 use crate::model::memory::ZeroPages;
+use crate::model::plan::{Gate, Goal, Plan};
 use crate::model::stop::policy::StopPolicy;
 use crate::model::strategy::rule::Strategy;
 use crate::model::workload::WorkloadSpec;
@@ -20,9 +21,15 @@ impl OnMaxTime {
     pub const NAMES: [(&'static str, OnMaxTime); 2] = [("cancel", OnMaxTime::Cancel), ("stop", OnMaxTime::Stop)];
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Host {
     pub name: String,
+    /// The rack it sits in (a plan drains racks by name).
+    pub rack: Option<String>,
+    /// Memory for VMs (placement respects it); `None`: unlimited.
+    pub memory_bytes: Option<u64>,
+    /// A network switch: it forwards migrations but holds no VM.
+    pub switch: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +92,13 @@ pub struct MigrationSpec {
     pub to: usize,
     pub start_ns: u64,
     pub params: MigrationParams,
+    /// What holds it back after `start_ns` (other migrations, slots in pools); open by default.
+    pub gate: Gate,
+    /// Its deadline and downtime objective, for the plan's report.
+    pub goal: Goal,
+    /// The links it crosses, when the scenario fixed them (a topology's routing); otherwise the
+    /// fewest-hop route (`network::route`).
+    pub route: Option<Vec<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +110,8 @@ pub struct Scenario {
     pub links: Vec<Link>,
     pub vms: Vec<VmSpec>,
     pub migrations: Vec<MigrationSpec>,
+    /// The plan's label and its pools (the migrations' gates refer to them).
+    pub plan: Plan,
     /// One simulation per entry; migrations without their own strategy use it.
     pub strategies: Vec<Strategy>,
     /// Where the file was read from (for messages).

@@ -6,6 +6,8 @@
 use crate::model::events::{EventQueue, SimTime};
 use crate::model::migration::{Ctx, Ev, Migration};
 use crate::model::network::{Network, route};
+use crate::model::plan::Admission;
+use crate::model::probe::{LinkLoad, Probe};
 use crate::model::result::{MigrationResult, RunReport};
 use crate::model::scenario::Scenario;
 use crate::model::strategy::{self, Strategy, postcopy};
@@ -13,17 +15,31 @@ use crate::model::vm::Vm;
 
 /// Simulate every strategy of the scenario (one run each, same seed).
 pub fn simulate(sc: &Scenario) -> RunReport {
+    simulate_watched(sc, None).0
+}
+
+/// `simulate`, sampling the rates on `links` in each run when given (`model::probe`): the report
+/// and one `LinkLoad` per run (empty ones without `links`).
+pub fn simulate_watched(sc: &Scenario, links: Option<&[usize]>) -> (RunReport, Vec<LinkLoad>) {
     let mut migrations = Vec::new();
+    let mut loads = Vec::new();
     for &s in &sc.strategies {
-        migrations.extend(run(sc, s));
+        let mut sim = Simulation::new(sc, s);
+        if let Some(l) = links {
+            sim.watch(l.to_vec());
+        }
+        sim.run();
+        migrations.extend(sim.results());
+        loads.push(sim.link_load());
     }
-    RunReport {
+    let report = RunReport {
         scenario: sc.name.clone(),
         description: sc.description.clone(),
         seed: sc.seed,
         migsim_version: env!("CARGO_PKG_VERSION"),
         migrations,
-    }
+    };
+    (report, loads)
 }
 
 /// Run one simulation of `sc` with every migration that has no strategy of its own using `strategy`.
@@ -47,6 +63,28 @@ pub struct Simulation<'a> {
     net: Network,
     vms: Vec<Vm>,
     migs: Vec<Migration>,
+    /// When held-back migrations may start (`model::plan`).
+    admission: Admission,
+    probe: Option<Probe>,
+}
+
+/// The links each migration of `sc` crosses: the scenario's own route, else the fewest hops.
+pub fn routes(sc: &Scenario) -> Vec<Vec<usize>> {
+    sc.migrations
+        .iter()
+        .map(|m| {
+            m.route.clone().unwrap_or_else(|| {
+                route(&sc.links, sc.hosts.len(), sc.vms[m.vm].host, m.to).expect("routes are checked when the scenario is read")
+            })
+        })
+        .collect()
+}
+
+/// The migration an event belongs to.
+fn owner(ev: &Ev) -> usize {
+    match *ev {
+        Ev::Start(m) | Ev::SetupDone(m) | Ev::Wake(m, _) | Ev::Vcpu(m, _) | Ev::Request(m, _) => m,
+    }
 }
 
 impl<'a> Simulation<'a> {
@@ -57,17 +95,35 @@ impl<'a> Simulation<'a> {
         let migs = sc
             .migrations
             .iter()
+            .zip(routes(sc))
             .enumerate()
-            .map(|(i, m)| {
+            .map(|(i, (m, route))| {
                 let vm = &sc.vms[m.vm];
-                let route = route(&sc.links, sc.hosts.len(), vm.host, m.to).expect("routes are checked when the scenario is read");
                 let flow = net.add_flow(route);
                 q.schedule(m.start_ns, Ev::Start(i));
                 let strategy = m.strategy.unwrap_or(strategy);
                 Migration::new(m, vm, strategy, flow, net.latency(flow), seed_for(sc.seed ^ 0x6D65_6368, i))
             })
             .collect();
-        Simulation { sc, q, net, vms, migs }
+        Simulation {
+            sc,
+            q,
+            net,
+            vms,
+            migs,
+            admission: Admission::new(sc.plan.pools.iter().map(|p| p.capacity).collect(), sc.migrations.iter().map(|m| &m.gate)),
+            probe: None,
+        }
+    }
+
+    /// Sample the rates on `links` (and of all migrations) while the run goes.
+    pub fn watch(&mut self, links: Vec<usize>) {
+        self.probe = Some(Probe::new(links, &routes(self.sc)));
+    }
+
+    /// What the probe saw (empty unless `watch` was called).
+    pub fn link_load(&mut self) -> LinkLoad {
+        self.probe.take().map(Probe::finish).unwrap_or_default()
     }
 
     /// Migration `m`'s view of the world.
@@ -89,15 +145,27 @@ impl<'a> Simulation<'a> {
             };
             if flow_first {
                 let (now, _) = self.net.peek().expect("peeked");
+                if let Some(p) = self.probe.as_mut() {
+                    p.observe(now, &self.net);
+                }
                 self.q.advance_to(now);
                 let flow = self.net.complete(now, self.q.seq_mut());
                 // The flow id is the migration's index.
                 strategy::batch_done(&mut self.ctx(flow), now);
+                self.check_end(flow, now);
                 continue;
             }
             let (now, ev) = self.q.pop().expect("peeked");
+            if let Some(p) = self.probe.as_mut() {
+                p.observe(now, &self.net);
+            }
+            let owner = owner(&ev);
             match ev {
-                Ev::Start(m) => strategy::start(&mut self.ctx(m), now),
+                Ev::Start(m) => {
+                    if self.admission.start(m) {
+                        strategy::start(&mut self.ctx(m), now)
+                    }
+                }
                 Ev::SetupDone(m) => strategy::precopy::setup_done(&mut self.ctx(m), now),
                 Ev::Wake(m, g) => {
                     if self.migs[m].wake_gen == g {
@@ -111,6 +179,19 @@ impl<'a> Simulation<'a> {
                     }
                 }
                 Ev::Request(m, page) => postcopy::on_request(&mut self.ctx(m), page, now),
+            }
+            self.check_end(owner, now);
+        }
+    }
+
+    /// If migration `m` has just ended, free what it held: the migrations it let go start when it
+    /// ended (the VM runs at its destination), or now if that moment has passed.
+    fn check_end(&mut self, m: usize, now: SimTime) {
+        if let Some(end) = self.migs[m].end
+            && !self.admission.has_ended(m)
+        {
+            for k in self.admission.ended(m) {
+                self.q.schedule(end.max(now), Ev::Start(k));
             }
         }
     }

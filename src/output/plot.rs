@@ -1,8 +1,9 @@
 //! Charts as PNG and SVG: lines or points (a scatter) with optional error bars, or bars spanning an
 //! x interval, against x (optionally on a log axis), with shaded x spans, a title, axis labels and a
-//! legend; one or more panels per picture. Nothing here knows about migrations: the sweep charts,
-//! `migsim plot`, the run timeline and the advice's Pareto front all describe their pictures as
-//! [`Chart`] values and hand them to [`write`].
+//! legend; one or more panels per picture. And Gantt charts: a row per item, a bar per interval
+//! coloured by class. Nothing here knows about migrations: the sweep charts, `migsim plot`, the run
+//! timeline and the advice's Pareto front all describe their pictures as [`Chart`] values and hand
+//! them to [`write`].
 //!
 //! Text is drawn with DejaVu Sans, embedded in the binary and registered with plotters' ab_glyph
 //! renderer, so charts render the same on a machine with no fonts (and no fontconfig) installed.
@@ -53,6 +54,8 @@ pub enum Style {
     Faint,
     /// A black ring around each point, and its error bars: the point to look at.
     Ring,
+    /// A line through the points without markers (a dense series, e.g. a rate sampled over time).
+    Path,
 }
 
 #[derive(Debug, Clone)]
@@ -269,6 +272,14 @@ where
                     .legend(move |(x, y)| Circle::new((x + 10, y), 6, ring));
                 ch.draw_series(error_bars(&s.points, c.log_y, BLACK)).map_err(e)?;
             }
+            Style::Path => {
+                let line = color.stroke_width(2);
+                let shown = |p: &&Point| !c.log_y || p.y > 0.0;
+                ch.draw_series(LineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), line))
+                    .map_err(e)?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
+            }
             Style::Bars => {
                 let fill = color.mix(0.45).filled();
                 ch.draw_series(
@@ -307,6 +318,149 @@ fn size(panels: &[Chart]) -> (u32, u32) {
     (PANEL.0, PANEL.1 * panels.len().max(1) as u32)
 }
 
+/// A Gantt chart: one row per item, top to bottom, each a bar over an interval of x coloured by its
+/// class, with marks drawn over the bars (e.g. the downtime) and vertical lines (e.g. a deadline).
+#[derive(Debug, Clone, Default)]
+pub struct Gantt {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// Row labels, top first (blank ones are not written; every row keeps its place).
+    pub rows: Vec<String>,
+    /// Legend names of the bar colours, in palette order.
+    pub classes: Vec<String>,
+    pub bars: Vec<GanttBar>,
+    /// Drawn over the bars, dark, named `mark_label` in the legend; edges always at least a line.
+    pub marks: Vec<GanttBar>,
+    pub mark_label: String,
+    /// Vertical lines across the chart: (x, legend name).
+    pub lines: Vec<(f64, String)>,
+}
+
+/// One bar of a Gantt chart: `row` from the top, from `from` to `to`, in colour `class`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GanttBar {
+    pub row: usize,
+    pub from: f64,
+    pub to: f64,
+    pub class: usize,
+}
+
+/// Pixels per Gantt row, and the height a Gantt chart takes beyond its rows (title, axes).
+const ROW_PX: u32 = 14;
+const GANTT_MARGIN_PX: u32 = 170;
+/// The tallest Gantt chart drawn (rows beyond it share pixels).
+const GANTT_MAX_PX: u32 = 6000;
+
+fn gantt_height(g: &Gantt) -> u32 {
+    (GANTT_MARGIN_PX + ROW_PX * g.rows.len().max(1) as u32).clamp(PANEL.1, GANTT_MAX_PX)
+}
+
+fn draw_gantt<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, g: &Gantt) -> anyhow::Result<()> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("cannot draw the chart: {e:?}");
+    let n = g.rows.len().max(1);
+    let xs = g.bars.iter().flat_map(|b| [b.from, b.to]).chain(g.lines.iter().map(|l| l.0)).filter(|x| x.is_finite());
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (lo, hi) = if lo.is_finite() { (lo.min(0.0), hi.max(lo + 1e-9)) } else { (0.0, 1.0) };
+    // Room on the right for the legend.
+    let x = lo..hi + (hi - lo) * 0.22;
+    // Row 0 at the top: y runs from n - 0.5 (bottom) down to -0.5.
+    let y = -0.5..(n as f64 - 0.5);
+    let label_w = g.rows.iter().map(|r| r.chars().count()).max().unwrap_or(0).clamp(4, 24) as u32 * 8 + 20;
+    let mut ch = ChartBuilder::on(area)
+        .caption(&g.title, (FAMILY, 22))
+        .margin(14)
+        .x_label_area_size(52)
+        .y_label_area_size(label_w)
+        .build_cartesian_2d(x, y)
+        .map_err(e)?;
+    let top = |r: usize| (n - 1 - r) as f64;
+    let rows = g.rows.clone();
+    // A label at each tick that falls on a row (plotters spaces the ticks: every row up to 80).
+    let y_fmt = move |v: &f64| {
+        let i = v.round();
+        if (v - i).abs() > 1e-6 || i < 0.0 || i as usize >= n {
+            return String::new();
+        }
+        rows.get(n - 1 - i as usize).cloned().unwrap_or_default()
+    };
+    ch.configure_mesh()
+        .x_desc(g.x_label.as_str())
+        .y_desc(g.y_label.as_str())
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&y_fmt)
+        .y_labels(n.min(80) + 1)
+        .label_style((FAMILY, 12))
+        .axis_desc_style((FAMILY, 16))
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(e)?;
+    let half = 0.4;
+    for (k, name) in g.classes.iter().enumerate() {
+        let fill = PALETTE[k % PALETTE.len()].filled();
+        let bars = g.bars.iter().filter(|b| b.class == k);
+        // Only the classes that have bars get a legend entry; each keeps its colour.
+        if bars.clone().next().is_none() {
+            continue;
+        }
+        ch.draw_series(bars.map(|b| Rectangle::new([(b.from, top(b.row) - half), (b.to, top(b.row) + half)], fill)))
+            .map_err(e)?
+            .label(name.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill));
+    }
+    if !g.marks.is_empty() {
+        let dark = BLACK.filled();
+        ch.draw_series(g.marks.iter().map(|m| Rectangle::new([(m.from, top(m.row) - half), (m.to, top(m.row) + half)], dark)))
+            .map_err(e)?
+            .label(g.mark_label.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], dark));
+        // A mark of a few milliseconds on a long axis is narrower than a pixel: its edge shows it.
+        ch.draw_series(g.marks.iter().map(|m| PathElement::new(vec![(m.from, top(m.row) - half), (m.from, top(m.row) + half)], BLACK)))
+            .map_err(e)?;
+    }
+    for (i, (at, name)) in g.lines.iter().enumerate() {
+        let color = PALETTE[(g.classes.len() + i) % PALETTE.len()].stroke_width(2);
+        ch.draw_series(std::iter::once(PathElement::new(vec![(*at, -0.5), (*at, n as f64 - 0.5)], color)))
+            .map_err(e)?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+    }
+    ch.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(120, 120, 120))
+        .label_font((FAMILY, 14))
+        .draw()
+        .map_err(e)?;
+    Ok(())
+}
+
+/// Gantt charts stacked top to bottom, as an SVG document.
+pub fn render_gantt_svg(charts: &[Gantt]) -> anyhow::Result<String> {
+    register_font();
+    let mut out = String::new();
+    let h: u32 = charts.iter().map(gantt_height).sum();
+    draw_gantts(SVGBackend::with_string(&mut out, (PANEL.0, h.max(1))).into_drawing_area(), charts)?;
+    Ok(out)
+}
+
+fn draw_gantts<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, charts: &[Gantt]) -> anyhow::Result<()> {
+    root.fill(&WHITE).map_err(|e| anyhow!("cannot draw the chart: {e:?}"))?;
+    let mut rest = root.clone();
+    for g in charts {
+        let (this, below) = rest.split_vertically(gantt_height(g));
+        draw_gantt(&this, g)?;
+        rest = below;
+    }
+    root.present().map_err(|e| anyhow!("cannot draw the chart: {e:?}"))
+}
+
+/// Write Gantt charts, stacked, to `path` as PNG or SVG (by the extension), atomically.
+pub fn write_gantt(path: &Path, charts: &[Gantt]) -> anyhow::Result<()> {
+    let h: u32 = charts.iter().map(gantt_height).sum::<u32>().max(1);
+    write_with(path, (PANEL.0, h), |b| draw_gantts(b, charts), || render_gantt_svg(charts))
+}
+
 /// The panels, stacked top to bottom, as an SVG document.
 pub fn render_svg(panels: &[Chart]) -> anyhow::Result<String> {
     register_font();
@@ -318,10 +472,21 @@ pub fn render_svg(panels: &[Chart]) -> anyhow::Result<String> {
 /// Write the panels, stacked top to bottom, to `path` as PNG or SVG (chosen by the extension),
 /// atomically: a temporary file in the same folder, renamed over the target.
 pub fn write(path: &Path, panels: &[Chart]) -> anyhow::Result<()> {
+    write_with(path, size(panels), |b| draw_all(b, panels), || render_svg(panels))
+}
+
+/// Write a picture of `size` pixels drawn by `png` (on a bitmap) or `svg` (as text), by the
+/// extension of `path`, atomically.
+fn write_with(
+    path: &Path,
+    size: (u32, u32),
+    png: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
+    svg: impl FnOnce() -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("svg") => {
-            let svg = render_svg(panels)?;
+            let svg = svg()?;
             crate::files::write_atomic(path, svg.as_bytes()).with_context(|| format!("{}: cannot write", path.display()))
         }
         Some("png") => {
@@ -331,7 +496,7 @@ pub fn write(path: &Path, panels: &[Chart]) -> anyhow::Result<()> {
             let name = path.file_name().map_or("chart".into(), |n| n.to_string_lossy().to_string());
             // The bitmap backend picks its encoder from the extension, so the temporary name keeps it.
             let tmp = dir.join(format!(".{name}.{}.tmp.png", std::process::id()));
-            let drawn = draw_all(BitMapBackend::new(&tmp, size(panels)).into_drawing_area(), panels)
+            let drawn = png(BitMapBackend::new(&tmp, size).into_drawing_area())
                 .and_then(|_| std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display())));
             if drawn.is_err() {
                 let _ = std::fs::remove_file(&tmp);
@@ -399,6 +564,27 @@ mod tests {
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(write(&dir.join("c.gif"), &[sample(false)]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_gantt_chart_names_its_rows_and_only_the_classes_it_uses() {
+        let bar = |row, from, to, class| GanttBar { row, from, to, class };
+        let g = Gantt {
+            title: "plan".into(),
+            x_label: "time (s)".into(),
+            y_label: "VM".into(),
+            rows: vec!["db-1".into(), "web-1".into(), "web-2".into()],
+            classes: vec!["precopy".into(), "postcopy".into(), "cold".into()],
+            bars: vec![bar(0, 0.0, 4.0, 0), bar(1, 4.0, 6.0, 2), bar(2, 6.0, 7.0, 2)],
+            marks: vec![bar(0, 3.9, 4.0, 0)],
+            mark_label: "downtime".into(),
+            lines: vec![(10.0, "deadline 10 s".into())],
+        };
+        let svg = render_gantt_svg(&[g]).unwrap();
+        for text in ["plan", "db-1", "web-1", "web-2", "precopy", "cold", "downtime", "deadline 10 s"] {
+            assert!(svg.contains(&format!(">\n{text}\n</text>")), "missing {text}");
+        }
+        assert!(!svg.contains(">\npostcopy\n</text>"), "no bar is post-copy: no legend entry");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::output::plot::{Chart, Point, Series, Span, Style};
 
 /// When the VM was paused, in absolute simulated seconds: from the stop-and-copy (or cold copy)
 /// start, or from the switch to post-copy, for the downtime. None if it never stopped.
-fn downtime(m: &MigrationResult) -> Option<(f64, f64)> {
+pub fn downtime(m: &MigrationResult) -> Option<(f64, f64)> {
     let d = m.downtime_s?;
     let stop = m.timeline.iter().find(|t| t.phase == "stop-and-copy" || t.phase == "cold copy").map(|t| t.start_s);
     let from = stop.or(m.postcopy_start_s.map(|p| m.start_s + p))?;

@@ -73,7 +73,7 @@ pub fn start(c: &mut Ctx<'_>, now: SimTime) {
     mg.bits = all;
     mg.pending = mg.bits.count_ones();
     mg.syncs = 1;
-    vm.mem.dirty_log.clear_all();
+    vm.mem.clear_dirty_log();
     let at = now + mg.p.setup_time_ns;
     if begin == Begin::PostCopy {
         mg.start_postcopy = true;

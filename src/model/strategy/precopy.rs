@@ -3,7 +3,8 @@
 //!
 //! 1. **Setup** (`strategy::start`): every page is marked to send and dirty logging starts (QEMU's
 //!    first sync); `setup_done` opens round 0 after `setup_time`.
-//! 2. **Rounds** (`step`): pages go out in address order in batches of about 50 ms (`send_batch`),
+//! 2. **Rounds** (`step`): pages go out in address order in batches of about 50 ms (`send_batch`; a
+//!    round is one batch under SimGrid's rule, which sends each round as one message),
 //!    the guest's writes land in the dirty log, and a sync moves them into the send bitmap. When the
 //!    stop policy is asked (`model::stop`): whenever what is left fits QEMU's measured threshold
 //!    (`step_under_threshold`), or at the end of each pass (`step_each_pass`).
@@ -153,7 +154,14 @@ fn send_batch(c: &mut Ctx<'_>, now: SimTime, wrap: bool) {
     if xen {
         rate = rate.min(mg.xen_rate);
     }
-    let chunk = if rate.is_finite() { (rate * ITERATION_NS as f64 / 1e9).max(1.0) as u64 } else { u64::MAX };
+    let chunk = if mg.p.stop_policy.one_message_per_round() {
+        // SimGrid sends the whole round as one message (its stop rule looks only at round ends).
+        u64::MAX
+    } else if rate.is_finite() {
+        (rate * ITERATION_NS as f64 / 1e9).max(1.0) as u64
+    } else {
+        u64::MAX
+    };
     let max_bytes = chunk.min(mg.window.room());
     let b = mg.take(&c.vm.mem.nonzero, max_bytes, wrap, false);
     if b.pages == 0 {

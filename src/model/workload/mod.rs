@@ -42,8 +42,9 @@ pub struct Workload {
     /// post-copy draws one page per guest access.
     pick: Option<(Below, Option<Below>)>,
     /// A strided working set is written as a contiguous one in this scratch memory first, then its
-    /// pages are spread out.
-    strided: Option<Memory>,
+    /// pages are spread out. The scratch's dirty log mirrors the strided pages' since the VM's last
+    /// sync (the VM memory's `epoch` it saw), so the writes are drawn against the same dirty set.
+    strided: Option<(Memory, u64)>,
 }
 
 impl Workload {
@@ -179,15 +180,17 @@ impl Workload {
             return self.write(n, ws, rng, mem);
         }
         let count = ws.count as usize;
-        let mut dense = self.strided.take().unwrap_or_else(|| Memory::new(count, mem.page_size, 0.0, ZeroLayout::Spread, 0..count));
-        self.write(n, PageRange::contiguous(0, ws.count), rng, &mut dense);
-        let mut k = 0;
-        while let Some(i) = dense.dirty_log.next_set(k) {
-            mem.write(ws.page(i as u64) as usize);
-            k = i + 1;
+        let (mut dense, epoch) =
+            self.strided.take().unwrap_or_else(|| (Memory::new(count, mem.page_size, 0.0, ZeroLayout::Spread, 0..count), u64::MAX));
+        if epoch != mem.epoch {
+            dense.clear_dirty_log();
         }
-        dense.dirty_log.clear_all();
-        self.strided = Some(dense);
+        dense.journal.get_or_insert_with(Vec::new).clear();
+        self.write(n, PageRange::contiguous(0, ws.count), rng, &mut dense);
+        for &i in dense.journal.as_deref().unwrap_or_default() {
+            mem.write(ws.page(i as u64) as usize);
+        }
+        self.strided = Some((dense, mem.epoch));
     }
 
     /// `n` writes of this workload's kind over the contiguous pages `ws`.

@@ -22,7 +22,13 @@ pub struct Plan {
     pub total_points: u64,
     pub points: std::ops::Range<u64>,
     pub shard: Option<(u64, u64)>,
+    /// A scenario of several migrations is a plan: each run adds a row for the plan as a whole
+    /// (vm `PLAN_ROW`, the `output::plan::SWEEP_COLUMNS`).
+    pub plan_rows: bool,
 }
+
+/// The `vm` of the row that holds a run's plan figures (makespan, downtime sum, ...).
+pub const PLAN_ROW: &str = "(plan)";
 
 /// One run's rows as CSV text, and the names of the result fields (the metric columns).
 pub struct RunRows {
@@ -104,6 +110,7 @@ impl Plan {
             None => 0..total_points,
         };
         Ok(Plan {
+            plan_rows: sc.migrations.len() > 1 || sc.plan.label.is_some(),
             name: sc.name.clone(),
             seed: seed.unwrap_or(sc.seed),
             strategy,
@@ -172,13 +179,15 @@ impl Plan {
         let axis: Vec<String> = self.base.spec.values(p).iter().map(|v| v.column.clone()).collect();
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut names = Vec::new();
+        let plan_cols = if self.plan_rows { crate::output::plan::SWEEP_COLUMNS.len() } else { 0 };
+        let key = |vm: &str, strategy: &str| {
+            let mut row = axis.clone();
+            row.extend([k.to_string(), sc.seed.to_string(), strategy.to_string(), vm.to_string()]);
+            row
+        };
         for m in &results {
             let fields = result_fields(m)?;
-            let mut row = axis.clone();
-            row.push(k.to_string());
-            row.push(sc.seed.to_string());
-            row.push(m.strategy.clone());
-            row.push(m.vm.clone());
+            let mut row = key(&m.vm, &m.strategy);
             names.clear();
             for (n, v) in fields {
                 if n != "vm" && n != "strategy" {
@@ -186,7 +195,18 @@ impl Plan {
                     row.push(v);
                 }
             }
+            row.extend(std::iter::repeat_n(String::new(), plan_cols));
             w.write_record(&row).map_err(Error::other)?;
+        }
+        if self.plan_rows {
+            // The plan as a whole: its own figures, the migrations' columns empty.
+            let run = sc.strategies[s].name();
+            let summary = crate::output::plan::summary(sc, run, &results);
+            let mut row = key(PLAN_ROW, run);
+            row.extend(std::iter::repeat_n(String::new(), names.len()));
+            row.extend(crate::output::plan::sweep_values(&summary));
+            w.write_record(&row).map_err(Error::other)?;
+            names.extend(crate::output::plan::SWEEP_COLUMNS.iter().map(|c| c.to_string()));
         }
         Ok(RunRows { names, csv: w.into_inner().map_err(Error::other)? })
     }
@@ -287,7 +307,7 @@ impl Plan {
             let n = match migrations {
                 Some((q, n)) if q == p => n,
                 _ => {
-                    let n = self.scenario(p)?.migrations.len();
+                    let n = self.scenario(p)?.migrations.len() + self.plan_rows as usize;
                     migrations = Some((p, n));
                     n
                 }

@@ -460,32 +460,42 @@ pub const MAX_LINES: usize = 12;
 /// The metrics a sweep draws against each axis.
 pub const SWEEP_METRICS: [&str; 3] = ["total_time_s", "downtime_s", "bytes_sent"];
 
+/// The plan figures a sweep of a plan also draws against each axis (one value per run).
+pub const PLAN_METRICS: [&str; 3] = ["plan_makespan_s", "plan_mean_completion_s", "plan_downtime_sum_s"];
+
 /// The sweep's charts: for each axis, each of [`SWEEP_METRICS`] against it, one line per strategy
-/// (and VM, when there are several), and per value of the other axes when that makes at most
-/// [`MAX_LINES`] lines; otherwise the other axes are averaged over, which the title says.
+/// (and VM, when there are several and at most [`MAX_LINES`]), and per value of the other axes when
+/// that makes at most [`MAX_LINES`] lines; otherwise the other axes are averaged over, which the
+/// title says. A plan's sweep adds [`PLAN_METRICS`], one line per strategy (and other axes).
 pub fn sweep_charts(l: &Layout, name: &str, log_columns: &[String]) -> Vec<ChartData> {
     let count = |c: usize| if l.distinct[c].len() >= DISTINCT_CAP { usize::MAX } else { l.distinct[c].len().max(1) };
     let mut out = Vec::new();
     for a in 0..l.axes {
-        let mut by = vec![l.strategy];
-        if count(l.vm) > 1 {
-            by.push(l.vm);
-        }
         let others: Vec<usize> = (0..l.axes).filter(|&o| o != a).collect();
-        let lines = by.iter().chain(&others).try_fold(1usize, |n, &c| n.checked_mul(count(c)));
-        let note = if lines.is_some_and(|n| n <= MAX_LINES) {
-            by.extend(&others);
-            ""
-        } else {
-            " (mean over the other axes)"
-        };
-        for m in SWEEP_METRICS {
+        let vms = count(l.vm);
+        let per_vm = vms > 1 && vms <= MAX_LINES;
+        let metrics = SWEEP_METRICS.iter().map(|m| (*m, per_vm)).chain(PLAN_METRICS.iter().map(|m| (*m, false)));
+        for (m, split_vm) in metrics {
             let Some(y) = l.column(m).filter(|&y| l.numeric[y]) else { continue };
+            let mut by = vec![l.strategy];
+            if split_vm {
+                by.push(l.vm);
+            }
+            let lines = by.iter().chain(&others).try_fold(1usize, |n, &c| n.checked_mul(count(c)));
+            let mut note = "";
+            if lines.is_some_and(|n| n <= MAX_LINES) {
+                by.extend(&others);
+            } else {
+                note = " (mean over the other axes)";
+            }
+            if vms > MAX_LINES && SWEEP_METRICS.contains(&m) {
+                note = if note.is_empty() { " (mean over the VMs)" } else { " (mean over the VMs and the other axes)" };
+            }
             let (xc, yc) = (&l.header[a], &l.header[y]);
             out.push(ChartData::new(
                 a,
                 y,
-                by.clone(),
+                by,
                 log_columns.iter().any(|c| c == xc),
                 format!("{name}: {} vs {}{note}", pretty(yc), pretty(xc)),
                 format!("{yc}-vs-{xc}"),

@@ -1,0 +1,130 @@
+//! The route of every migration, fixed when the scenario is read so that a run with thousands of
+//! migrations does not search the network once per migration.
+//!
+//! A route takes the fewest hops, exactly as `model::network::route` would find it (a breadth-first
+//! search that tries links in the order they were written), but searched once per source host over
+//! adjacency lists instead of over every link at every step. Between two servers of a `[topology]`
+//! fat-tree, the route follows the fat-tree's D-mod-k rule instead (`topology::FatTree::path`). A
+//! migration's `via` names the nodes its route must pass.
+
+use crate::input::topology::FatTree;
+use crate::model::scenario::Link;
+use std::collections::HashMap;
+
+pub struct Router {
+    /// Per host: (neighbour, link) in link order.
+    adj: Vec<Vec<(usize, usize)>>,
+    /// The first link (in order) between two hosts, either way round.
+    between: HashMap<(usize, usize), usize>,
+    fat_tree: Option<FatTree>,
+}
+
+impl Router {
+    pub fn new(hosts: usize, links: &[Link], fat_tree: Option<FatTree>) -> Self {
+        let mut adj = vec![Vec::new(); hosts];
+        let mut between = HashMap::new();
+        for (i, l) in links.iter().enumerate() {
+            adj[l.a].push((l.b, i));
+            adj[l.b].push((l.a, i));
+            between.entry((l.a.min(l.b), l.a.max(l.b))).or_insert(i);
+        }
+        Router { adj, between, fat_tree }
+    }
+
+    /// The link joining `a` and `b` directly (the first written), if any.
+    pub fn link(&self, a: usize, b: usize) -> Option<usize> {
+        self.between.get(&(a.min(b), a.max(b))).copied()
+    }
+
+    /// The links along `nodes` (each consecutive pair joined by a link), or the first pair that is not.
+    pub fn along(&self, nodes: &[usize]) -> Result<Vec<usize>, (usize, usize)> {
+        nodes.windows(2).map(|w| self.link(w[0], w[1]).ok_or((w[0], w[1]))).collect()
+    }
+
+    /// The route of each (from, to) pair: the fat-tree's between two of its servers, else the fewest
+    /// hops (None when no chain of links joins them).
+    pub fn routes(&self, pairs: &[(usize, usize)]) -> Vec<Option<Vec<usize>>> {
+        let mut out = vec![None; pairs.len()];
+        let mut by_source: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, &(from, to)) in pairs.iter().enumerate() {
+            match self.fat_tree.and_then(|ft| ft.path(from, to)) {
+                Some(nodes) => out[i] = Some(self.along(&nodes).expect("a fat-tree path follows its links")),
+                None => by_source.entry(from).or_default().push(i),
+            }
+        }
+        let mut sources: Vec<usize> = by_source.keys().copied().collect();
+        sources.sort_unstable();
+        for s in sources {
+            let prev = self.search(s);
+            for &i in &by_source[&s] {
+                out[i] = walk_back(&prev, s, pairs[i].1);
+            }
+        }
+        out
+    }
+
+    /// The fewest-hop route alone (for `migsim check`, to tell a fixed route from the default one).
+    pub fn shortest(&self, from: usize, to: usize) -> Option<Vec<usize>> {
+        walk_back(&self.search(from), from, to)
+    }
+
+    /// Breadth-first search from `from`: per host, the host and link it was reached by. Hosts are
+    /// taken from the queue in order and their links tried in link order, as `network::route` does,
+    /// so the tree (and every route read off it) is the same.
+    fn search(&self, from: usize) -> Vec<Option<(u32, u32)>> {
+        let mut prev: Vec<Option<(u32, u32)>> = vec![None; self.adj.len()];
+        let mut seen = vec![false; self.adj.len()];
+        seen[from] = true;
+        let mut q = std::collections::VecDeque::from([from]);
+        while let Some(h) = q.pop_front() {
+            for &(other, li) in &self.adj[h] {
+                if !seen[other] {
+                    seen[other] = true;
+                    prev[other] = Some((h as u32, li as u32));
+                    q.push_back(other);
+                }
+            }
+        }
+        prev
+    }
+}
+
+fn walk_back(prev: &[Option<(u32, u32)>], from: usize, to: usize) -> Option<Vec<usize>> {
+    if from == to {
+        return Some(Vec::new());
+    }
+    let mut path = Vec::new();
+    let mut cur = to;
+    while cur != from {
+        let (p, li) = prev[cur]?;
+        path.push(li as usize);
+        cur = p as usize;
+    }
+    path.reverse();
+    Some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::network::route;
+
+    fn link(a: usize, b: usize) -> Link {
+        Link { a, b, bandwidth_bps: 1.0, latency_ns: 1 }
+    }
+
+    #[test]
+    fn the_same_routes_as_the_network_finds() {
+        // A mesh with several equal-length routes: the tie-break must match.
+        let links = vec![link(0, 1), link(1, 2), link(0, 3), link(3, 2), link(2, 4), link(1, 4), link(5, 6), link(3, 4)];
+        let r = Router::new(7, &links, None);
+        let pairs: Vec<(usize, usize)> = (0..7).flat_map(|a| (0..7).map(move |b| (a, b))).collect();
+        let got = r.routes(&pairs);
+        for (i, &(a, b)) in pairs.iter().enumerate() {
+            assert_eq!(got[i], route(&links, 7, a, b), "{a} -> {b}");
+            assert_eq!(r.shortest(a, b), route(&links, 7, a, b));
+        }
+        assert_eq!(r.along(&[0, 1, 4]), Ok(vec![0, 5]));
+        assert_eq!(r.along(&[0, 4]), Err((0, 4)));
+    }
+}
