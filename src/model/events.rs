@@ -94,7 +94,7 @@ impl<E> EventQueue<E> {
 #[derive(Debug, Clone)]
 pub struct IndexedHeap<P> {
     /// (key, priority), heap-ordered by priority.
-    items: Vec<(usize, P)>,
+    pub(crate) items: Vec<(usize, P)>,
     /// Where each key sits in `items` (`usize::MAX`: absent).
     pos: Vec<usize>,
 }

@@ -12,7 +12,7 @@ use crate::model::result::{MigrationResult, RoundRecord};
 use crate::model::scenario::{MigrationParams, MigrationSpec, Scenario, VmSpec};
 use crate::model::stop::Progress;
 use crate::model::strategy::rule::{SoFar, Strategy};
-use crate::model::transfer::{Batch, CpuCost, PageCost, Window, take_batch};
+use crate::model::transfer::{Batch, CpuCost, Limit, PageCost, Window, take_batch};
 use crate::model::vm::Vm;
 use crate::model::workload::{DeltaSize, SimRng};
 use rand::{Rng, SeedableRng};
@@ -278,6 +278,13 @@ impl Migration {
     /// `record`, its pages go to `batch_pages`. With XBZRLE on, pages are encoded as they are taken
     /// and more are taken until the encoded bytes fill the budget.
     pub fn take(&mut self, nonzero: &Bitmap, max_bytes: u64, wrap: bool, record: bool) -> Batch {
+        self.take_to(nonzero, Limit::bytes(max_bytes), wrap, record)
+    }
+
+    /// `take` up to `limit` (a pre-copy iteration's, see `Limit`). With XBZRLE the pages' encoded
+    /// sizes are known only once taken, so the batch ends at the byte budget, `limit.soft`.
+    pub fn take_to(&mut self, nonzero: &Bitmap, limit: Limit, wrap: bool, record: bool) -> Batch {
+        let max_bytes = if self.xbz_on { limit.soft } else { limit.hard };
         let before = self.cursor;
         let mut total = Batch::default();
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -292,7 +299,8 @@ impl Migration {
             } else {
                 None
             };
-            let mut b = take_batch(&mut self.bits, &mut self.cursor, nonzero, present, self.cost, max_bytes - total.bytes, wrap, taken);
+            let left = if self.xbz_on { Limit::bytes(max_bytes - total.bytes) } else { limit };
+            let mut b = take_batch(&mut self.bits, &mut self.cursor, nonzero, present, self.cost, left, wrap, taken);
             if b.pages == 0 {
                 break;
             }

@@ -266,8 +266,9 @@ impl Network {
         self.reschedule(c, seq);
     }
 
-    /// The batch that completes first (at `now`, the time `peek` gave) is done: its flow turns idle
-    /// and the shares of the flows that remain are solved again. Returns the flow.
+    /// The batch that completes first (at `now`, the time `peek` gave) is done: its flow turns idle.
+    /// The shares are solved again only at `settle` (or at the next `start`): a migration that sends
+    /// its next batch at once leaves its class as it was, and nothing needs solving. Returns the flow.
     pub fn complete(&mut self, now: SimTime, seq: &mut u64) -> FlowId {
         let c = self.heap.peek().map(|(c, _)| c).expect("a completion to pop");
         let class = &mut self.classes[c];
@@ -280,9 +281,16 @@ impl Network {
             self.link_active[l] -= 1;
         }
         self.changed.push(c);
-        self.resolve(now, seq);
         self.reschedule(c, seq);
         f
+    }
+
+    /// Solve the shares again if flows started or stopped since the last solve (at `now`, the time
+    /// they did): the simulation calls this before it moves its clock.
+    pub fn settle(&mut self, now: SimTime, seq: &mut u64) {
+        if !self.changed.is_empty() {
+            self.resolve(now, seq);
+        }
     }
 
     /// The class of flows on `route` capped at `cap`, made on first use.
@@ -477,10 +485,12 @@ mod tests {
         Link { a, b, bandwidth_bps: bw, latency_ns: 1000 }
     }
 
-    /// Pop the next completion: (time, flow).
+    /// Pop the next completion and settle the shares, as the simulation does: (time, flow).
     fn pop(n: &mut Network, seq: &mut u64) -> (SimTime, FlowId) {
         let (at, _) = n.peek().expect("a completion");
-        (at, n.complete(at, seq))
+        let f = n.complete(at, seq);
+        n.settle(at, seq);
+        (at, f)
     }
 
     #[test]
@@ -635,5 +645,25 @@ mod tests {
         assert_eq!(order, flows.iter().rev().copied().collect::<Vec<_>>());
         // The whole link carried 10 x (1 + ... + 100) = 50500 B at 1000 B/s.
         assert!((last as f64 - 50.5e9).abs() < 1e3, "{last}");
+    }
+
+    #[test]
+    fn a_batch_that_ends_and_restarts_at_once_leaves_the_others_alone() {
+        let mut n = Network::new(&[link(0, 1, 100.0)]);
+        let mut seq = 0;
+        let a = n.add_flow(vec![0]);
+        let b = n.add_flow(vec![0]);
+        n.start(a, 10.0, f64::INFINITY, 0, &mut seq);
+        n.start(b, 1000.0, 20.0, 0, &mut seq); // another class: capped
+        let b_class = n.flows[b].class;
+        let b_entry = *n.heap.items.iter().find(|(k, _)| *k == b_class).map(|(_, p)| p).unwrap();
+        // a's batch ends at 0.125 s (80 B/s); it sends its next one at the same instant.
+        let (at, _) = n.peek().unwrap();
+        assert_eq!(n.complete(at, &mut seq), a);
+        n.start(a, 10.0, f64::INFINITY, at, &mut seq);
+        n.settle(at, &mut seq);
+        let b_now = *n.heap.items.iter().find(|(k, _)| *k == b_class).map(|(_, p)| p).unwrap();
+        assert_eq!(b_now, b_entry, "b's completion neither moved nor was rescheduled");
+        assert_eq!(n.rate_estimate(a), 80.0);
     }
 }

@@ -135,6 +135,9 @@ impl<'a> Simulation<'a> {
 
     pub fn run(&mut self) {
         loop {
+            // Shares changed by the events of this instant are solved before the clock moves on.
+            let now = self.q.now();
+            self.net.settle(now, self.q.seq_mut());
             // The next event: the queue's, or the network's next completed batch, by time and then
             // by the order they were scheduled in.
             let flow_first = match (self.q.peek(), self.net.peek()) {

@@ -109,9 +109,38 @@ impl CpuCost {
     }
 }
 
+/// Where a batch ends: once its bytes reach `hard` (the page that crosses it included: QEMU checks
+/// its rate limit after each page), or once they reach `soft` at a page count of 1 modulo
+/// `granule`. QEMU's ram_save_iterate (7.2) looks at the clock only every 64 pages (`(i & 63) ==
+/// 0`), so an iteration that has used its 50 ms still finishes its group of 64: a slow share sends
+/// at least 65 pages an iteration, not 50 ms worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub soft: u64,
+    pub hard: u64,
+    pub granule: u64,
+}
+
+impl Limit {
+    /// End at `n` bytes, whatever the page count.
+    pub const fn bytes(n: u64) -> Self {
+        Limit { soft: n, hard: n, granule: 1 }
+    }
+
+    /// Past `soft` bytes, end at a page count of 1 modulo `granule`; at `hard` bytes in any case.
+    pub fn iteration(soft: u64, hard: u64, granule: u64) -> Self {
+        Limit { soft: soft.min(hard), hard, granule: granule.max(1) }
+    }
+
+    /// Whether a batch of `bytes` bytes and `pages` pages is complete.
+    #[inline]
+    fn done(&self, bytes: u64, pages: u64) -> bool {
+        bytes >= self.hard || (bytes >= self.soft && (pages - 1).is_multiple_of(self.granule))
+    }
+}
+
 /// Take pages from `bits` starting at `*cursor`, in address order, clearing their bits, until the
-/// batch reaches `max_bytes` (the page that crosses it is included, as QEMU checks its limit after
-/// each page) or the end of memory. With `wrap`, the scan continues from page 0. `taken`, when given,
+/// batch reaches its `limit` or the end of memory. With `wrap`, the scan continues from page 0. `taken`, when given,
 /// receives the page numbers. `present`, when given, is the set of non-zero pages the destination
 /// holds: the batch counts the pages new to it and adds them.
 ///
@@ -125,7 +154,7 @@ pub fn take_batch(
     nonzero: &Bitmap,
     mut present: Option<&mut Bitmap>,
     cost: PageCost,
-    max_bytes: u64,
+    limit: Limit,
     wrap: bool,
     mut taken: Option<&mut Vec<usize>>,
 ) -> Batch {
@@ -172,7 +201,7 @@ pub fn take_batch(
                     let n = bits.bits_in_chunk(ci) as u64;
                     let n_nz = if nz == ChunkKind::Full { n } else { 0 };
                     let bytes = n_nz * cost.nonzero + (n - n_nz) * cost.zero;
-                    if b.bytes + bytes < max_bytes {
+                    if b.bytes + bytes < limit.soft {
                         b.pages += n;
                         b.zero_pages += n - n_nz;
                         b.bytes += bytes;
@@ -204,7 +233,7 @@ pub fn take_batch(
                 let n = w.count_ones() as u64;
                 let n_nz = (w & nz).count_ones() as u64;
                 let bytes = n_nz * cost.nonzero + (n - n_nz) * cost.zero;
-                if b.bytes + bytes < max_bytes {
+                if b.bytes + bytes < limit.soft {
                     // The whole word fits.
                     b.pages += n;
                     b.zero_pages += n - n_nz;
@@ -244,7 +273,7 @@ pub fn take_batch(
                             t.push(page);
                         }
                         x &= x - 1;
-                        if b.bytes >= max_bytes {
+                        if limit.done(b.bytes, b.pages) {
                             *cursor = page + 1;
                             return b;
                         }
@@ -337,7 +366,7 @@ mod tests {
         let nz = Bitmap::full(200);
         let mut cur = 10;
         let mut pages = Vec::new();
-        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 0), 4096 * 5, false, Some(&mut pages));
+        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 0), Limit::bytes(4096 * 5), false, Some(&mut pages));
         assert_eq!(b.pages, 5);
         assert_eq!(pages, vec![10, 11, 12, 13, 14]);
         assert_eq!(cur, 15);
@@ -350,7 +379,7 @@ mod tests {
         let mut nz = Bitmap::new(128);
         nz.set_range(0, 64);
         let mut cur = 0;
-        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 8), u64::MAX, false, None);
+        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 8), Limit::bytes(u64::MAX), false, None);
         assert_eq!(b, Batch { pages: 128, zero_pages: 64, bytes: 64 * 4104 + 64 * 8, new_pages: 0, delta_pages: 0 });
         assert_eq!(cur, 128);
     }
@@ -363,7 +392,7 @@ mod tests {
         let nz = Bitmap::full(300);
         let mut cur = 100;
         let mut pages = Vec::new();
-        take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(1, 0), u64::MAX, true, Some(&mut pages));
+        take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(1, 0), Limit::bytes(u64::MAX), true, Some(&mut pages));
         assert_eq!(pages, vec![250, 5]);
         assert_eq!(bits.count_ones(), 0);
     }
@@ -375,12 +404,12 @@ mod tests {
         let cost = PageCost::new(4096, 0);
         let mut bits = Bitmap::full(128);
         let mut cur = 0;
-        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, 4096 * 70, false, None);
+        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, Limit::bytes(4096 * 70), false, None);
         assert_eq!((b.pages, b.new_pages), (70, 70));
         // Page 0..70 again (re-dirtied) plus the 58 never sent: only those are new.
         let mut bits = Bitmap::full(128);
         let mut cur = 0;
-        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, u64::MAX, false, None);
+        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, Limit::bytes(u64::MAX), false, None);
         assert_eq!((b.pages, b.new_pages), (128, 58));
         let cpu = CpuCost::new(4096, Some(4096.0 * 100.0), Some(4096.0 * 1000.0));
         // 58 new pages at 100 pages/s plus 70 old ones at 1000 pages/s.
@@ -402,5 +431,23 @@ mod tests {
         assert!((w.bandwidth - 1010.0).abs() < 1e-9);
         assert!((w.threshold - 303.0).abs() < 1e-9);
         assert!(!w.over_quota());
+    }
+
+    #[test]
+    fn an_iteration_ends_on_its_clock_only_every_64_pages() {
+        let nz = Bitmap::full(1000);
+        let cost = PageCost::new(4096, 0);
+        let take = |limit: Limit| {
+            let mut bits = Bitmap::full(1000);
+            let mut cur = 0;
+            take_batch(&mut bits, &mut cur, &nz, None, cost, limit, false, None).pages
+        };
+        // 10 pages' worth of time: the iteration goes on to its 65th page; 70 pages' worth: 129.
+        assert_eq!(take(Limit::iteration(10 * 4096, u64::MAX, 64)), 65);
+        assert_eq!(take(Limit::iteration(70 * 4096, u64::MAX, 64)), 129);
+        // The first page is checked too; the rate limit stops at once.
+        assert_eq!(take(Limit::iteration(1, u64::MAX, 64)), 1);
+        assert_eq!(take(Limit::iteration(10 * 4096, 30 * 4096, 64)), 30);
+        assert_eq!(take(Limit::bytes(10 * 4096)), 10);
     }
 }

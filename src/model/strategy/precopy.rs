@@ -21,11 +21,14 @@ use crate::model::migration::{Ctx, InFlight, Stage};
 use crate::model::result::RoundRecord;
 use crate::model::scenario::OnMaxTime;
 use crate::model::stop::{Asks, Stop};
-use crate::model::transfer::{Batch, Window, cost_of};
+use crate::model::transfer::{Batch, Limit, Window, cost_of};
 
 /// How long one pre-copy iteration sends before the stop rule is checked again. QEMU's
 /// ram_save_iterate returns after at most 50 ms (or when the rate limit trips).
 const ITERATION_NS: u64 = 50_000_000;
+/// QEMU's ram_save_iterate reads the clock every 64 pages (`(i & 63) == 0`), so an iteration ends on
+/// its 50 ms at a page count of 1 modulo 64 (`transfer::Limit`).
+const QEMU_CLOCK_CHECK_PAGES: u64 = 64;
 
 /// Pre-copy to the end: rounds, then the stop-and-copy.
 pub struct PreCopy;
@@ -162,8 +165,10 @@ fn send_batch(c: &mut Ctx<'_>, now: SimTime, wrap: bool) {
     } else {
         u64::MAX
     };
-    let max_bytes = chunk.min(mg.window.room());
-    let b = mg.take(&c.vm.mem.nonzero, max_bytes, wrap, false);
+    // QEMU's iterations end on its clock only every 64 pages; Xen's and SimGrid's on the bytes.
+    let granule = if xen || mg.p.stop_policy.one_message_per_round() { 1 } else { QEMU_CLOCK_CHECK_PAGES };
+    let limit = Limit::iteration(chunk, mg.window.room(), granule);
+    let b = mg.take_to(&c.vm.mem.nonzero, limit, wrap, false);
     if b.pages == 0 {
         // Nothing left to send in this pass: come back at once to end it.
         return step(c, now);
