@@ -1,8 +1,9 @@
-//! The command line: `migsim run`, `check`, `validate`, `sweep`, `plot`, `merge`, `trace`, `explain`
-//! and `report`, each in a file with its arguments (`run`, `validate`, `sweep`, `trace`, `explain`,
-//! `report`). Flags are documented where they
+//! The command line: `migsim run`, `check`, `validate`, `sweep`, `plot`, `merge`, `trace`, `explain`,
+//! `report` and `advise`, each in a file with its arguments (`run`, `validate`, `sweep`, `trace`,
+//! `explain`, `report`, `advise`). Flags are documented where they
 //! are defined; errors in user input exit with status 2 and one clear message (`common::Failure`).
 
+pub mod advise;
 pub mod common;
 pub mod explain;
 pub mod report;
@@ -45,6 +46,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Write one self-contained HTML report of a scenario's run, or of a sweep's output folder.
     Report(report::ReportArgs),
+    /// Find the strategy and settings that meet objectives such as "downtime <= 50 ms" and minimize
+    /// a figure, by simulating candidates; print them with why and the QMP and virsh commands.
+    Advise(crate::cli::advise::AdviseArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -63,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Trace(a) => crate::cli::trace::run(&a),
         Command::Explain(a) => explain::cmd_explain(&a),
         Command::Report(a) => report::cmd_report(&a),
+        Command::Advise(a) => crate::cli::advise::cmd_advise(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

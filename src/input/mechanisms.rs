@@ -30,7 +30,9 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
     }
     m.throttle_params = ac;
     m.auto_converge = ac_on.then_some(ac);
-    if let Some(r) = t.write_rate("dirty_limit")? {
+    if t.is_none("dirty_limit") {
+        m.dirty_limit = None;
+    } else if let Some(r) = t.write_rate("dirty_limit")? {
         let v = match r {
             WriteRate::PagesPerSec(p) | WriteRate::BytesPerSec(p) => p,
         };
@@ -68,10 +70,14 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
         m.cpu_busy_threads = b;
     }
     m.cpu_loopback = t.bool("cpu_loopback")?.unwrap_or(m.cpu_loopback);
-    if t.raw().get("compression").is_some_and(|n| !matches!(n.value, crate::input::tree::Value::Table(_))) {
-        return Err(t.error("compression", "expected a table: compression = { ratio = 0.4, cpu_rate = \"200 MiB/s\" }"));
-    }
-    if let Some(mut c) = t.table("compression")? {
+    if t.is_none("compression") {
+        m.compression = None;
+    } else if t.raw().get("compression").is_some_and(|n| !matches!(n.value, crate::input::tree::Value::Table(_))) {
+        return Err(t.error(
+            "compression",
+            "expected a table: compression = { ratio = 0.4, cpu_rate = \"200 MiB/s\" }, or \"none\" to turn it off",
+        ));
+    } else if let Some(mut c) = t.table("compression")? {
         let ratio = c.float("ratio")?.ok_or_else(|| c.error("ratio", "compression needs ratio = compressed / original, e.g. 0.4"))?;
         if !(ratio > 0.0 && ratio <= 1.0) {
             return Err(c.error("ratio", format!("{ratio} must be in (0, 1]: compressed size / original size")));
@@ -203,6 +209,25 @@ postcopy_push = false
         assert_eq!(plain(""), 1, "QEMU: the push restarts at each requested page");
         assert_eq!(plain("postcopy_push = false"), 0, "demand paging alone");
         assert_eq!(plain("postcopy_push = false\nprepaging = 4"), 4);
+    }
+
+    #[test]
+    fn none_turns_off_what_a_file_turned_on() {
+        let text = "[vm]\nmemory = \"64 MiB\"\n[network]\nbandwidth = \"1 Gbit/s\"\n[migration]\nmax_bandwidth = \"128 MiB/s\"\nmax_postcopy_bandwidth = \"1 Gbit/s\"\ndirty_limit = \"20 MiB/s\"\ncompression = { ratio = 0.5, cpu_rate = \"200 MiB/s\" }\n";
+        let on = crate::input::from_str("t.toml", "t", text, &[]).unwrap();
+        let p = &on.migrations[0].params;
+        assert!(p.max_bandwidth_bps.is_some() && p.max_postcopy_bandwidth_bps.is_some());
+        assert!(p.mech.dirty_limit.is_some() && p.mech.compression.is_some());
+        let sets: Vec<String> = ["max_bandwidth", "max_postcopy_bandwidth", "dirty_limit", "compression"]
+            .iter()
+            .map(|k| format!("migration.{k}=none"))
+            .collect();
+        let off = crate::input::from_str("t.toml", "t", text, &sets).unwrap();
+        let p = &off.migrations[0].params;
+        assert!(p.max_bandwidth_bps.is_none() && p.max_postcopy_bandwidth_bps.is_none());
+        assert!(p.mech.dirty_limit.is_none() && p.mech.compression.is_none());
+        let e = crate::input::from_str("t.toml", "t", text, &["migration.compression=off".into()]).unwrap_err();
+        assert!(e.to_string().contains("\"none\" to turn it off"), "{e}");
     }
 
     #[test]

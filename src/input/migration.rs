@@ -79,8 +79,12 @@ pub fn read_migration(
     let p = MigrationParams {
         stop_policy,
         downtime_limit_ns: t.duration("downtime_limit")?.unwrap_or(d.downtime_limit_ns),
-        max_bandwidth_bps: t.positive_rate("max_bandwidth")?.or(d.max_bandwidth_bps),
-        max_postcopy_bandwidth_bps: t.positive_rate("max_postcopy_bandwidth")?.or(d.max_postcopy_bandwidth_bps),
+        max_bandwidth_bps: if t.is_none("max_bandwidth") { None } else { t.positive_rate("max_bandwidth")?.or(d.max_bandwidth_bps) },
+        max_postcopy_bandwidth_bps: if t.is_none("max_postcopy_bandwidth") {
+            None
+        } else {
+            t.positive_rate("max_postcopy_bandwidth")?.or(d.max_postcopy_bandwidth_bps)
+        },
         max_rounds,
         max_time_ns,
         on_max_time,

@@ -327,6 +327,13 @@ impl<'a> TableReader<'a> {
         self.table.get(key)
     }
 
+    /// Whether `key` holds the word `"none"`: how an optional cap or mechanism that a file or a
+    /// `[migration]` default turned on is turned off again (`--set migration.max_bandwidth=none`),
+    /// since an override cannot remove a key.
+    pub fn is_none(&mut self, key: &'static str) -> bool {
+        matches!(self.node(key).map(|n| &n.value), Some(Value::Str(s)) if s == "none")
+    }
+
     /// Mark keys as valid here without reading them (e.g. `[reference]`, read by `validate`).
     pub fn allow(&mut self, keys: &[&'static str]) {
         self.known.extend_from_slice(keys);

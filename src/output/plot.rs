@@ -1,7 +1,9 @@
-//! Charts as PNG and SVG: lines with optional error bars, or bars spanning an x interval, against x
-//! (optionally on a log axis), with shaded x spans, a title, axis labels and a legend; one or more
-//! panels per picture. And Gantt charts: a row per item, a bar per interval coloured by class. Nothing here knows about migrations: the sweep charts, `migsim plot` and the
-//! run timeline all describe their pictures as [`Chart`] values and hand them to [`write`].
+//! Charts as PNG and SVG: lines or points (a scatter) with optional error bars, or bars spanning an
+//! x interval, against x (optionally on a log axis), with shaded x spans, a title, axis labels and a
+//! legend; one or more panels per picture. And Gantt charts: a row per item, a bar per interval
+//! coloured by class. Nothing here knows about migrations: the sweep charts, `migsim plot`, the run
+//! timeline and the advice's Pareto front all describe their pictures as [`Chart`] values and hand
+//! them to [`write`].
 //!
 //! Text is drawn with DejaVu Sans, embedded in the binary and registered with plotters' ab_glyph
 //! renderer, so charts render the same on a machine with no fonts (and no fontconfig) installed.
@@ -47,6 +49,12 @@ pub enum Style {
     Lines,
     /// A filled bar per point from `x` to `x_end`, up from zero to `y`.
     Bars,
+    /// A marker on each point and its error bars, no line (a scatter).
+    Points,
+    /// Small grey markers, no error bars: the background a scatter stands out from.
+    Faint,
+    /// A black ring around each point, and its error bars: the point to look at.
+    Ring,
     /// A line through the points without markers (a dense series, e.g. a rate sampled over time).
     Path,
     /// A dashed line through the points, without markers: a reference such as a threshold.
@@ -259,6 +267,15 @@ macro_rules! with_marker {
 /// Series with more points than this are drawn without markers (they would hide the line).
 const MARKERS_UP_TO: usize = 60;
 
+/// The error bars of the points shown (on a log axis, those whose bar stays above zero).
+fn error_bars(points: &[Point], log_y: bool, color: RGBColor) -> Vec<ErrorBar<f64, f64, plotters::element::ErrorBarOrientV<f64, f64>>> {
+    points
+        .iter()
+        .filter(|p| !log_y || (p.y > 0.0 && p.lo.is_some_and(|l| l > 0.0)))
+        .filter_map(|p| Some(ErrorBar::new_vertical(p.x, p.lo?, p.y, p.hi?, color.stroke_width(1), 8)))
+        .collect()
+}
+
 /// Draw `c` on coordinates `x` by `y` (linear or log); `(y0, y1)` are the ends of the y axis.
 fn draw_on<DB: DrawingBackend, X, Y>(area: &DrawingArea<DB, Shift>, c: &Chart, x: X, y: Y, (y0, y1): (f64, f64)) -> anyhow::Result<()>
 where
@@ -313,30 +330,49 @@ where
         let color = PALETTE[i % PALETTE.len()];
         let shown = |p: &&Point| !c.log_y || p.y > 0.0;
         match s.style {
-            Style::Lines => {
+            Style::Lines | Style::Points => {
                 let line = color.stroke_width(2);
                 let shape = shapes;
                 shapes += 1;
                 let pts = || s.points.iter().filter(shown).map(|p| (p.x, p.y));
-                let sample = move |at| EmptyElement::at(at) + PathElement::new(vec![(0, 0), (22, 0)], line);
-                if s.points.len() <= MARKERS_UP_TO {
+                if s.style == Style::Points {
                     with_marker!(shape, color, |mk| {
-                        ch.draw_series(LineSeries::new(pts(), line))
+                        ch.draw_series(pts().map(|p| EmptyElement::at(p) + mk((0, 0))))
                             .map_err(e)?
                             .label(s.label.as_str())
-                            .legend(move |at| sample(at) + mk((11, 0)));
-                        ch.draw_series(pts().map(|p| EmptyElement::at(p) + mk((0, 0)))).map_err(e)?;
+                            .legend(move |(x, y)| EmptyElement::at((x + 11, y)) + mk((0, 0)));
                     });
                 } else {
-                    ch.draw_series(LineSeries::new(pts(), line)).map_err(e)?.label(s.label.as_str()).legend(sample);
+                    let sample = move |at| EmptyElement::at(at) + PathElement::new(vec![(0, 0), (22, 0)], line);
+                    if s.points.len() <= MARKERS_UP_TO {
+                        with_marker!(shape, color, |mk| {
+                            ch.draw_series(LineSeries::new(pts(), line))
+                                .map_err(e)?
+                                .label(s.label.as_str())
+                                .legend(move |at| sample(at) + mk((11, 0)));
+                            ch.draw_series(pts().map(|p| EmptyElement::at(p) + mk((0, 0)))).map_err(e)?;
+                        });
+                    } else {
+                        ch.draw_series(LineSeries::new(pts(), line)).map_err(e)?.label(s.label.as_str()).legend(sample);
+                    }
                 }
-                let bars = s
-                    .points
-                    .iter()
-                    .filter(shown)
-                    .filter(|p| !c.log_y || p.lo.is_some_and(|l| l > 0.0))
-                    .filter_map(|p| Some(ErrorBar::new_vertical(p.x, p.lo?, p.y, p.hi?, color.stroke_width(1), 8)));
-                ch.draw_series(bars).map_err(e)?;
+                ch.draw_series(error_bars(&s.points, c.log_y, color)).map_err(e)?;
+            }
+            Style::Faint => {
+                let grey = RGBColor(175, 175, 175);
+                ch.draw_series(s.points.iter().filter(|p| !c.log_y || p.y > 0.0).map(|p| Circle::new((p.x, p.y), 3, grey.filled())))
+                    .map_err(e)?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 3, grey.filled()));
+            }
+            Style::Ring => {
+                let ring = BLACK.stroke_width(2);
+                let shown = |p: &&Point| !c.log_y || p.y > 0.0;
+                ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 8, ring)))
+                    .map_err(e)?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 6, ring));
+                ch.draw_series(error_bars(&s.points, c.log_y, BLACK)).map_err(e)?;
             }
             Style::Path => {
                 let line = color.stroke_width(2);

@@ -111,19 +111,18 @@ fn set_info(dir: &Path) -> Result<Option<(String, SetKind)>, String> {
     let name =
         r.string("name").map_err(|e| e.to_string())?.unwrap_or_else(|| dir.file_name().unwrap_or_default().to_string_lossy().to_string());
     let kind = r.string("kind").map_err(|e| e.to_string())?.unwrap_or_default();
-    let kind =
-        config::choice(
-            &r,
-            "kind",
-            &kind,
-            &[
-                ("analytic", SetKind::Analytic),
-                ("simgrid", SetKind::SimGrid),
-                ("qemu", SetKind::Qemu),
-                ("simgrid-concurrent", SetKind::SimGridConcurrent),
-            ],
-        )
-            .map_err(|e| e.to_string())?;
+    let kind = config::choice(
+        &r,
+        "kind",
+        &kind,
+        &[
+            ("analytic", SetKind::Analytic),
+            ("simgrid", SetKind::SimGrid),
+            ("qemu", SetKind::Qemu),
+            ("simgrid-concurrent", SetKind::SimGridConcurrent),
+        ],
+    )
+    .map_err(|e| e.to_string())?;
     r.allow(&["description"]);
     r.finish().map_err(|e| e.to_string())?;
     Ok(Some((name, kind)))
@@ -213,9 +212,15 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
                 SetKind::Analytic => &["total_time_s", "downtime_s", "bytes_sent", "rounds", "converged"],
                 SetKind::SimGrid => &["total_time_s", "downtime_s", "bytes_sent", "rounds", "converged"],
                 SetKind::Qemu => &["total_time_s", "downtime_s", "downtime_ev_s", "bytes_sent", "zero_pages", "syncs", "converged"],
-                SetKind::SimGridConcurrent => {
-                    &["makespan_s", "mean_total_time_s", "max_total_time_s", "mean_downtime_s", "mean_total_bytes", "mean_rounds", "converged"]
-                }
+                SetKind::SimGridConcurrent => &[
+                    "makespan_s",
+                    "mean_total_time_s",
+                    "max_total_time_s",
+                    "mean_downtime_s",
+                    "mean_total_bytes",
+                    "mean_rounds",
+                    "converged",
+                ],
             };
             let extra: Vec<String> = refs
                 .iter()
