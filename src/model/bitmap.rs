@@ -100,8 +100,11 @@ pub enum ChunkKind {
     Mixed,
 }
 
-/// Chunks per segment of words, and words per segment.
-const SEG_CHUNKS: usize = 64;
+/// Chunks per segment of words, and words per segment: 4 KiB, so that a VM holds words only near
+/// where it writes and sends (with `tidy` giving back what a pass left behind, ten thousand 1 GiB
+/// VMs peak at 211 MB, against 576 MB with 32 KiB segments kept), and a 1 TiB VM needs 8192
+/// segment pointers.
+const SEG_CHUNKS: usize = 8;
 const SEG_WORDS: usize = SEG_CHUNKS * CHUNK_WORDS;
 
 /// The words of a bitmap, in segments allocated on first use; indexed by word number. Only the words
@@ -189,6 +192,19 @@ impl PartialEq for Bitmap {
 
 impl Eq for Bitmap {}
 
+/// A hint that `p` will be read soon (a no-op where the target has no such instruction).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    // SAFETY: a prefetch is only a hint: it reads nothing the program sees and never faults, even
+    // on an address that is not mapped; SSE is part of every x86-64 processor.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// The mask of the bits of word `wi` that lie below `len`.
 #[inline]
 pub fn valid_mask(len: usize, wi: usize) -> u64 {
@@ -250,7 +266,8 @@ impl Bitmap {
     }
 
     /// Mark chunk `ci` all clear or all set again if its count says it is (a pass that emptied it
-    /// then skips it at once).
+    /// then skips it at once), and give back its segment of words once no chunk of it is mixed (a
+    /// pass over a large memory then holds the words of the chunks it is in, not all it went through).
     #[inline]
     pub fn tidy(&mut self, ci: usize) {
         if self.state[ci] == MIXED {
@@ -259,6 +276,13 @@ impl Bitmap {
                 self.state[ci] = ZERO;
             } else if n as usize == self.chunk_bits(ci) {
                 self.state[ci] = FULL;
+            } else {
+                return;
+            }
+            let seg = ci / SEG_CHUNKS;
+            let chunks = seg * SEG_CHUNKS..((seg + 1) * SEG_CHUNKS).min(self.state.len());
+            if self.state[chunks].iter().all(|&s| s != MIXED) {
+                self.words.segs[seg] = None;
             }
         }
     }
@@ -336,7 +360,11 @@ impl Bitmap {
                 mask |= 1 << (q & 63);
                 it.next();
             }
-            if set { self.set_word_bits(wi, mask) } else { self.clear_word_bits(wi, mask) }
+            if set {
+                self.set_word_bits(wi, mask);
+            } else {
+                self.clear_word_bits(wi, mask)
+            }
         }
     }
 
@@ -379,7 +407,11 @@ impl Bitmap {
             for wi in sw..=ew {
                 let lo = if wi == sw { u64::MAX << (s & 63) } else { u64::MAX };
                 let hi = if wi == ew { u64::MAX >> (63 - ((e - 1) & 63)) } else { u64::MAX };
-                if set { self.set_word_bits(wi, lo & hi) } else { self.clear_word_bits(wi, lo & hi) }
+                if set {
+                    self.set_word_bits(wi, lo & hi);
+                } else {
+                    self.clear_word_bits(wi, lo & hi)
+                }
             }
         }
     }
@@ -725,18 +757,39 @@ impl Bitmap {
         self.counts[ci] -= gone;
     }
 
+    /// Set the bits of `mask` in word `wi`; returns those that were clear.
     #[inline]
-    pub fn set_word_bits(&mut self, wi: usize, mask: u64) {
+    pub fn set_word_bits(&mut self, wi: usize, mask: u64) -> u64 {
         let ci = wi / CHUNK_WORDS;
         if self.state[ci] == FULL {
-            return;
+            return 0;
         }
         let mask = mask & valid_mask(self.len, wi);
         self.materialize(ci);
         let x = &mut self.words[wi];
-        let new = (mask & !*x).count_ones();
+        let new = mask & !*x;
         *x |= mask;
-        self.counts[ci] += new;
+        self.counts[ci] += new.count_ones();
+        new
+    }
+
+    /// Ask the processor to fetch what reading the bits from `i` on will touch (the chunk's state
+    /// and count, and its word if the chunk has words), without waiting for it: a simulation of many
+    /// migrations calls this for the migration whose batch ends next, whose bitmap has long left
+    /// the cache, while it handles the current one.
+    #[inline]
+    pub fn prefetch(&self, i: usize) {
+        let ci = i / CHUNK_BITS;
+        if ci >= self.state.len() {
+            return;
+        }
+        prefetch(self.state.as_ptr().wrapping_add(ci));
+        prefetch(self.counts.as_ptr().wrapping_add(ci));
+        if self.state[ci] == MIXED
+            && let Some(Some(seg)) = self.words.segs.get(ci / SEG_CHUNKS)
+        {
+            prefetch(seg.as_ptr().wrapping_add(i / 64 % SEG_WORDS));
+        }
     }
 
     pub fn words_len(&self) -> usize {

@@ -3,6 +3,7 @@
 
 pub use crate::model::bitmap::Bitmap;
 use crate::names::name_of;
+use std::sync::Arc;
 
 /// A VM's zero pages, as the scenario gives them: one of the two forms.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,11 +45,35 @@ pub fn zero_profile_regions(profile: &[f64], pages: usize) -> impl Iterator<Item
     })
 }
 
+/// The zero-page layouts built so far, by what they depend on: VMs with the same memory, zero pages
+/// and working set share one (`Memory::nonzero`), so ten thousand VMs of a group build and hold one.
+#[derive(Default)]
+pub struct Layouts(std::collections::HashMap<String, Arc<Bitmap>>);
+
+impl Layouts {
+    /// The memory of a VM of `pages` pages with these zero pages around working set `ws`.
+    pub fn memory(&mut self, pages: usize, page_size: u64, zero: &ZeroPages, ws: std::ops::Range<usize>) -> Memory {
+        // The Debug form of an f64 is exact (it reads back to the same number).
+        let key = format!("{pages} {ws:?} {zero:?}");
+        if let Some(l) = self.0.get(&key) {
+            return Memory::with_layout(l.clone(), page_size);
+        }
+        let m = match zero {
+            ZeroPages::Profile(p) => Memory::with_zero_profile(pages, page_size, p, ws),
+            ZeroPages::Share { fraction, layout } => Memory::new(pages, page_size, *fraction, *layout, ws),
+        };
+        self.0.insert(key, m.nonzero.clone());
+        m
+    }
+}
+
 /// What a workload writes into: the page state of one VM.
 pub struct Memory {
     pub page_size: u64,
-    /// Pages whose content is not all zeros (a zero page is sent as a header only).
-    pub nonzero: Bitmap,
+    /// Pages whose content is not all zeros (a zero page is sent as a header only). Shared, copy on
+    /// write, by the VMs that start with the same layout (a group of a thousand identical VMs keeps
+    /// one until a write turns one of its zero pages non-zero).
+    pub nonzero: Arc<Bitmap>,
     /// Pages written since the last sync. Change it through `write`, `write_range` and
     /// `take_dirty_log`, which keep `epoch` and `journal` right.
     pub dirty_log: Bitmap,
@@ -79,6 +104,12 @@ impl Memory {
                 nonzero.clear_range(working_set.end - from_inside, working_set.end);
             }
         }
+        Memory::with_layout(Arc::new(nonzero), page_size)
+    }
+
+    /// A memory whose non-zero pages are `nonzero` (shared until written), nothing dirty.
+    pub fn with_layout(nonzero: Arc<Bitmap>, page_size: u64) -> Self {
+        let pages = nonzero.len();
         Memory { page_size, nonzero, dirty_log: Bitmap::new(pages), epoch: 0, journal: None }
     }
 
@@ -89,7 +120,7 @@ impl Memory {
         for (r, zero) in zero_profile_regions(profile, pages) {
             spread_outside_first(&mut nonzero, r, working_set.clone(), zero);
         }
-        Memory { page_size, nonzero, dirty_log: Bitmap::new(pages), epoch: 0, journal: None }
+        Memory::with_layout(Arc::new(nonzero), page_size)
     }
 
     pub fn pages(&self) -> usize {
@@ -99,11 +130,28 @@ impl Memory {
     #[inline]
     pub fn write(&mut self, page: usize) {
         let new = self.dirty_log.set(page);
-        self.nonzero.set(page);
+        if !self.nonzero.get(page) {
+            Arc::make_mut(&mut self.nonzero).set(page);
+        }
         if let Some(j) = &mut self.journal
             && new
         {
             j.push(page);
+        }
+    }
+
+    /// The pages of word `wi` whose bits `mask` sets written (pages `64 wi ..`).
+    pub fn write_word(&mut self, wi: usize, mask: u64) {
+        let new = self.dirty_log.set_word_bits(wi, mask);
+        if mask & !self.nonzero.word(wi) != 0 {
+            Arc::make_mut(&mut self.nonzero).set_word_bits(wi, mask);
+        }
+        if let Some(j) = &mut self.journal {
+            let mut x = new;
+            while x != 0 {
+                j.push(wi * 64 + x.trailing_zeros() as usize);
+                x &= x - 1;
+            }
         }
     }
 
@@ -119,7 +167,9 @@ impl Memory {
             }
         }
         self.dirty_log.set_range(start, end);
-        self.nonzero.set_range(start, end);
+        if self.nonzero.count_range(start, end) < (end - start) as u64 {
+            Arc::make_mut(&mut self.nonzero).set_range(start, end);
+        }
     }
 
     /// A dirty-bitmap sync: the dirty log moves into `bits` (`bits |= log`) and is emptied.

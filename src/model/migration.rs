@@ -479,6 +479,7 @@ impl Ctx<'_> {
     /// Move the dirty log into the send bitmap (a dirty-bitmap sync) and let auto-converge judge the
     /// period (QEMU's migration_bitmap_sync).
     pub fn sync(&mut self, now: SimTime) {
+        self.vm.advance(now);
         let ps = self.spec.page_size;
         let vm = &mut *self.vm;
         let mg = &mut *self.mig;

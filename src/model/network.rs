@@ -235,6 +235,11 @@ impl Network {
         self.heap.peek().map(|(_, k)| *k)
     }
 
+    /// The flow whose batch completes next, if any.
+    pub fn next_flow(&self) -> Option<FlowId> {
+        self.heap.peek().and_then(|(c, _)| self.classes[c].scheduled).map(|(_, f)| f)
+    }
+
     /// Start sending `bytes` on an idle flow with rate cap `cap` (bytes/s, INFINITY for none).
     /// `seq` numbers the completions this schedules (the event queue's counter).
     pub fn start(&mut self, f: FlowId, bytes: f64, cap: f64, now: SimTime, seq: &mut u64) {

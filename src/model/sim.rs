@@ -4,6 +4,7 @@
 //! `strategy::postcopy`.
 
 use crate::model::events::{EventQueue, SimTime};
+use crate::model::memory::Layouts;
 use crate::model::migration::{Ctx, Ev, Migration};
 use crate::model::network::{Network, route};
 use crate::model::plan::Admission;
@@ -90,7 +91,8 @@ fn owner(ev: &Ev) -> usize {
 impl<'a> Simulation<'a> {
     pub fn new(sc: &'a Scenario, strategy: Strategy) -> Self {
         let mut net = Network::new(&sc.links);
-        let vms = sc.vms.iter().enumerate().map(|(i, v)| Vm::new(v, seed_for(sc.seed, i))).collect();
+        let mut layouts = Layouts::default();
+        let vms = sc.vms.iter().enumerate().map(|(i, v)| Vm::new(v, seed_for(sc.seed, i), &mut layouts)).collect();
         let mut q = EventQueue::default();
         let migs = sc
             .migrations
@@ -153,6 +155,12 @@ impl<'a> Simulation<'a> {
                 }
                 self.q.advance_to(now);
                 let flow = self.net.complete(now, self.q.seq_mut());
+                // With many migrations, the next one's bitmaps are cold: fetch them meanwhile.
+                if let Some(next) = self.net.next_flow() {
+                    let mg = &self.migs[next];
+                    mg.bits.prefetch(mg.cursor);
+                    self.vms[mg.vm].mem.nonzero.prefetch(mg.cursor);
+                }
                 // The flow id is the migration's index.
                 strategy::batch_done(&mut self.ctx(flow), now);
                 self.check_end(flow, now);

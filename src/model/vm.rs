@@ -3,7 +3,7 @@
 //! and how much auto-converge lets it run.
 
 use crate::model::events::SimTime;
-use crate::model::memory::{Memory, ZeroPages};
+use crate::model::memory::{Layouts, Memory};
 use crate::model::scenario::VmSpec;
 use crate::model::workload::{SimRng, Workload};
 use rand::SeedableRng;
@@ -20,18 +20,20 @@ pub struct Vm {
     /// the throttle.
     pub lost_ns: f64,
     pub throttle_ns: f64,
+    /// The guest's writes change nothing a send reads (every page it may write is already non-zero,
+    /// and no XBZRLE or Xen-legacy skip looks at them): they may wait for the next sync
+    /// (`advance_for_send`). Set when the migration starts.
+    pub defer_writes: bool,
 }
 
 impl Vm {
-    /// The guest of `spec` at time 0, with its random stream seeded by `seed`.
-    pub fn new(spec: &VmSpec, seed: u64) -> Self {
+    /// The guest of `spec` at time 0, with its random stream seeded by `seed`; its zero-page layout
+    /// from `layouts` (shared with the VMs that have the same).
+    pub fn new(spec: &VmSpec, seed: u64, layouts: &mut Layouts) -> Self {
         let pages = spec.pages() as usize;
         let ws = spec.workload.working_set;
         Vm {
-            mem: match &spec.zero_pages {
-                ZeroPages::Profile(p) => Memory::with_zero_profile(pages, spec.page_size, p, ws.span()),
-                ZeroPages::Share { fraction, layout } => Memory::new(pages, spec.page_size, *fraction, *layout, ws.span()),
-            },
+            mem: layouts.memory(pages, spec.page_size, &spec.zero_pages, ws.span()),
             workload: Workload::new(&spec.workload),
             rng: SimRng::seed_from_u64(seed),
             clock: 0,
@@ -39,7 +41,20 @@ impl Vm {
             cpu_share: 1.0,
             lost_ns: 0.0,
             throttle_ns: 0.0,
+            defer_writes: false,
         }
+    }
+
+    /// Bring the guest up to `now` before pages are sent. A guest whose writes may wait
+    /// (`defer_writes`, running unthrottled without a dirty limit) is left where it is: its writes
+    /// matter only to the dirty log, which only a sync reads (`Ctx::sync` advances first). One span
+    /// drawn at the sync has the same law as the spans between sends drawn one by one (the union of
+    /// the pages written is what counts), and costs one draw instead of one per batch.
+    pub fn advance_for_send(&mut self, now: SimTime) {
+        if self.defer_writes && self.cpu_share == 1.0 && !self.workload.dirty_limit_pps.is_finite() {
+            return;
+        }
+        self.advance(now);
     }
 
     /// Apply the guest's writes up to `now` (none while paused).

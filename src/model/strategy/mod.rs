@@ -18,7 +18,7 @@ pub use rule::{Begin, SoFar, Strategy, StrategyRule};
 
 use crate::model::bitmap::Bitmap;
 use crate::model::events::SimTime;
-use crate::model::mechanism::Throttle;
+use crate::model::mechanism::{RateLimit, Throttle};
 use crate::model::memory::free_pages;
 use crate::model::migration::{Ctx, Ev, InFlight, Stage};
 
@@ -64,6 +64,14 @@ pub fn start(c: &mut Ctx<'_>, now: SimTime) {
         mg.free_skipped = f.count_ones();
     }
     mg.present = Bitmap::new(if mg.cpu.tracks_present() { pages } else { 0 });
+    // Writes may wait for the sync when no send reads them: XBZRLE reads each page as it goes, Xen's
+    // legacy rule skips what was dirtied since the round began, and a write turns a zero page into
+    // one sent whole.
+    let mut spans = Vec::new();
+    vm.workload.access_spans(&mut spans);
+    vm.defer_writes = mg.p.mech.xbzrle.is_none()
+        && mg.p.mech.rate_limit != RateLimit::Xen
+        && spans.iter().all(|r| vm.mem.nonzero.count_range(r.start, r.end) == r.len() as u64);
     let begin = mg.strategy.rule().begin();
     if begin == Begin::Cold {
         return cold::copy(c, now, &all);
@@ -83,7 +91,11 @@ pub fn start(c: &mut Ctx<'_>, now: SimTime) {
 
 /// The sender may act (a batch done, a wake-up): bring the guest up to `now` and step the phase.
 pub fn step(c: &mut Ctx<'_>, now: SimTime) {
-    c.vm.advance(now);
+    if c.mig.stage == Stage::PreCopy {
+        c.vm.advance_for_send(now);
+    } else {
+        c.vm.advance(now);
+    }
     match c.mig.stage {
         Stage::PreCopy => precopy::step(c, now),
         Stage::PostCopy => postcopy::step(c, now),

@@ -2,8 +2,8 @@
 //! post-copy, which page does its next access touch?
 //!
 //! Writes are not generated one at a time when that would be wasteful: a uniform region that receives
-//! `n` writes has each of its `N` pages written with probability `1 - (1 - 1/N)^n`, and those pages are
-//! drawn by geometric skipping, so the cost is the number of distinct pages, not the number of writes.
+//! `n` writes has each of its `N` pages written with probability `1 - (1 - 1/N)^n`; `sample` draws
+//! the pages newly dirtied, or 64 pages at a time, so the cost follows the pages, not the writes.
 //! A region written more than enough to saturate it is marked whole with word operations.
 //! Workload kinds share one interface (`advance`, `access_rate`, `sample_access`); a recorded trace
 //! is one more kind (`trace`). The kinds as a scenario gives them are `spec`; the random draws are

@@ -81,13 +81,14 @@ impl ZipfSampler {
 /// changes nothing, so the cost can follow the pages newly dirtied instead of the writes. Four ways,
 /// whichever is expected to be cheapest (`plan_uniform`):
 /// - `Each`: draw every write (exact); few writes into a mostly clean region.
-/// - `Skip`: each page written with probability 1 - (1 - 1/N)^n, drawn by geometric skipping (the
-///   pages independently, which has the occupancy law's mean); many writes into a mostly clean region.
 /// - `Fresh`: only the writes that land on a clean page are drawn (exact): the number of writes
 ///   until the next one that does is geometric with p = clean / N, and the page it lands on is
 ///   uniform among the clean ones (`Bitmap::select_clear`); a mostly dirty region.
 /// - `Sorted`: the same count of fresh writes, then that many clean pages chosen at once (a uniform
 ///   subset, by Floyd's algorithm) and found in one pass over the region; many fresh writes.
+/// - `Dense`: each page written independently with probability p = 1 - (1 - 1/N)^n (the occupancy
+///   law's mean), 64 pages at a time: a word whose bits are each set with probability p (rounded to
+///   24 bits) is built from one random word per bit of p; many writes into a region.
 ///
 /// `Fresh` and `Sorted` draw the same dirty set as `Each` in law (the test below checks it).
 pub fn write_uniform(first: u64, count: u64, n: u64, rng: &mut SimRng, mem: &mut Memory) {
@@ -111,7 +112,7 @@ pub fn write_uniform(first: u64, count: u64, n: u64, rng: &mut SimRng, mem: &mut
 }
 
 /// `write_uniform` the way `how` says; `clean` is the region's count of pages not in the dirty log
-/// (for `Each` and `Skip` it is not used).
+/// (for `Each` and `Dense` it is not used).
 fn draw_uniform(how: Uniform, first: u64, count: u64, n: u64, clean: u64, rng: &mut SimRng, mem: &mut Memory) {
     let (s, e) = (first as usize, (first + count) as usize);
     let log_miss = n as f64 * (-1.0 / count as f64).ln_1p();
@@ -121,24 +122,6 @@ fn draw_uniform(how: Uniform, first: u64, count: u64, n: u64, clean: u64, rng: &
             let d = Below::new(0, count);
             for _ in 0..n {
                 mem.write((first + d.sample(rng)) as usize);
-            }
-        }
-        Uniform::Skip => {
-            // Gaps between written pages are geometric with ln(1 - p) = log_miss.
-            let ln_q = log_miss;
-            let mut i: u64 = 0;
-            loop {
-                let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-                let skip = (u.ln() / ln_q).floor();
-                if !skip.is_finite() || skip >= (count - i) as f64 {
-                    break;
-                }
-                i += skip as u64;
-                mem.write((first + i) as usize);
-                i += 1;
-                if i >= count {
-                    break;
-                }
             }
         }
         Uniform::Fresh => {
@@ -162,6 +145,28 @@ fn draw_uniform(how: Uniform, first: u64, count: u64, n: u64, clean: u64, rng: &
                 c -= 1;
             }
         }
+        Uniform::Dense => {
+            let p = -log_miss.exp_m1();
+            let q = (p * DENSE_ONE as f64).round() as u32;
+            if q >= DENSE_ONE {
+                mem.write_range(s, e);
+                return;
+            }
+            if q == 0 {
+                return;
+            }
+            let (w0, w1) = (s / 64, (e - 1) / 64);
+            for wi in w0..=w1 {
+                let mut mask = bernoulli_word(q, rng);
+                if wi == w0 {
+                    mask &= u64::MAX << (s % 64);
+                }
+                if wi == w1 && e % 64 != 0 {
+                    mask &= u64::MAX >> (64 - e % 64);
+                }
+                mem.write_word(wi, mask);
+            }
+        }
         Uniform::Sorted => {
             let mut left = n;
             let mut k = 0u64;
@@ -178,6 +183,28 @@ fn draw_uniform(how: Uniform, first: u64, count: u64, n: u64, clean: u64, rng: &
             }
         }
     }
+}
+
+/// `Dense`'s probabilities are multiples of 2^-24.
+const DENSE_BITS: u32 = 24;
+const DENSE_ONE: u32 = 1 << DENSE_BITS;
+
+/// A word whose 64 bits are each set independently with probability `q / 2^24`. With q's binary
+/// digits b_1 .. b_24 (most significant first), the digits are taken from the last: a 1 ORs a fresh
+/// random word into the mask and a 0 ANDs one, so each bit's probability becomes (b + P) / 2, which
+/// ends at q / 2^24 exactly. Trailing zero digits change nothing and are skipped.
+fn bernoulli_word(q: u32, rng: &mut SimRng) -> u64 {
+    debug_assert!(q > 0 && q < DENSE_ONE);
+    let tz = q.trailing_zeros();
+    let mut digits = q >> tz;
+    let mut mask = rng.next_u64(); // the last non-zero digit, a 1: r | 0
+    digits >>= 1;
+    for _ in tz + 1..DENSE_BITS {
+        let r = rng.next_u64();
+        mask = if digits & 1 == 1 { r | mask } else { r & mask };
+        digits >>= 1;
+    }
+    mask
 }
 
 /// The clean pages of each chunk of a region `[start, end)` of a bitmap, in a Fenwick tree: the
@@ -253,13 +280,15 @@ const FRESH_CHUNK_COST: f64 = 3.0;
 const SORTED_COST: f64 = 250.0;
 const WALK_CHUNK_COST: f64 = 15.0;
 const SCAN_CHUNK_COST: f64 = 512.0;
+/// One word of `Dense`: 24 random words and the two bitmaps' words.
+const DENSE_WORD_COST: f64 = 300.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Uniform {
     Each,
-    Skip,
     Fresh,
     Sorted,
+    Dense,
 }
 
 /// The cheapest way (expected) to draw `n` writes into `count` pages of which `clean` are not in
@@ -267,11 +296,14 @@ enum Uniform {
 fn plan_uniform(count: u64, n: u64, clean: u64, log_miss: f64) -> Uniform {
     let fresh = clean as f64 * -log_miss.exp_m1(); // expected pages newly dirtied
     let chunks = count.div_ceil(CHUNK_BITS as u64) as f64;
-    let plain =
-        if n * 8 < count { (Uniform::Each, n as f64 * EACH_COST) } else { (Uniform::Skip, count as f64 * -log_miss.exp_m1() * 30.0) };
+    let each = (Uniform::Each, n as f64 * EACH_COST);
     let by_rank = fresh * FRESH_COST + chunks * FRESH_CHUNK_COST;
     let sorted = fresh * (SORTED_COST + 10.0 * fresh.max(2.0).log2()) + chunks * WALK_CHUNK_COST + fresh.min(chunks) * SCAN_CHUNK_COST;
-    [(Uniform::Fresh, by_rank), (Uniform::Sorted, sorted)].into_iter().fold(plain, |best, x| if x.1 < best.1 { x } else { best }).0
+    let dense = count.div_ceil(64) as f64 * DENSE_WORD_COST;
+    [(Uniform::Fresh, by_rank), (Uniform::Sorted, sorted), (Uniform::Dense, dense)]
+        .into_iter()
+        .fold(each, |best, x| if x.1 < best.1 { x } else { best })
+        .0
 }
 
 /// Of writes uniform over `count` pages, `c` of them clean: how many it takes until one lands on a
@@ -396,13 +428,60 @@ mod tests {
     }
 
     #[test]
+    fn dense_words_set_each_bit_with_the_rounded_probability() {
+        let mut rng = SimRng::seed_from_u64(5);
+        let words = 20_000u64;
+        for p in [0.001, 0.1, 0.5, 0.632, 0.99] {
+            let q = (p * DENSE_ONE as f64).round() as u32;
+            let mut per_bit = [0u64; 64];
+            for _ in 0..words {
+                let w = bernoulli_word(q, &mut rng);
+                for (b, c) in per_bit.iter_mut().enumerate() {
+                    *c += w >> b & 1;
+                }
+            }
+            let total: u64 = per_bit.iter().sum();
+            let n = (words * 64) as f64;
+            let sd = (p * (1.0 - p) / n).sqrt();
+            let got = total as f64 / n;
+            assert!((got - p).abs() < 5.0 * sd, "p {p}: {got}");
+            // No bit position is favoured (each within 5 sd of its own count).
+            let sd1 = (p * (1.0 - p) / words as f64).sqrt();
+            assert!(per_bit.iter().all(|&c| (c as f64 / words as f64 - p).abs() < 5.0 * sd1), "p {p}: {per_bit:?}");
+        }
+    }
+
+    #[test]
+    fn dense_writes_keep_what_was_dirty_and_the_expected_share() {
+        use crate::model::memory::ZeroLayout;
+        // An unaligned region over two chunks, a third of it dirty already.
+        let (first, count, n) = (CHUNK_BITS as u64 - 1000, 3000u64, 3000u64);
+        let mut mem = Memory::new(4 * CHUNK_BITS, 4096, 0.0, ZeroLayout::Spread, 0..4 * CHUNK_BITS);
+        for k in (0..count).step_by(3) {
+            mem.write((first + k) as usize);
+        }
+        let before = mem.dirty_log.count_ones();
+        let mut rng = SimRng::seed_from_u64(8);
+        draw_uniform(Uniform::Dense, first, count, n, 0, &mut rng, &mut mem);
+        assert!((0..count).step_by(3).all(|k| mem.dirty_log.get((first + k) as usize)));
+        // Nothing outside the region.
+        assert_eq!(mem.dirty_log.count_range(0, first as usize), 0);
+        assert_eq!(mem.dirty_log.count_range((first + count) as usize, 4 * CHUNK_BITS), 0);
+        // Each clean page written with probability 1 - (1 - 1/N)^n (about 0.632).
+        let clean = count - before;
+        let p = 1.0 - (1.0 - 1.0 / count as f64).powf(n as f64);
+        let got = (mem.dirty_log.count_ones() - before) as f64 / clean as f64;
+        assert!((got - p).abs() < 5.0 * (p * (1.0 - p) / clean as f64).sqrt(), "{got} vs {p}");
+    }
+
+    #[test]
     fn the_plan_follows_the_work() {
         let count = 262_144u64; // 1 GiB of 4 KiB pages
         let lm = |n: u64| n as f64 * (-1.0 / count as f64).ln_1p();
         // A few writes into a clean region: drawn one by one.
         assert_eq!(plan_uniform(count, 1000, count, lm(1000)), Uniform::Each);
-        // Many into a clean region: geometric skipping over the pages.
-        assert_eq!(plan_uniform(count, count, count, lm(count)), Uniform::Skip);
+        // Many into a clean region: 64 pages at a time.
+        assert_eq!(plan_uniform(count, count, count, lm(count)), Uniform::Dense);
         // A few fresh pages left among many writes: only those are drawn.
         assert_eq!(plan_uniform(count, 1000, 100, lm(1000)), Uniform::Fresh);
         // Writes into a region with a twentieth left clean, about a thousand of them fresh: found
