@@ -173,13 +173,10 @@ mod tests {
         let wide = Pass::new(&summary(Kind::Intervals, (1 << 32) + 1, 1, 1), 100);
         assert!(matches!(wide.pages, Pages::U64(_)));
         // Places: in a chunk, in the gap before one, after the last.
-        assert_eq!((p.place(0), p.place(9), p.place(10), p.place(35), p.place(40)), (
-            Place::In(0),
-            Place::In(0),
-            Place::Before(1),
-            Place::In(1),
-            Place::Before(2)
-        ));
+        assert_eq!(
+            (p.place(0), p.place(9), p.place(10), p.place(35), p.place(40)),
+            (Place::In(0), Place::In(0), Place::Before(1), Place::In(1), Place::Before(2))
+        );
         assert_eq!((p.gap(1), p.gap(2)), ((10, 30), (40, 100)));
     }
 
