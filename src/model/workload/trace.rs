@@ -66,12 +66,15 @@ struct PageMap {
     vm_page: u128,
     ws: PageRange,
     identity: bool,
+    /// Wrap with equal page sizes: trace page p is VM page p mod working set (no 128-bit division).
+    wrap_pages: bool,
 }
 
 impl PageMap {
     fn new(spec: &TraceSpec, ws: PageRange) -> Self {
         let h = &spec.summary.header;
         let identity = h.page_size == spec.vm_page_size && h.pages() == ws.count;
+        let wrap_pages = spec.map == MapMode::Wrap && h.page_size == spec.vm_page_size && ws.count > 0;
         PageMap {
             mode: spec.map,
             trace_page: h.page_size as u128,
@@ -79,6 +82,7 @@ impl PageMap {
             vm_page: spec.vm_page_size as u128,
             ws,
             identity,
+            wrap_pages,
         }
     }
 
@@ -87,6 +91,10 @@ impl PageMap {
         let (first, n) = (self.ws.first, self.ws.count);
         if self.identity {
             return [(first + p, first + p + 1), (0, 0)];
+        }
+        if self.wrap_pages {
+            let q = first + p % n;
+            return [(q, q + 1), (0, 0)];
         }
         let w = n as u128 * self.vm_page;
         let lo = p as u128 * self.trace_page;

@@ -308,3 +308,19 @@ fn the_access_stream_finds_its_chunk_without_walking_the_empty_ones() {
     let (read, walked, _) = r.cost();
     assert_eq!((read, walked), (20_001, 6), "one pass read to decode it; one chunk entered per busy interval visited");
 }
+
+#[test]
+fn wrap_with_equal_page_sizes_takes_the_short_way_to_the_same_pages() {
+    let mut h = Header::new(Kind::Writes, 4096, 1000 * 4096);
+    h.duration_ns = Some(10);
+    let p = write_trace("wrapfast.csv", &h, &[]);
+    for (first, count) in [(0, 1), (7, 3), (100, 999), (5, 1000)] {
+        let ws = PageRange::contiguous(first, count);
+        let fast = PageMap::new(&spec(&p, false, MapMode::Wrap, 4096), ws);
+        let slow = PageMap { wrap_pages: false, identity: false, ..fast.clone() };
+        assert!(fast.wrap_pages);
+        for q in 0..1000 {
+            assert_eq!(fast.ranges(q), slow.ranges(q), "page {q} onto {count} pages from {first}");
+        }
+    }
+}
