@@ -339,7 +339,7 @@ impl Cursor {
 /// Decode the first pass of a trace into a `Pass`, or `None` when it is too large for the cache
 /// or cannot be read whole (then the replay streams, and says what went wrong when it gets there).
 /// The chunks are the streaming walk's own, so both replay the same writes at the same times.
-fn decode_pass(spec: &TraceSpec) -> Option<(Pass, u64)> {
+fn decode_pass(spec: &TraceSpec) -> Option<Pass> {
     if !Pass::fits(&spec.summary) {
         return None;
     }
@@ -360,16 +360,17 @@ fn decode_pass(spec: &TraceSpec) -> Option<(Pass, u64)> {
         return None;
     }
     pass.shrink();
-    Some((pass, c.reads))
+    pass.records_read = c.reads;
+    Some(pass)
 }
 
 /// The decoded passes in use, by file: the VMs of a group replaying one trace share one copy. Held
 /// weakly, so a pass lives as long as a replay uses it.
 type PassKey = (PathBuf, Option<std::time::SystemTime>, u64);
-static PASSES: Mutex<Vec<(PassKey, Weak<(Pass, u64)>)>> = Mutex::new(Vec::new());
+static PASSES: Mutex<Vec<(PassKey, Weak<Pass>)>> = Mutex::new(Vec::new());
 
 /// The decoded pass of `spec`'s trace, shared with any replay of the same file that is running.
-fn shared_pass(spec: &TraceSpec) -> Option<Arc<(Pass, u64)>> {
+fn shared_pass(spec: &TraceSpec) -> Option<Arc<Pass>> {
     if !Pass::fits(&spec.summary) {
         return None;
     }
@@ -553,7 +554,7 @@ impl AccessWalk {
 /// How a replay walks its trace: over the decoded pass, or streaming the file.
 enum Walks {
     Decoded {
-        pass: Arc<(Pass, u64)>,
+        pass: Arc<Pass>,
         writes: WriteWalk,
         /// In a cell because the workload interface reads the access rate through `&self`.
         access: RefCell<AccessWalk>,
@@ -591,7 +592,7 @@ impl TraceReplay {
         Self::with_pass(spec, ws, None)
     }
 
-    fn with_pass(spec: &TraceSpec, ws: PageRange, pass: Option<Arc<(Pass, u64)>>) -> Self {
+    fn with_pass(spec: &TraceSpec, ws: PageRange, pass: Option<Arc<Pass>>) -> Self {
         let walks = match pass {
             Some(pass) => Walks::Decoded { pass, writes: WriteWalk::default(), access: RefCell::new(AccessWalk::new()) },
             None => Walks::Streamed { writes: Box::new(Cursor::new(spec, false)), access: RefCell::new(None) },
@@ -617,7 +618,7 @@ impl TraceReplay {
         self.tau_frac = d - whole;
         self.tau = self.tau.saturating_add(whole as u64);
         match &mut self.walks {
-            Walks::Decoded { pass, writes, .. } => writes.apply_until(self.tau, &pass.0, self.how, rng, &self.map, mem),
+            Walks::Decoded { pass, writes, .. } => writes.apply_until(self.tau, pass, self.how, rng, &self.map, mem),
             Walks::Streamed { writes, .. } => writes.apply_until(self.tau, rng, &self.map, mem),
         }
         self.anchor = to;
@@ -652,8 +653,8 @@ impl TraceReplay {
         let (n, start, end) = match &self.walks {
             Walks::Decoded { pass, access, .. } => {
                 let mut a = access.borrow_mut();
-                a.seek(self.tau_at(t), &pass.0, self.how);
-                (a.len(&pass.0), a.start, a.end)
+                a.seek(self.tau_at(t), pass, self.how);
+                (a.len(pass), a.start, a.end)
             }
             Walks::Streamed { access, .. } => {
                 let c = self.stream_at(access, t);
@@ -672,7 +673,6 @@ impl TraceReplay {
     pub fn sample_access(&mut self, t: u64, rng: &mut SimRng) -> usize {
         let page = match &self.walks {
             Walks::Decoded { pass, access, .. } => {
-                let pass = &pass.0;
                 let mut a = access.borrow_mut();
                 a.seek(self.tau_at(t), pass, self.how);
                 a.chunk.map(|i| {
@@ -710,7 +710,7 @@ impl TraceReplay {
     #[cfg(test)]
     fn cost(&self) -> (u64, u64, u64) {
         match &self.walks {
-            Walks::Decoded { pass, writes, access } => (pass.1, writes.walked + access.borrow().entered, writes.jumped),
+            Walks::Decoded { pass, writes, access } => (pass.records_read, writes.walked + access.borrow().entered, writes.jumped),
             Walks::Streamed { writes, access } => (writes.reads + access.borrow().as_ref().map_or(0, |c| c.reads), 0, 0),
         }
     }

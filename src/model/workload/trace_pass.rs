@@ -49,6 +49,8 @@ pub struct Pass {
     /// Write records' times from the start of the pass (empty for intervals, whose pages are
     /// spread over the interval when replayed).
     times: Vec<u64>,
+    /// Trace records read to decode the pass (what decoding cost).
+    pub records_read: u64,
 }
 
 impl Pass {
@@ -64,7 +66,7 @@ impl Pass {
     /// An empty pass of `duration` for a trace like `summary`'s, to be filled with `push`.
     pub fn new(summary: &Summary, duration: u64) -> Pass {
         let pages = if wide(summary) { Pages::U64(Vec::new()) } else { Pages::U32(Vec::new()) };
-        Pass { duration, chunks: Vec::new(), pages, times: Vec::new() }
+        Pass { duration, chunks: Vec::new(), pages, times: Vec::new(), records_read: 0 }
     }
 
     /// Add the next chunk (in time order) with its pages in the order written and, for write
