@@ -8,10 +8,11 @@
 //!   few runs, which are mostly whole chunks;
 //! - counting a range is a sum over the chunk counts, so a page can be picked by its rank among the
 //!   clear pages of a range (`select_clear`) without scanning the range;
-//! - a chunk's words exist only once it is mixed: they live in segments of 64 chunks (1 GiB of
-//!   4 KiB pages, 32 KiB of words) allocated on first use, so a 1 TiB VM that touches 10 GiB pays for
-//!   the segments it touched, not for 1 TiB of bits, and a run of a small VM allocates and zeroes
-//!   only what it uses (a simulation of many short runs would otherwise spend its time zeroing).
+//! - a chunk's words exist only once it is mixed: they live in segments of 8 chunks (128 MiB of
+//!   4 KiB pages, 4 KiB of words) allocated on first use and freed when no chunk of theirs is mixed
+//!   any more (`tidy`), so a 1 TiB VM that touches 10 GiB pays for the segments it touched, not for
+//!   1 TiB of bits, and a run of a small VM allocates and zeroes only what it uses (a simulation of
+//!   many short runs would otherwise spend its time zeroing).
 //!
 //! Bits beyond `len` are always clear. Equality is by bits.
 
