@@ -95,6 +95,17 @@ DIRTIER_SHADOW = os.environ.get("DIRTIER_SHADOW", "1") == "1"
 DIRTIER_VERIFY = os.environ.get("DIRTIER_VERIFY", "1") == "1"
 # dirtier.c's report and verify period, ms (the lab's init script default; no run sets dt.period).
 DIRTIER_PERIOD_MS = 1000.0
+# The host CPU model (docs/model.md 15.11), for the runs measured on this project's machine
+# (validation/qemu-cpu, `--set qemu-cpu`): 2 cores, shared with other developers' jobs. Its inputs
+# are known before each migration: the host's 1-minute load when the run began (the lab records
+# it), less the harness's own (OWN_LOAD: the lab's quiet host read 0.5-0.9 at every start, median
+# 0.8, its own booting guest), counted LOAD_WEIGHT threads each; the guest's CPU demand (1 core for
+# the max-rate writer, rate / DIRTIER_FULL_CPU for a rate-limited one, 0 idle). OWN_LOAD,
+# LOAD_WEIGHT and CPU_RATE_ZERO are calibrated on the calibration runs (run_grid.py --calib, a
+# 64 MiB working set, never scored; `calibrate_cpu.py` prints the fit), not on the scored runs.
+OWN_LOAD = float(os.environ.get("OWN_LOAD", "1.6"))
+LOAD_WEIGHT = float(os.environ.get("LOAD_WEIGHT", "1.0"))
+CPU_RATE_ZERO = os.environ.get("CPU_RATE_ZERO", "1 GB/s")
 HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
@@ -264,7 +275,7 @@ def data_parts(prof, pages, start, need, first_min=0):
     return parts if left <= 0 and parts[0][1] >= first_min else [(start, need)]
 
 
-def convert(r, layout=None, verify=None, params=None, prescan=None):
+def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     rid = r["run_id"]
     mem_mib = int(float(r["mem_mib"]))
     pages = mem_mib * 256
@@ -382,6 +393,9 @@ def convert(r, layout=None, verify=None, params=None, prescan=None):
     h("")
     h("[workload]")
     full = flag(r, "auto_converge") and rate_target > 0
+    # With the host CPU model, the max-rate writer's rate is what one whole vCPU gives: a share of
+    # the vCPU gives that share of it.
+    full_max = host is not None and rate_target == 0 and kind != "idle"
     shadow = DIRTIER_SHADOW and kind != "idle" and wss > 0
     if shadow:
         # The dirtier writes two pages per write: the data page and its 8-byte entry in the shadow
@@ -436,6 +450,8 @@ def convert(r, layout=None, verify=None, params=None, prescan=None):
                 float(DIRTIER_FULL_CPU.split()[0]) * part_rate / rate)
             h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU%s' % (
                 full_rate, ": the rate-limited dirtier with a whole vCPU" if len(parts) == 1 else ", this part's share"))
+        elif full_max:
+            h('full_cpu_rate = "%s pages/s"   # the max-rate writer: its rate with a whole vCPU' % fnum(part_rate))
     if shadow:
         span = sum(parts[-1]) - parts[0][0]
         extra = -(-wpages // 512) + -(-wpages // 32768)
@@ -454,6 +470,8 @@ def convert(r, layout=None, verify=None, params=None, prescan=None):
         h('stride = "%d KiB"' % (stride * 4))
         if full:
             h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
+        elif full_max:
+            h('full_cpu_rate = "%s pages/s"' % fnum(rate))
     h("")
     h("[migration]")
     h('strategy = "%s"' % mode)
@@ -489,7 +507,34 @@ def convert(r, layout=None, verify=None, params=None, prescan=None):
     h('page_header = "8 B"')
     h('setup_time = "%s"   # HOST_SETUP' % HOST_SETUP)
     h('resume_time = "%s"   # HOST_RESUME' % HOST_RESUME)
-    if flag(r, "multifd"):
+    if host is not None:
+        if kind == "idle":
+            guest, why = 0.0, "an idle guest"
+        elif rate_target == 0:
+            guest, why = 1.0, "the max-rate writer keeps its vCPU busy"
+        else:
+            guest = rate / float(DIRTIER_FULL_CPU.split()[0])
+            why = "write_rate / DIRTIER_FULL_CPU"
+        h("host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on" % HOST_CPU_CORES)
+        cores = float(HOST_CPU_CORES)
+        if host.get("probe"):
+            # A thread spinning just before the migration got `share` of a core, next to the guest's
+            # vCPU: cores / share threads were runnable, the probe and the guest among them.
+            share = host["probe"]
+            busy = max(0.0, cores / max(share, 1e-3) - 1.0 - guest)
+            h("host_busy_threads = %s   # a busy thread got %.3f of a core just before migrating: %s / %.3f - 1 - guest_cpu" % (
+                fnum(round(busy, 3)), share, HOST_CPU_CORES, share))
+        else:
+            load = host["load"]
+            busy = max(0.0, load - OWN_LOAD) * LOAD_WEIGHT
+            h("host_busy_threads = %s   # (1-min load %.2f at the run's start - OWN_LOAD %s) x LOAD_WEIGHT %s" % (
+                fnum(round(busy, 3)), load, fnum(OWN_LOAD), fnum(LOAD_WEIGHT)))
+        h("guest_cpu = %s   # %s" % (fnum(round(guest, 4)), why))
+        h("guest_vcpus = 1")
+        h("cpu_loopback = true   # source and destination on one machine")
+        if CPU_RATE_ZERO:
+            h('cpu_rate_zero = "%s"   # CPU_RATE_ZERO' % CPU_RATE_ZERO)
+    elif flag(r, "multifd"):
         h("cpu_cores = %s   # HOST_CPU_CORES" % HOST_CPU_CORES)
         h("cpu_busy_threads = %s   # HOST_BUSY_THREADS: the guest's TCG vCPU" % HOST_BUSY_THREADS)
         h("cpu_loopback = true   # source and destination on one machine")
@@ -549,9 +594,16 @@ def main():
     ap.add_argument("qemu_dir", help="the shared qemu folder (holds results.csv and runs/)")
     ap.add_argument("--out", default=os.path.normpath(os.path.join(os.path.dirname(
         os.path.abspath(__file__)), "..")), help="validation folder (default: this script's parent)")
+    ap.add_argument("--set", default=None,
+                    help="write every run into DIR/SET, with the host CPU model (the runs of validation/qemu-cpu)")
+    ap.add_argument("--only", default="", help="only runs whose id starts with this")
     a = ap.parse_args()
     rows = list(csv.DictReader(open(os.path.join(a.qemu_dir, "results.csv"), newline="")))
-    dirs = {False: os.path.join(a.out, "qemu"), True: os.path.join(a.out, "qemu-mechanisms")}
+    rows = [r for r in rows if r["run_id"].startswith(a.only)]
+    if a.set:
+        dirs = {False: os.path.join(a.out, a.set), True: os.path.join(a.out, a.set)}
+    else:
+        dirs = {False: os.path.join(a.out, "qemu"), True: os.path.join(a.out, "qemu-mechanisms")}
     here = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
@@ -576,7 +628,9 @@ def main():
             skipped.append((r["run_id"], "the guest lost updates or panicked (the QEMU < 9.0 TCG dirty-bit bug)"))
             continue
         run = records.get(r["run_id"], {})
-        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify_ms(run), run.get("params"), run.get("prescan"))
+        host = {"load": (run.get("host") or {}).get("loadavg_at_start", [0.0])[0],
+                "probe": (run.get("cpu_probe") or {}).get("share")} if a.set else None
+        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify_ms(run), run.get("params"), run.get("prescan"), host)
         with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
             f.write(text)
         n[mech] += 1

@@ -379,6 +379,16 @@ def run(a):
         if a.prescan:
             rec["prescan"] = prescan(qs, a.mem, rundir, log)
 
+        # ---- how much of a core a new busy thread gets on this host right now (the CPU the
+        # migration's threads will compete for), measured by spinning for --cpu-probe-s
+        if a.cpu_probe_s > 0:
+            w0, c0 = time.monotonic(), time.thread_time()
+            while time.monotonic() - w0 < a.cpu_probe_s:
+                pass
+            share = (time.thread_time() - c0) / (time.monotonic() - w0)
+            rec["cpu_probe"] = {"share": round(share, 4), "seconds": a.cpu_probe_s, "loadavg": os.getloadavg()}
+            log("cpu probe: a busy thread got %.2f of a core" % share)
+
         # ---- QEMU's own view of the dirty rate (calc-dirty-rate)
         rec["qemu_dirtyrate"] = {}
         if a.dirtyrate:
@@ -945,6 +955,8 @@ def parser():
                    help="dirtier reports after READY to wait for (median = pre-migration rate)")
     p.add_argument("--prescan", type=int, default=1,
                    help="scan guest RAM for zero pages before migrating (pmemsave; 1/0)")
+    p.add_argument("--cpu-probe-s", type=float, default=1.0,
+                   help="before migrating, spin this long and record the share of a core it got (0: off)")
     p.add_argument("--dirtyrate", type=int, default=1, help="run calc-dirty-rate before migrating (1/0)")
     p.add_argument("--dirtyrate-s", type=int, default=1, help="calc-time for calc-dirty-rate")
     p.add_argument("--dirtyrate-modes", default="page-sampling",
