@@ -155,9 +155,23 @@ LAYOUT_RUNS = {
     ("1024", "768", "pti=on"): ("m1024-idle-w768-bw128-dt300-precopy", "m1024-uniform-r10000-w768-bw128-dt300-precopy"),
     ("2048", "1536", "pti=on"): ("m2048-uniform-r10000-w1536-bw128-dt300-precopy", "m2048-uniform-r10000-w1536-bw128-dt300-hybrid2"),
 }
-# A guest the lab booted once: its kernel's area is that of the guest of the same memory with a
-# working set (below that guest's working set), and the rest is zero (the dirtier allocates nothing).
+# A guest the lab booted once has no other boot to read its layout from: it is scanned before
+# migrating in a boot of the same guest with this project's copy of the lab (guest_scans.json, keyed
+# "memory-working set-command line"; SCANNED_GUESTS). Without the scan, KERNEL_AREA_OF takes the
+# layout of the guest of the same memory with a working set, its working set's regions zero.
+SCANNED_GUESTS = ("1024-0-pti=on",)
 KERNEL_AREA_OF = {("1024", "0", "pti=on"): ("1024", "768", "pti=on")}
+
+
+def guest_scan(r):
+    """The pre-migration scan of this run's guest in guest_scans.json, as the `prescan` record
+    migrate.py writes, or None."""
+    key = "-".join(guest_key(r))
+    if key not in SCANNED_GUESTS:
+        return None
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest_scans.json")
+    with open(path) as f:
+        return json.load(f).get(key)
 
 
 def guest_key(r):
@@ -353,7 +367,11 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         k = prescan["regions"] // ZERO_REGIONS
         per = prescan["pages_per_region"] * k
         prof = [sum(prescan["zero_pages"][i * k:(i + 1) * k]) / per for i in range(ZERO_REGIONS)]
-        source = "the lab's scan of this guest's memory before migrating (pmemsave, %d zero pages)" % prescan["total_zero"]
+        if "run" in prescan:
+            source = "a scan of this guest's memory before migrating, in another boot (%s, guest_scans.json;" \
+                     " pmemsave, %d zero pages)" % (prescan["run"], prescan["total_zero"])
+        else:
+            source = "the lab's scan of this guest's memory before migrating (pmemsave, %d zero pages)" % prescan["total_zero"]
     elif ZERO_PROFILE and layout:
         pts, name, kernel_only = layout
         prof = profile_of(pts, pages)
@@ -630,7 +648,8 @@ def main():
         run = records.get(r["run_id"], {})
         host = {"load": (run.get("host") or {}).get("loadavg_at_start", [0.0])[0],
                 "probe": (run.get("cpu_probe") or {}).get("share")} if a.set else None
-        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify_ms(run), run.get("params"), run.get("prescan"), host)
+        scan = run.get("prescan") or guest_scan(r)
+        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify_ms(run), run.get("params"), scan, host)
         with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
             f.write(text)
         n[mech] += 1
