@@ -129,7 +129,11 @@ fn set_info(dir: &Path) -> Result<Option<(String, SetKind, bool)>, String> {
     let repeats = match r.string("repeats").map_err(|e| e.to_string())?.as_deref() {
         None | Some("each") => false,
         Some("range") => true,
-        Some(other) => return Err(format!("{file}: repeats = \"{other}\": expected \"each\" (every run on its own) or \"range\" (a case against its repeats' range)")),
+        Some(other) => {
+            return Err(format!(
+                "{file}: repeats = \"{other}\": expected \"each\" (every run on its own) or \"range\" (a case against its repeats' range)"
+            ));
+        }
     };
     r.allow(&["description"]);
     r.finish().map_err(|e| e.to_string())?;
@@ -316,7 +320,13 @@ fn against_repeat_range(kind: SetKind, rows: &mut [Row]) {
         .collect();
     for (row, range) in rows.iter_mut().zip(ranges) {
         let Some((lo, hi)) = range else { continue };
-        let end = if row.simulated < lo { lo } else if row.simulated > hi { hi } else { row.simulated };
+        let end = if row.simulated < lo {
+            lo
+        } else if row.simulated > hi {
+            hi
+        } else {
+            row.simulated
+        };
         row.error = rel(row.simulated, end);
         row.ok = within(kind, &row.metric, row.simulated, end);
     }
@@ -527,12 +537,8 @@ mod tests {
         // Repeats measured 1.0, 1.2 and 1.1 s: 1.15 s is inside (error 0, a pass even against the
         // 1.0 s run, 15 % off on its own); 1.32 s is 10 % past the top (a miss); 1.25 s is 4 % past
         // it (a pass); a case without repeats keeps its own error.
-        let mut rows = vec![
-            time_row("a-rep1", 1.0, 1.15),
-            time_row("a-rep2", 1.2, 1.32),
-            time_row("a-rep3", 1.1, 1.25),
-            time_row("b", 2.0, 2.3),
-        ];
+        let mut rows =
+            vec![time_row("a-rep1", 1.0, 1.15), time_row("a-rep2", 1.2, 1.32), time_row("a-rep3", 1.1, 1.25), time_row("b", 2.0, 2.3)];
         assert!(!rows[0].ok && !rows[1].ok && !rows[2].ok);
         against_repeat_range(SetKind::Qemu, &mut rows);
         assert!(rows[0].ok && rows[0].error == 0.0);

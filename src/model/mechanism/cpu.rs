@@ -130,9 +130,9 @@ mod tests {
         // A spinning vCPU: three threads on two cores, 2/3 each.
         let (pace, vcpu) = host(0.0, 1.0).shares(1, true, 1.0);
         assert!(close(pace, 2.0 / 3.0) && close(vcpu, 2.0 / 3.0));
-        // A writer needing 3 % of a core keeps it, and the stream gets the rest: still a core each.
+        // A writer needing 3 % of a core keeps it, and the two stream threads split the rest.
         let (pace, vcpu) = host(0.0, 0.03).shares(1, true, 0.03);
-        assert!(close(pace, 1.0) && close(vcpu, 1.0));
+        assert!(close(pace, 0.985) && close(vcpu, 1.0));
         // Two other busy threads: 4 on 2 cores.
         let (pace, _) = host(2.0, 0.0).shares(1, true, 0.0);
         assert!(close(pace, 0.5));
@@ -140,9 +140,13 @@ mod tests {
 
     #[test]
     fn channels_scale_with_the_cores_they_get() {
-        // 4 channels (8 threads) + the main thread's half + a spinning vCPU on 2 cores: 2 / 9.5 each.
+        // 4 channels (8 threads), the main thread (wanting half a core) and a spinning vCPU on 2
+        // cores: 10 threads, each below its demand, 0.2 of a core each.
         let (pace, vcpu) = host(0.0, 1.0).shares(4, true, 1.0);
-        assert!(close(pace, 4.0 * 2.0 / 9.5) && close(vcpu, 2.0 / 9.5));
+        assert!(close(pace, 4.0 * 0.2) && close(vcpu, 0.2));
+        // Two channels with an idle guest: 4 channel threads and the main thread, 0.4 each.
+        let (pace, _) = host(0.0, 0.0).shares(2, true, 0.0);
+        assert!(close(pace, 2.0 * 0.4));
         // On 16 cores they scale fully.
         let big = HostCpu { cores: 16.0, ..host(0.0, 1.0) };
         assert!(close(big.shares(4, true, 1.0).0, 4.0));
