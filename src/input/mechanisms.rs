@@ -140,7 +140,7 @@ fn read_host_cpu(t: &mut TableReader<'_>, d: Option<HostCpu>) -> Result<Option<H
         },
         zero_rate: t.positive_rate("cpu_rate_zero")?.or(base.zero_rate),
     };
-    let named = ["host_busy_threads", "guest_cpu", "guest_vcpus", "cpu_rate_zero"].into_iter().find(|k| t.raw().get(*k).is_some());
+    let named = ["host_busy_threads", "guest_cpu", "guest_vcpus", "cpu_rate_zero"].into_iter().find(|k| t.raw().get(k).is_some());
     match (cores, named) {
         (Some(_), _) => Ok(Some(h)),
         (None, Some(k)) => Err(t.error(k, "needs host_cores, the host's cores, e.g. host_cores = 2")),
