@@ -103,9 +103,17 @@ DIRTIER_PERIOD_MS = 1000.0
 # the max-rate writer, rate / DIRTIER_FULL_CPU for a rate-limited one, 0 idle). OWN_LOAD,
 # LOAD_WEIGHT and CPU_RATE_ZERO are calibrated on the calibration runs (run_grid.py --calib, a
 # 64 MiB working set, never scored; `calibrate_cpu.py` prints the fit), not on the scored runs.
-OWN_LOAD = float(os.environ.get("OWN_LOAD", "1.6"))
-LOAD_WEIGHT = float(os.environ.get("LOAD_WEIGHT", "1.0"))
-CPU_RATE_ZERO = os.environ.get("CPU_RATE_ZERO", "1 GB/s")
+OWN_LOAD = float(os.environ.get("OWN_LOAD", "0"))
+LOAD_WEIGHT = float(os.environ.get("LOAD_WEIGHT", "0.5"))
+CPU_RATE_ZERO = os.environ.get("CPU_RATE_ZERO", "4 GB/s")
+# How the probe's share becomes the model's host (calibrated too): "threads": the other load is
+# runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
+# 2 / share - 1 - guest_cpu); "group": it runs in other scheduling groups (other developers'
+# containers), which leave QEMU's group a share of the cores however many threads it runs
+# (host_cores = share x (1 + guest_cpu), the cores the probe and the guest's vCPU got together,
+# host_busy_threads = 0). IGNORE_PROBE=1 uses the load average even where a probe was taken.
+HOST_LOAD_MODEL = os.environ.get("HOST_LOAD_MODEL", "threads")
+IGNORE_PROBE = os.environ.get("IGNORE_PROBE", "1") == "1"
 HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
@@ -533,18 +541,24 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         else:
             guest = rate / float(DIRTIER_FULL_CPU.split()[0])
             why = "write_rate / DIRTIER_FULL_CPU"
-        h("host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on" % HOST_CPU_CORES)
         cores = float(HOST_CPU_CORES)
-        if host.get("probe"):
+        share = None if IGNORE_PROBE else host.get("probe")
+        if share and HOST_LOAD_MODEL == "group":
+            got = min(cores, share * (1.0 + guest))
+            h("host_cores = %s   # HOST_LOAD_MODEL group: a busy thread got %.3f of a core just before migrating," % (
+                fnum(round(got, 4)), share))
+            h("#   next to the guest's vCPU: %.3f x (1 + guest_cpu), at most HOST_CPU_CORES" % share)
+        elif share:
             # A thread spinning just before the migration got `share` of a core, next to the guest's
             # vCPU: cores / share threads were runnable, the probe and the guest among them.
-            share = host["probe"]
             busy = max(0.0, cores / max(share, 1e-3) - 1.0 - guest)
+            h("host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on" % HOST_CPU_CORES)
             h("host_busy_threads = %s   # a busy thread got %.3f of a core just before migrating: %s / %.3f - 1 - guest_cpu" % (
                 fnum(round(busy, 3)), share, HOST_CPU_CORES, share))
         else:
             load = host["load"]
             busy = max(0.0, load - OWN_LOAD) * LOAD_WEIGHT
+            h("host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on" % HOST_CPU_CORES)
             h("host_busy_threads = %s   # (1-min load %.2f at the run's start - OWN_LOAD %s) x LOAD_WEIGHT %s" % (
                 fnum(round(busy, 3)), load, fnum(OWN_LOAD), fnum(LOAD_WEIGHT)))
         h("guest_cpu = %s   # %s" % (fnum(round(guest, 4)), why))
