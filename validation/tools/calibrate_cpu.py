@@ -59,7 +59,7 @@ def main():
     # Stage 2: the probe, read as threads in one scheduler or as a share left to QEMU's group.
     best2 = None
     for model, zero2 in itertools.product(("threads", "group"), ("", "4 GB/s", "1 GB/s")):
-        t, b, _ = score(a.results, a.migsim, own, weight, zero2, {"HOST_LOAD_MODEL": model})
+        t, b, _ = score(a.results, a.migsim, own, weight, zero2, {"HOST_LOAD_MODEL": model, "IGNORE_PROBE": "0"})
         print("probe: HOST_LOAD_MODEL=%-7s CPU_RATE_ZERO=%-8r time median %6.2f%%  bytes median %6.2f%%" % (
             model, zero2, t * 100, b * 100), flush=True)
         if best2 is None or (t, b) < best2[0]:

@@ -297,6 +297,18 @@ def data_parts(prof, pages, start, need, first_min=0):
     return parts if left <= 0 and parts[0][1] >= first_min else [(start, need)]
 
 
+def vcpu_share_before(host):
+    """The share of a core a spinning vCPU got before the migration, as the converter reads the
+    host's load (the same rules as the host keys it writes): the probe's own share where it is used,
+    else a fair share of HOST_CPU_CORES among the busy threads and the vCPU."""
+    cores = float(HOST_CPU_CORES)
+    share = None if IGNORE_PROBE else host.get("probe")
+    if share:
+        return min(1.0, share)
+    busy = max(0.0, host["load"] - OWN_LOAD) * LOAD_WEIGHT
+    return min(1.0, cores / (busy + 1.0))
+
+
 def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     rid = r["run_id"]
     mem_mib = int(float(r["mem_mib"]))
@@ -422,6 +434,9 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     # With the host CPU model, the max-rate writer's rate is what one whole vCPU gives: a share of
     # the vCPU gives that share of it.
     full_max = host is not None and rate_target == 0 and kind != "idle"
+    # The max-rate writer's rate before migrating was measured under the host's load already: with a
+    # whole vCPU it would write rate / (the share of a core its vCPU got then).
+    pre_share = vcpu_share_before(host) if full_max else 1.0
     shadow = DIRTIER_SHADOW and kind != "idle" and wss > 0
     if shadow:
         # The dirtier writes two pages per write: the data page and its 8-byte entry in the shadow
@@ -477,7 +492,8 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
             h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU%s' % (
                 full_rate, ": the rate-limited dirtier with a whole vCPU" if len(parts) == 1 else ", this part's share"))
         elif full_max:
-            h('full_cpu_rate = "%s pages/s"   # the max-rate writer: its rate with a whole vCPU' % fnum(part_rate))
+            h('full_cpu_rate = "%s pages/s"   # the max-rate writer with a whole vCPU: %s / %.3f, the share its vCPU got before' % (
+                fnum(round(part_rate / pre_share)), fnum(round(part_rate)), pre_share))
     if shadow:
         span = sum(parts[-1]) - parts[0][0]
         extra = -(-wpages // 512) + -(-wpages // 32768)
@@ -497,7 +513,7 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         if full:
             h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
         elif full_max:
-            h('full_cpu_rate = "%s pages/s"' % fnum(rate))
+            h('full_cpu_rate = "%s pages/s"' % fnum(round(rate / pre_share)))
     h("")
     h("[migration]")
     h('strategy = "%s"' % mode)
