@@ -2,7 +2,7 @@
 //! what `[migration]` said), and writing them back for `migsim check`.
 
 use crate::input::tree::{ConfigError, TableReader, choice};
-use crate::model::mechanism::{AutoConverge, Compression, HybridSwitch, Mechanisms, RateLimit, Xbzrle};
+use crate::model::mechanism::{AutoConverge, Compression, HostCpu, HybridSwitch, Mechanisms, RateLimit, Xbzrle};
 use crate::names::name_of;
 use crate::units::WriteRate;
 
@@ -70,6 +70,7 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
         m.cpu_busy_threads = b;
     }
     m.cpu_loopback = t.bool("cpu_loopback")?.unwrap_or(m.cpu_loopback);
+    m.host_cpu = read_host_cpu(t, m.host_cpu)?;
     if t.is_none("compression") {
         m.compression = None;
     } else if t.raw().get("compression").is_some_and(|n| !matches!(n.value, crate::input::tree::Value::Table(_))) {
@@ -109,6 +110,44 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
     Ok(m)
 }
 
+/// The host CPU model (`mechanism::cpu`): on with `host_cores`; `host_busy_threads`, `guest_cpu`,
+/// `guest_vcpus` and `cpu_rate_zero` refine it. `host_cores = "none"` turns it off.
+fn read_host_cpu(t: &mut TableReader<'_>, d: Option<HostCpu>) -> Result<Option<HostCpu>, ConfigError> {
+    if t.is_none("host_cores") {
+        return Ok(None);
+    }
+    let nonneg = |t: &mut TableReader<'_>, key: &'static str, dflt: f64, eg: &str| -> Result<f64, ConfigError> {
+        match t.float(key)? {
+            None => Ok(dflt),
+            Some(v) if v >= 0.0 && v.is_finite() => Ok(v),
+            Some(v) => Err(t.error(key, format!("{v} must be zero or more, e.g. {eg}"))),
+        }
+    };
+    let cores = match t.float("host_cores")? {
+        Some(c) if c > 0.0 && c.is_finite() => Some(c),
+        Some(c) => return Err(t.error("host_cores", format!("{c} must be greater than zero, e.g. 2 or 1.5"))),
+        None => d.map(|h| h.cores),
+    };
+    let base = d.unwrap_or(HostCpu { cores: 1.0, busy_threads: 0.0, guest_cpu: 0.0, vcpus: 1.0, zero_rate: None });
+    let h = HostCpu {
+        cores: cores.unwrap_or(base.cores),
+        busy_threads: nonneg(t, "host_busy_threads", base.busy_threads, "6.5 for a load of 6.5 other threads")?,
+        guest_cpu: nonneg(t, "guest_cpu", base.guest_cpu, "1 for one vCPU kept busy")?,
+        vcpus: match t.uint("guest_vcpus")? {
+            Some(0) => return Err(t.error("guest_vcpus", "must be at least 1")),
+            Some(n) => n as f64,
+            None => base.vcpus,
+        },
+        zero_rate: t.positive_rate("cpu_rate_zero")?.or(base.zero_rate),
+    };
+    let named = ["host_busy_threads", "guest_cpu", "guest_vcpus", "cpu_rate_zero"].into_iter().find(|k| t.raw().get(k).is_some());
+    match (cores, named) {
+        (Some(_), _) => Ok(Some(h)),
+        (None, Some(k)) => Err(t.error(k, "needs host_cores, the host's cores, e.g. host_cores = 2")),
+        (None, None) => Ok(None),
+    }
+}
+
 /// The keys `read` writes back for `migsim check`, as `key = value` lines.
 pub fn to_toml(m: &Mechanisms) -> Vec<String> {
     use crate::units::{format_rate_exact as fmt_rate, format_size_exact as fmt_size};
@@ -137,6 +176,18 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
         v.push(format!("cpu_cores = {c:?}"));
         v.push(format!("cpu_busy_threads = {:?}", m.cpu_busy_threads));
         v.push(format!("cpu_loopback = {}", m.cpu_loopback));
+    }
+    if let Some(h) = m.host_cpu {
+        v.push(format!("host_cores = {:?}", h.cores));
+        v.push(format!("host_busy_threads = {:?}", h.busy_threads));
+        v.push(format!("guest_cpu = {:?}", h.guest_cpu));
+        v.push(format!("guest_vcpus = {}", h.vcpus as u64));
+        if let Some(z) = h.zero_rate {
+            v.push(format!("cpu_rate_zero = {}", q(&fmt_rate(z))));
+        }
+        if m.cpu_cores.is_none() {
+            v.push(format!("cpu_loopback = {}", m.cpu_loopback));
+        }
     }
     if let Some(c) = m.compression {
         v.push(format!("compression = {{ ratio = {:?}, cpu_rate = {} }}", c.ratio, q(&fmt_rate(c.cpu_rate))));

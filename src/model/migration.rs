@@ -507,7 +507,7 @@ impl Ctx<'_> {
             && let Some(t) = mg.throttle.as_mut()
             && let Some(pct) = t.on_sync(now, newly, ps, sent)
         {
-            vm.cpu_share = 1.0 - pct / 100.0;
+            vm.cpu_share = crate::model::mechanism::cpu::rebalance(&mg.p.mech, &mut mg.cpu, false, ps, 1.0 - pct / 100.0);
             mg.throttle_schedule.push([(now - mg.start) as f64 / 1e9, pct]);
         }
     }
@@ -520,7 +520,7 @@ impl Ctx<'_> {
         self.sync(now);
         let vm = &mut *self.vm;
         self.mig.live_to = Some((vm.lost_ns, vm.throttle_ns, now));
-        vm.cpu_share = 1.0;
+        vm.cpu_share = crate::model::mechanism::cpu::rebalance(&self.mig.p.mech, &mut self.mig.cpu, true, self.spec.page_size, 1.0);
         vm.workload.dirty_limit_pps = f64::INFINITY;
     }
 

@@ -95,6 +95,8 @@ pub struct CpuCost {
     pub compress_page_s: f64,
     /// Seconds to XBZRLE-encode a page sent as a delta.
     pub encode_page_s: f64,
+    /// Seconds to find a page is zero and send its header (`mechanism::cpu`; 0: free).
+    pub zero_page_s: f64,
     /// How many streams work at once (multifd channels, bounded by the host's cores).
     pub parallel: f64,
 }
@@ -107,6 +109,7 @@ impl CpuCost {
             resent_page_s: per_page(resent_rate),
             compress_page_s: 0.0,
             encode_page_s: 0.0,
+            zero_page_s: 0.0,
             parallel: 1.0,
         }
     }
@@ -121,7 +124,7 @@ impl CpuCost {
         let nz = b.nonzero_pages();
         let copy = b.new_pages as f64 * self.new_page_s + (nz - b.new_pages) as f64 * self.resent_page_s;
         let code = (nz - b.delta_pages) as f64 * self.compress_page_s + b.delta_pages as f64 * self.encode_page_s;
-        (copy + code) / self.parallel
+        (copy + code + b.zero_pages as f64 * self.zero_page_s) / self.parallel
     }
 
     /// The rate cap (bytes/s) of a transfer of `b` plus `extra` bytes (device state, say): the least

@@ -99,7 +99,10 @@ fn reference(path: &Path) -> Result<Vec<(String, f64)>, String> {
     Ok(out)
 }
 
-fn set_info(dir: &Path) -> Result<Option<(String, SetKind)>, String> {
+/// The set's name, kind, and whether its repeats are scored against their range (`repeats =
+/// "range"`: a case of a configuration the lab ran more than once is compared with the range its
+/// repeats measured, see `against_repeat_range`).
+fn set_info(dir: &Path) -> Result<Option<(String, SetKind, bool)>, String> {
     let p = dir.join("set.toml");
     if !p.exists() {
         return Ok(None);
@@ -123,9 +126,18 @@ fn set_info(dir: &Path) -> Result<Option<(String, SetKind)>, String> {
         ],
     )
     .map_err(|e| e.to_string())?;
+    let repeats = match r.string("repeats").map_err(|e| e.to_string())?.as_deref() {
+        None | Some("each") => false,
+        Some("range") => true,
+        Some(other) => {
+            return Err(format!(
+                "{file}: repeats = \"{other}\": expected \"each\" (every run on its own) or \"range\" (a case against its repeats' range)"
+            ));
+        }
+    };
     r.allow(&["description"]);
     r.finish().map_err(|e| e.to_string())?;
-    Ok(Some((name, kind)))
+    Ok(Some((name, kind, repeats)))
 }
 
 /// Every migration of the case's run (its first strategy).
@@ -191,7 +203,7 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
     let mut rows = Vec::new();
     let mut sets = Vec::new();
     for sd in set_dirs {
-        let Some((name, kind)) = set_info(&sd)? else { continue };
+        let Some((name, kind, repeats)) = set_info(&sd)? else { continue };
         if !only.is_empty() && !only.contains(&name) {
             continue;
         }
@@ -237,21 +249,7 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
                 let Some(r) = get(k) else { continue };
                 let s = if kind == SetKind::SimGridConcurrent { run_metric(&all, k) } else { sim_metric(m, k) }.unwrap_or(f64::NAN);
                 let err = rel(s, r);
-                let ok = match (kind, k) {
-                    (_, "converged") | (_, "rounds" | "mean_rounds") | (SetKind::Qemu, "syncs") => s == r,
-                    (SetKind::SimGridConcurrent, "mean_downtime_s") => err.abs() <= 0.01 || (s - r).abs() <= 0.001,
-                    (SetKind::SimGridConcurrent, _) => err.abs() <= 0.01,
-                    (SetKind::Analytic, _) => err.abs() <= 0.01,
-                    (SetKind::SimGrid, "downtime_s") => (s - r).abs() <= 0.001,
-                    (SetKind::SimGrid, "total_time_s") => err.abs() <= 0.01,
-                    (SetKind::SimGrid, _) => err.abs() <= 0.01,
-                    (SetKind::Qemu, "downtime_s" | "downtime_ev_s") => (s - r).abs() <= (0.25 * r).max(0.030),
-                    // Issue 4: each throttle step within 10 % or 0.5 s; XBZRLE bytes saved within 15 %.
-                    (SetKind::Qemu, k) if k.starts_with("throttle_step_") => (s - r).abs() <= (0.1 * r).max(0.5),
-                    (SetKind::Qemu, "xbzrle_bytes_saved" | "xbzrle_pages" | "xbzrle_cache_miss") => err.abs() <= 0.15,
-                    (SetKind::Qemu, "postcopy_requests" | "dest_blocktime_s") => err.abs() <= 0.25,
-                    (SetKind::Qemu, _) => err.abs() <= 0.12,
-                };
+                let ok = within(kind, k, s, r);
                 set_rows.push(Row {
                     set: name.clone(),
                     case: case.clone(),
@@ -262,6 +260,9 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
                     ok,
                 });
             }
+        }
+        if repeats {
+            against_repeat_range(kind, &mut set_rows);
         }
         sets.push(summarize(&name, kind, cases.len(), &set_rows));
         rows.extend(set_rows);
@@ -274,6 +275,61 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
         ));
     }
     Ok(Outcome { rows, sets })
+}
+
+/// Whether simulated `s` is within the tolerance of reference `r` for metric `k` in a set of `kind`.
+fn within(kind: SetKind, k: &str, s: f64, r: f64) -> bool {
+    let err = rel(s, r);
+    match (kind, k) {
+        (_, "converged") | (_, "rounds" | "mean_rounds") | (SetKind::Qemu, "syncs") => s == r,
+        (SetKind::SimGridConcurrent, "mean_downtime_s") => err.abs() <= 0.01 || (s - r).abs() <= 0.001,
+        (SetKind::SimGridConcurrent, _) => err.abs() <= 0.01,
+        (SetKind::Analytic, _) => err.abs() <= 0.01,
+        (SetKind::SimGrid, "downtime_s") => (s - r).abs() <= 0.001,
+        (SetKind::SimGrid, "total_time_s") => err.abs() <= 0.01,
+        (SetKind::SimGrid, _) => err.abs() <= 0.01,
+        // Issue 23: downtime within max(15 %, 10 ms).
+        (SetKind::Qemu, "downtime_s" | "downtime_ev_s") => (s - r).abs() <= (0.15 * r).max(0.010),
+        // Issue 4: each throttle step within 10 % or 0.5 s; XBZRLE bytes saved within 15 %.
+        (SetKind::Qemu, k) if k.starts_with("throttle_step_") => (s - r).abs() <= (0.1 * r).max(0.5),
+        (SetKind::Qemu, "xbzrle_bytes_saved" | "xbzrle_pages" | "xbzrle_cache_miss") => err.abs() <= 0.15,
+        (SetKind::Qemu, "postcopy_requests" | "dest_blocktime_s") => err.abs() <= 0.25,
+        // Issue 23: a run's total time within the set's p90 bound (8 %), its bytes within 4 %.
+        (SetKind::Qemu, "bytes_sent") => err.abs() <= 0.04,
+        (SetKind::Qemu, "total_time_s") => err.abs() <= 0.08,
+        (SetKind::Qemu, _) => err.abs() <= 0.12,
+    }
+}
+
+/// Scores each case of a configuration measured more than once (`-repN` cases) against the range
+/// its repeats measured: inside the range the error is 0 and the case passes; outside, the error is
+/// taken from the nearer end of the range, and the case passes when it is within tolerance of that
+/// end. `reference` stays the case's own figure. Convergence is still compared run by run.
+fn against_repeat_range(kind: SetKind, rows: &mut [Row]) {
+    let ranges: Vec<Option<(f64, f64)>> = rows
+        .iter()
+        .map(|r| {
+            let refs: Vec<f64> = rows
+                .iter()
+                .filter(|o| o.metric == r.metric && configuration(&o.case) == configuration(&r.case))
+                .map(|o| o.reference)
+                .collect();
+            (refs.len() > 1 && r.metric != "converged")
+                .then(|| refs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v))))
+        })
+        .collect();
+    for (row, range) in rows.iter_mut().zip(ranges) {
+        let Some((lo, hi)) = range else { continue };
+        let end = if row.simulated < lo {
+            lo
+        } else if row.simulated > hi {
+            hi
+        } else {
+            row.simulated
+        };
+        row.error = rel(row.simulated, end);
+        row.ok = within(kind, &row.metric, row.simulated, end);
+    }
 }
 
 fn summarize(name: &str, kind: SetKind, cases: usize, rows: &[Row]) -> SetSummary {
@@ -341,9 +397,9 @@ enum Goal {
 /// The goal for `metric` in a set of `kind`, and how the summary line states it.
 fn goal(kind: SetKind, metric: &str) -> (Goal, &'static str) {
     match (kind, metric) {
-        (SetKind::Qemu, "total_time_s") => (Goal::Distribution { median: 0.03, p90: 0.12 }, "median <= 3%, p90 <= 12%"),
-        (SetKind::Qemu, "bytes_sent") => (Goal::Distribution { median: 0.02, p90: 0.12 }, "median <= 2%, p90 <= 12%"),
-        (SetKind::Qemu, "downtime_s") => (Goal::ShareOk(0.9), "within max(25%, 30 ms) on >= 90%"),
+        (SetKind::Qemu, "total_time_s") => (Goal::Distribution { median: 0.02, p90: 0.08 }, "median <= 2%, p90 <= 8%"),
+        (SetKind::Qemu, "bytes_sent") => (Goal::Distribution { median: 0.01, p90: 0.04 }, "median <= 1%, p90 <= 4%"),
+        (SetKind::Qemu, "downtime_s") => (Goal::ShareOk(0.9), "within max(15%, 10 ms) on >= 90%"),
         (SetKind::Qemu, "syncs") => (Goal::ShareOk(0.7), "exact on >= 70%"),
         (SetKind::Qemu, "downtime_ev_s" | "zero_pages" | "xbzrle_pages" | "xbzrle_cache_miss") => (Goal::Informational, "informational"),
         (SetKind::Qemu, "postcopy_requests") => (Goal::Informational, "informational (the model's remote_faults)"),
@@ -461,5 +517,41 @@ mod tests {
         let all = vec![row("a", 22.0, 24.0), row("a-rep2", 21.0, 24.0), row("a-rep3", 26.0, 30.0), row("b", 3.0, 4.0)];
         let refs: Vec<&Row> = all.iter().collect();
         assert_eq!(misses_within_repeat_spread(&refs, &all), (4, 2));
+    }
+
+    fn time_row(case: &str, reference: f64, simulated: f64) -> Row {
+        let metric = "total_time_s";
+        Row {
+            set: "s".into(),
+            case: case.into(),
+            metric: metric.into(),
+            reference,
+            simulated,
+            error: rel(simulated, reference),
+            ok: within(SetKind::Qemu, metric, simulated, reference),
+        }
+    }
+
+    #[test]
+    fn repeats_are_scored_against_their_range() {
+        // Repeats measured 1.0, 1.2 and 1.1 s: 1.15 s is inside (error 0, a pass even against the
+        // 1.0 s run, 15 % off on its own); 1.32 s is 10 % past the top (a miss); 1.25 s is 4 % past
+        // it (a pass); a case without repeats keeps its own error.
+        let mut rows =
+            vec![time_row("a-rep1", 1.0, 1.15), time_row("a-rep2", 1.2, 1.32), time_row("a-rep3", 1.1, 1.25), time_row("b", 2.0, 2.3)];
+        assert!(!rows[0].ok && !rows[1].ok && !rows[2].ok);
+        against_repeat_range(SetKind::Qemu, &mut rows);
+        assert!(rows[0].ok && rows[0].error == 0.0);
+        assert!(!rows[1].ok && (rows[1].error - 0.1).abs() < 1e-9);
+        assert!(rows[2].ok && (rows[2].error - 0.25 / 6.0).abs() < 1e-9);
+        assert!(!rows[3].ok && (rows[3].error - 0.15).abs() < 1e-9);
+    }
+
+    #[test]
+    fn downtime_tolerance_is_15_percent_or_10_ms() {
+        assert!(within(SetKind::Qemu, "downtime_s", 0.0149, 0.005));
+        assert!(!within(SetKind::Qemu, "downtime_s", 0.0151, 0.005));
+        assert!(within(SetKind::Qemu, "downtime_s", 0.229, 0.2));
+        assert!(!within(SetKind::Qemu, "downtime_s", 0.231, 0.2));
     }
 }

@@ -95,6 +95,25 @@ DIRTIER_SHADOW = os.environ.get("DIRTIER_SHADOW", "1") == "1"
 DIRTIER_VERIFY = os.environ.get("DIRTIER_VERIFY", "1") == "1"
 # dirtier.c's report and verify period, ms (the lab's init script default; no run sets dt.period).
 DIRTIER_PERIOD_MS = 1000.0
+# The host CPU model (docs/model.md 15.11), for the runs measured on this project's machine
+# (validation/qemu-cpu, `--set qemu-cpu`): 2 cores, shared with other developers' jobs. Its inputs
+# are known before each migration: the host's 1-minute load when the run began (the lab records
+# it), less the harness's own (OWN_LOAD: the lab's quiet host read 0.5-0.9 at every start, median
+# 0.8, its own booting guest), counted LOAD_WEIGHT threads each; the guest's CPU demand (1 core for
+# the max-rate writer, rate / DIRTIER_FULL_CPU for a rate-limited one, 0 idle). OWN_LOAD,
+# LOAD_WEIGHT and CPU_RATE_ZERO are calibrated on the calibration runs (run_grid.py --calib, a
+# 64 MiB working set, never scored; `calibrate_cpu.py` prints the fit), not on the scored runs.
+OWN_LOAD = float(os.environ.get("OWN_LOAD", "0"))
+LOAD_WEIGHT = float(os.environ.get("LOAD_WEIGHT", "0.5"))
+CPU_RATE_ZERO = os.environ.get("CPU_RATE_ZERO", "4 GB/s")
+# How the probe's share becomes the model's host (calibrated too): "threads": the other load is
+# runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
+# 2 / share - 1 - guest_cpu); "group": it runs in other scheduling groups (other developers'
+# containers), which leave QEMU's group a share of the cores however many threads it runs
+# (host_cores = share x (1 + guest_cpu), the cores the probe and the guest's vCPU got together,
+# host_busy_threads = 0). IGNORE_PROBE=1 uses the load average even where a probe was taken.
+HOST_LOAD_MODEL = os.environ.get("HOST_LOAD_MODEL", "threads")
+IGNORE_PROBE = os.environ.get("IGNORE_PROBE", "1") == "1"
 HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
@@ -132,31 +151,61 @@ def load_runs(qemu_dir, rows):
     return out
 
 
+# Where each guest's zero pages lie is read off one named run of that guest (its first pass, QEMU's
+# `duplicate` counter against the scan position), never off the run being predicted, so that every
+# input of a case is known before its migration starts and a case does not depend on which other
+# runs share the lab folder. A guest is (memory MiB, working set MiB, guest command line). The
+# layout run is the guest's first run in the lab (18:23 for the 256 MiB guest, 18:36 for the 1 GiB
+# one, 19:06 for the 2 GiB one, all 2026-11-25) and is earlier than every other run of its guest;
+# the layout run itself takes the guest's second named run (a later boot of the same guest).
+LAYOUT_RUNS = {
+    ("256", "128", "pti=on"): ("m256-idle-w128-bw32-dt300-precopy", "m256-uniform-r2000-w128-bw32-dt300-precopy"),
+    ("1024", "768", "pti=on"): ("m1024-idle-w768-bw128-dt300-precopy", "m1024-uniform-r10000-w768-bw128-dt300-precopy"),
+    ("2048", "1536", "pti=on"): ("m2048-uniform-r10000-w1536-bw128-dt300-precopy", "m2048-uniform-r10000-w1536-bw128-dt300-hybrid2"),
+}
+# A guest the lab booted once has no other boot to read its layout from: it is scanned before
+# migrating in a boot of the same guest with this project's copy of the lab (guest_scans.json, keyed
+# "memory-working set-command line"; SCANNED_GUESTS). Without the scan, KERNEL_AREA_OF takes the
+# layout of the guest of the same memory with a working set, its working set's regions zero.
+SCANNED_GUESTS = ("1024-0-pti=on",)
+KERNEL_AREA_OF = {("1024", "0", "pti=on"): ("1024", "768", "pti=on")}
+
+
+def guest_scan(r):
+    """The pre-migration scan of this run's guest in guest_scans.json, as the `prescan` record
+    migrate.py writes, or None."""
+    key = "-".join(guest_key(r))
+    if key not in SCANNED_GUESTS:
+        return None
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest_scans.json")
+    with open(path) as f:
+        return json.load(f).get(key)
+
+
+def guest_key(r):
+    return (str(int(float(r["mem_mib"]))), str(int(float(r["wss_mib"] or 0))), r["guest_append"])
+
+
 def zero_layouts(records, rows):
-    """Per run: its own first-pass points, those of its guest's reference run, and that run's id.
-    The reference is the run of the same guest (memory, working set, kernel command line) whose
-    first pass the samples follow furthest and most often. Boots of one guest share the low zero
-    pages (the kernel's area) and the free block at the top; a few MiB of zero pages inside the
-    dirtier's range move from boot to boot, so no single layout fits every run."""
-    runs, best = {}, {}
-    for r in rows:
-        if r["run_id"] not in records:
-            continue
-        pages = int(float(r["mem_mib"])) * 256
-        pts = first_pass_points(records[r["run_id"]]) + [(pages, int(r["duplicate_pages"]))]
-        runs[r["run_id"]] = pts
-        key = (r["mem_mib"], r["wss_mib"], r["guest_append"])
-        score = (round(pts[-2][0] / pages, 2), len(pts))
-        if key not in best or score > best[key][0]:
-            best[key] = (score, r["run_id"])
+    """Per run: the first-pass points of its guest's layout run, that run's id, and whether only its
+    kernel's area applies (KERNEL_AREA_OF). A run of a guest with no named layout run (or whose layout
+    run is missing from the lab folder) gets none: its case falls back to zero_fraction from its own
+    count, and the converter says so."""
     out = {}
     for r in rows:
-        rid = r["run_id"]
-        if rid not in runs:
+        key = guest_key(r)
+        kernel_only = key in KERNEL_AREA_OF
+        names = LAYOUT_RUNS.get(KERNEL_AREA_OF.get(key, key))
+        if not names:
             continue
-        ref = best[(r["mem_mib"], r["wss_mib"], r["guest_append"])][1]
-        own, refp = runs[rid], runs[ref]
-        out[rid] = (own, refp, ref)
+        name = names[1] if names[0] == r["run_id"] else names[0]
+        rec = records.get(name)
+        row = next((x for x in rows if x["run_id"] == name), None)
+        if rec is None or row is None:
+            continue
+        pages = int(float(row["mem_mib"])) * 256
+        pts = first_pass_points(rec) + [(pages, int(row["duplicate_pages"]))]
+        out[r["run_id"]] = (pts, name, kernel_only)
     return out
 
 
@@ -169,26 +218,24 @@ def verify_ms(run):
     return (sum(v) / len(v), len(v)) if v else None
 
 
-def profile_of(layout, pages):
-    """The zero share of each region. Between two of the run's own points (and past the last one)
-    its zero pages are laid out in the shape the reference has there: fast runs sample only every
-    20-30 MiB, and a straight line would smear a block of zero pages over its neighbours. No piece
-    gets more zero pages than it has pages; what does not fit is spread over the room left."""
-    own, refp, _ = layout
+def profile_of(pts, pages):
+    """The zero share of each region from a layout run's first-pass points (scan position, zero
+    pages below it): between two points the zero pages are spread evenly."""
     reg = [i * pages // ZERO_REGIONS for i in range(ZERO_REGIONS + 1)]
-    zeros = [0.0] * ZERO_REGIONS
-    for (x0, z0), (x1, z1) in zip(own, own[1:]):
-        cuts = sorted({x0, x1} | {x for x in reg if x0 < x < x1})
-        pieces = [(a, b, cumulative(refp, b) - cumulative(refp, a)) for a, b in zip(cuts, cuts[1:])]
-        n, w = z1 - z0, sum(p[2] for p in pieces)
-        got = [min(b - a, n * wt / w) if w > 0 else 0.0 for a, b, wt in pieces]
-        room = [b - a - g for (a, b, _), g in zip(pieces, got)]
-        left = n - sum(got)
-        if left > 0 and sum(room) > 0:
-            got = [g + left * r / sum(room) for g, r in zip(got, room)]
-        for (a, _, _), g in zip(pieces, got):
-            zeros[max(i for i in range(ZERO_REGIONS) if reg[i] <= a)] += g
-    return [min(1.0, z / (reg[i + 1] - reg[i])) for i, z in enumerate(zeros)]
+    return [min(1.0, max(0.0, (cumulative(pts, reg[i + 1]) - cumulative(pts, reg[i])) / (reg[i + 1] - reg[i])))
+            for i in range(ZERO_REGIONS)]
+
+
+def kernel_area_profile(prof, pages, wss_pages):
+    """A guest with no working set: the layout guest's memory with the dirtier's buffer (its data
+    parts, as data_parts places them) taken out, i.e. zero; the kernel's pages below it and the
+    pages above it (the initramfs, the top of memory) stay as they are."""
+    reg = pages // ZERO_REGIONS
+    out = list(prof)
+    for first, n in data_parts(prof, pages, first_data_offset(prof, pages, wss_pages), wss_pages):
+        for k in range(first // reg, -(-(first + n) // reg)):
+            out[k] = 1.0
+    return out
 
 
 def cumulative(pts, x):
@@ -250,7 +297,19 @@ def data_parts(prof, pages, start, need, first_min=0):
     return parts if left <= 0 and parts[0][1] >= first_min else [(start, need)]
 
 
-def convert(r, layout=None, verify=None, params=None):
+def vcpu_share_before(host):
+    """The share of a core a spinning vCPU got before the migration, as the converter reads the
+    host's load (the same rules as the host keys it writes): the probe's own share where it is used,
+    else a fair share of HOST_CPU_CORES among the busy threads and the vCPU."""
+    cores = float(HOST_CPU_CORES)
+    share = None if IGNORE_PROBE else host.get("probe")
+    if share:
+        return min(1.0, share)
+    busy = max(0.0, host["load"] - OWN_LOAD) * LOAD_WEIGHT
+    return min(1.0, cores / (busy + 1.0))
+
+
+def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     rid = r["run_id"]
     mem_mib = int(float(r["mem_mib"]))
     pages = mem_mib * 256
@@ -284,8 +343,9 @@ def convert(r, layout=None, verify=None, params=None):
         mode + (" (postcopy after %s rounds)" % r["postcopy_after_rounds"] if mode == "hybrid" else ""),
         ("%s MiB/s" % fnum(bw)) if bw > 0 else "unlimited", r["downtime_limit_ms"], r["outcome"])
     h("# " + cfg)
-    h("# zero_fraction = duplicate_pages / memory pages = %d / %d = %.6f (zero pages are counted once in" % (
+    h("# This run's own counters (for reference, not inputs): duplicate_pages / memory pages = %d / %d = %.6f" % (
         dup, pages, zf))
+    h("#   (zero pages are counted once in")
     h("#   the first pass; later re-counts are <= ~200 pages). Non-zero footprint = %d - %d = %d pages" % (
         pages, dup, footprint))
     h("#   (%.1f MiB); normal_pages %d - footprint = %d pages sent more than once." % (
@@ -297,7 +357,13 @@ def convert(r, layout=None, verify=None, params=None):
         if rate_target == 0:
             h("# write_rate: rate target 0 = as fast as possible, so the measured guest_wps before migration.")
         else:
-            h("# write_rate: the dirtier's target (measured guest_wps %s)." % fnum(r["guest_wps"]))
+            h("# write_rate: the dirtier's target (measured guest_wps %s before migrating)." % fnum(r["guest_wps"]))
+        dr = r.get("qemu_dirtyrate_sampling_mibps") or ""
+        if dr:
+            # Shown, not used: a 1 s page sample; the lab's repeats of one writer gave 4-14 MiB/s.
+            h("#   QEMU's calc-dirty-rate before migrating (page-sampling, 1 s): %s MiB/s; the writer's own" % fnum(dr))
+            h("#   distinct pages/s before migrating: %s (%.1f MiB/s)." % (
+                fnum(r["guest_uniq_pps"]), float(r["guest_uniq_pps"] or 0) / 256))
         if DIRTIER_VERIFY and verify and wss > 0:
             duty = DIRTIER_PERIOD_MS / (DIRTIER_PERIOD_MS + verify[0])
             h("#   Times %.4f, the share of wall-clock time it writes: each 1 s period it stops for its verify" % duty)
@@ -315,24 +381,48 @@ def convert(r, layout=None, verify=None, params=None):
     h("[vm]")
     h('memory = "%d MiB"' % mem_mib)
     h('page_size = "4 KiB"')
-    prof = profile_of(layout, pages) if (ZERO_PROFILE and layout) else None
-    ws_offset = 0
+    prof, ws_offset = None, 0
+    if ZERO_PROFILE and prescan:
+        # The lab's own scan of this boot's memory before migrating (migrate.py --prescan).
+        k = prescan["regions"] // ZERO_REGIONS
+        per = prescan["pages_per_region"] * k
+        prof = [sum(prescan["zero_pages"][i * k:(i + 1) * k]) / per for i in range(ZERO_REGIONS)]
+        if "run" in prescan:
+            source = "a scan of this guest's memory before migrating, in another boot (%s, guest_scans.json;" \
+                     " pmemsave, %d zero pages)" % (prescan["run"], prescan["total_zero"])
+        else:
+            source = "the lab's scan of this guest's memory before migrating (pmemsave, %d zero pages)" % prescan["total_zero"]
+    elif ZERO_PROFILE and layout:
+        pts, name, kernel_only = layout
+        prof = profile_of(pts, pages)
+        source = "QEMU's duplicate counter along the first pass of run %s (the same guest, another boot)" % name
+        if kernel_only:
+            prof = kernel_area_profile(prof, pages, int(name.split("-w")[1].split("-")[0]) * 256)
+            source = ("run %s (the same memory, with a working set), its working set's regions taken as"
+                      " zero (this guest has none)" % name)
     if prof and wss > 0:
-        # The kernel's area is the same in every boot of a guest: read it off the reference run.
-        ref_prof = profile_of((layout[1], layout[1], layout[2]), pages)
-        ws_offset = first_data_offset(ref_prof, pages, wss * 256)
+        # The kernel's area is the same in every boot of a guest: the first 4 regions with no zero
+        # pages above it start the dirtier's buffer.
+        ws_offset = first_data_offset(prof, pages, wss * 256)
     if prof:
-        h("# zero_profile: the zero share of each 1/%d of memory, from QEMU's duplicate counter along this run's" % ZERO_REGIONS)
-        h("#   first pass; between and past its samples, shaped like run %s (the same guest)." % layout[2])
-        h("#   The working set starts after the guest kernel's area, at the first 4 regions with no zero pages in")
-        h("#   the reference run (%d KiB)." % (ws_offset * 4))
+        h("# zero_profile: the zero share of each 1/%d of memory, known before this migration: from" % ZERO_REGIONS)
+        h("#   %s." % source)
+        h("#   It holds %d zero pages (this run's QEMU counted %d)." % (
+            round(sum(prof) * pages / ZERO_REGIONS), dup))
+        if wss > 0:
+            h("#   The working set starts after the guest kernel's area, at the first 4 regions with no zero pages")
+            h("#   (%d KiB)." % (ws_offset * 4))
         vals = ["%.4f" % f for f in prof]
         h("zero_profile = [")
         for i in range(0, len(vals), 16):
             h("    " + ", ".join(vals[i:i + 16]) + ",")
         h("]")
     else:
-        h("zero_fraction = %.6f" % zf)
+        # No layout known before the migration: this run's own count (not predictive; the
+        # converter warns).
+        h("zero_fraction = %.6f   # from this run's own count: no layout run for this guest" % zf)
+        print("warning: %s: no zero-page layout known before the migration; zero_fraction is the run's own" % rid,
+              file=sys.stderr)
     h('device_state = "%s"' % DEVICE_STATE)
     h("")
     h("[network]")
@@ -341,6 +431,12 @@ def convert(r, layout=None, verify=None, params=None):
     h("")
     h("[workload]")
     full = flag(r, "auto_converge") and rate_target > 0
+    # With the host CPU model, the max-rate writer's rate is what one whole vCPU gives: a share of
+    # the vCPU gives that share of it.
+    full_max = host is not None and rate_target == 0 and kind != "idle"
+    # The max-rate writer's rate before migrating was measured under the host's load already: with a
+    # whole vCPU it would write rate / (the share of a core its vCPU got then).
+    pre_share = vcpu_share_before(host) if full_max else 1.0
     shadow = DIRTIER_SHADOW and kind != "idle" and wss > 0
     if shadow:
         # The dirtier writes two pages per write: the data page and its 8-byte entry in the shadow
@@ -395,6 +491,9 @@ def convert(r, layout=None, verify=None, params=None):
                 float(DIRTIER_FULL_CPU.split()[0]) * part_rate / rate)
             h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU%s' % (
                 full_rate, ": the rate-limited dirtier with a whole vCPU" if len(parts) == 1 else ", this part's share"))
+        elif full_max:
+            h('full_cpu_rate = "%s pages/s"   # the max-rate writer with a whole vCPU: %s / %.3f, the share its vCPU got before' % (
+                fnum(round(part_rate / pre_share)), fnum(round(part_rate)), pre_share))
     if shadow:
         span = sum(parts[-1]) - parts[0][0]
         extra = -(-wpages // 512) + -(-wpages // 32768)
@@ -413,6 +512,8 @@ def convert(r, layout=None, verify=None, params=None):
         h('stride = "%d KiB"' % (stride * 4))
         if full:
             h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
+        elif full_max:
+            h('full_cpu_rate = "%s pages/s"' % fnum(round(rate / pre_share)))
     h("")
     h("[migration]")
     h('strategy = "%s"' % mode)
@@ -448,7 +549,40 @@ def convert(r, layout=None, verify=None, params=None):
     h('page_header = "8 B"')
     h('setup_time = "%s"   # HOST_SETUP' % HOST_SETUP)
     h('resume_time = "%s"   # HOST_RESUME' % HOST_RESUME)
-    if flag(r, "multifd"):
+    if host is not None:
+        if kind == "idle":
+            guest, why = 0.0, "an idle guest"
+        elif rate_target == 0:
+            guest, why = 1.0, "the max-rate writer keeps its vCPU busy"
+        else:
+            guest = rate / float(DIRTIER_FULL_CPU.split()[0])
+            why = "write_rate / DIRTIER_FULL_CPU"
+        cores = float(HOST_CPU_CORES)
+        share = None if IGNORE_PROBE else host.get("probe")
+        if share and HOST_LOAD_MODEL == "group":
+            got = min(cores, share * (1.0 + guest))
+            h("host_cores = %s   # HOST_LOAD_MODEL group: a busy thread got %.3f of a core just before migrating," % (
+                fnum(round(got, 4)), share))
+            h("#   next to the guest's vCPU: %.3f x (1 + guest_cpu), at most HOST_CPU_CORES" % share)
+        elif share:
+            # A thread spinning just before the migration got `share` of a core, next to the guest's
+            # vCPU: cores / share threads were runnable, the probe and the guest among them.
+            busy = max(0.0, cores / max(share, 1e-3) - 1.0 - guest)
+            h("host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on" % HOST_CPU_CORES)
+            h("host_busy_threads = %s   # a busy thread got %.3f of a core just before migrating: %s / %.3f - 1 - guest_cpu" % (
+                fnum(round(busy, 3)), share, HOST_CPU_CORES, share))
+        else:
+            load = host["load"]
+            busy = max(0.0, load - OWN_LOAD) * LOAD_WEIGHT
+            h("host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on" % HOST_CPU_CORES)
+            h("host_busy_threads = %s   # (1-min load %.2f at the run's start - OWN_LOAD %s) x LOAD_WEIGHT %s" % (
+                fnum(round(busy, 3)), load, fnum(OWN_LOAD), fnum(LOAD_WEIGHT)))
+        h("guest_cpu = %s   # %s" % (fnum(round(guest, 4)), why))
+        h("guest_vcpus = 1")
+        h("cpu_loopback = true   # source and destination on one machine")
+        if CPU_RATE_ZERO:
+            h('cpu_rate_zero = "%s"   # CPU_RATE_ZERO' % CPU_RATE_ZERO)
+    elif flag(r, "multifd"):
         h("cpu_cores = %s   # HOST_CPU_CORES" % HOST_CPU_CORES)
         h("cpu_busy_threads = %s   # HOST_BUSY_THREADS: the guest's TCG vCPU" % HOST_BUSY_THREADS)
         h("cpu_loopback = true   # source and destination on one machine")
@@ -508,9 +642,16 @@ def main():
     ap.add_argument("qemu_dir", help="the shared qemu folder (holds results.csv and runs/)")
     ap.add_argument("--out", default=os.path.normpath(os.path.join(os.path.dirname(
         os.path.abspath(__file__)), "..")), help="validation folder (default: this script's parent)")
+    ap.add_argument("--set", default=None,
+                    help="write every run into DIR/SET, with the host CPU model (the runs of validation/qemu-cpu)")
+    ap.add_argument("--only", default="", help="only runs whose id starts with this")
     a = ap.parse_args()
     rows = list(csv.DictReader(open(os.path.join(a.qemu_dir, "results.csv"), newline="")))
-    dirs = {False: os.path.join(a.out, "qemu"), True: os.path.join(a.out, "qemu-mechanisms")}
+    rows = [r for r in rows if r["run_id"].startswith(a.only)]
+    if a.set:
+        dirs = {False: os.path.join(a.out, a.set), True: os.path.join(a.out, a.set)}
+    else:
+        dirs = {False: os.path.join(a.out, "qemu"), True: os.path.join(a.out, "qemu-mechanisms")}
     here = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
@@ -535,7 +676,10 @@ def main():
             skipped.append((r["run_id"], "the guest lost updates or panicked (the QEMU < 9.0 TCG dirty-bit bug)"))
             continue
         run = records.get(r["run_id"], {})
-        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify_ms(run), run.get("params"))
+        host = {"load": (run.get("host") or {}).get("loadavg_at_start", [0.0])[0],
+                "probe": (run.get("cpu_probe") or {}).get("share")} if a.set else None
+        scan = run.get("prescan") or guest_scan(r)
+        rid, mech, text = convert(r, layouts.get(r["run_id"]), verify_ms(run), run.get("params"), scan, host)
         with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
             f.write(text)
         n[mech] += 1

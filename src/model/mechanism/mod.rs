@@ -1,12 +1,15 @@
 //! The mechanisms real hypervisors add to the basic strategies: their knobs (`Mechanisms`, one per
 //! migration) and the small state machines that run them, each in a file of its own: QEMU's
-//! auto-converge throttle (`throttle`) and XBZRLE page cache (`xbzrle`). Xen's legacy dynamic rate
+//! auto-converge throttle (`throttle`), XBZRLE page cache (`xbzrle`) and the host's cores shared by
+//! the migration and the guest (`cpu`). Xen's legacy dynamic rate
 //! limit is a few constants here, applied by the pre-copy strategy. Where the simulation applies each
 //! one is in `model::strategy`; what each follows is in docs/model.md, section 15.
 
+pub mod cpu;
 pub mod throttle;
 pub mod xbzrle;
 
+pub use cpu::HostCpu;
 pub use throttle::Throttle;
 pub use xbzrle::{Lookup, XbzrleCache};
 
@@ -35,6 +38,9 @@ pub struct Mechanisms {
     pub cpu_busy_threads: f64,
     /// The destination's receiving threads run on the same cores (a migration to the same machine).
     pub cpu_loopback: bool,
+    /// The host's cores shared by the migration's threads, the guest's vCPUs and other load
+    /// (`cpu`); `None`: the stream's CPU pace is fixed (`cpu_rate_*`, `parallel`).
+    pub host_cpu: Option<HostCpu>,
     pub compression: Option<Compression>,
     pub rate_limit: RateLimit,
     /// Post-copy: pages pushed right after a faulted page, from the fault on (0 = the push does not
@@ -67,6 +73,7 @@ impl Default for Mechanisms {
             cpu_cores: None,
             cpu_busy_threads: 0.0,
             cpu_loopback: false,
+            host_cpu: None,
             compression: None,
             rate_limit: RateLimit::Static,
             prepaging_pages: None,

@@ -60,6 +60,7 @@ pub fn start(c: &mut Ctx<'_>, now: SimTime) {
         vm.workload.dirty_limit_pps = d.pages_per_sec(spec.page_size);
     }
     mg.throttle = mg.p.mech.auto_converge.map(|a| Throttle::new(a, now));
+    vm.cpu_share = crate::model::mechanism::cpu::rebalance(&mg.p.mech, &mut mg.cpu, vm.paused, spec.page_size, 1.0);
     // Every page is to be sent, the free ones aside.
     let mut all = Bitmap::full(pages);
     if let Some(f) = &free {

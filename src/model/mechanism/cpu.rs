@@ -1,0 +1,154 @@
+//! The host's CPU as a shared resource (issue 23, "the CPU-bound regime"): the migration's threads
+//! (QEMU's migration thread, or multifd's main thread and its channels, and, for a migration to the
+//! same machine, the destination's receiving threads), the guest's vCPU threads and whatever else
+//! runs on the host share its cores fairly. From that share this file sets how fast the stream's
+//! per-page CPU work goes (`CpuCost::parallel`, per-page costs in `model::transfer`) and how much
+//! of its own demand the guest's vCPUs get (`Vm::cpu_share`, on top of auto-converge's throttle):
+//! a CPU-bound guest slows the migration and is slowed by it, and the final copy, with the guest
+//! paused, gets the cores the vCPUs gave up.
+//!
+//! Owns `HostCpu` and `rebalance`; the migration calls `rebalance` where the demand changes (the
+//! migration starts, a throttle step, the pause). It sets the migration's CPU cost and returns the
+//! vCPU's share; it does not import the VM (which would make a cycle through the scenario). What it
+//! follows is in docs/model.md, section 15.11.
+
+use crate::model::mechanism::{MULTIFD_MAIN_THREAD_LOAD, Mechanisms};
+use crate::model::transfer::CpuCost;
+
+/// The host the migration's threads and the guest's vCPUs run on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HostCpu {
+    /// Cores (fractional allowed).
+    pub cores: f64,
+    /// Other runnable threads, each wanting a whole core (other guests, other tenants: the host's
+    /// load before the migration, less the guest's own).
+    pub busy_threads: f64,
+    /// Cores the guest's vCPUs keep busy while it runs unthrottled (1 for one vCPU spinning, 0.03
+    /// for a writer that needs 3 % of one): measured before migrating (`top`, the vCPU threads).
+    pub guest_cpu: f64,
+    /// The guest's vCPUs (its demand is spread over them; each wants at most a core).
+    pub vcpus: f64,
+    /// Bytes of zero pages per second of one core: QEMU reads a zero page whole to find it is
+    /// zero (`buffer_is_zero`) and sends its header (`None`: free).
+    pub zero_rate: Option<f64>,
+}
+
+/// The fair-share level of `cores` among groups of threads `(count, demand each)`, each demand at
+/// most one core: the largest λ with Σ count x min(demand, λ) <= cores, or 1 when everything fits
+/// (Linux's CFS gives runnable threads of equal weight equal time; a thread that wants less keeps
+/// its demand and leaves the rest to the others).
+pub fn level(cores: f64, groups: &[(f64, f64)]) -> f64 {
+    let want: f64 = groups.iter().map(|&(n, d)| n * d).sum();
+    if want <= cores {
+        return 1.0;
+    }
+    let mut g: Vec<(f64, f64)> = groups.iter().copied().filter(|&(n, d)| n > 0.0 && d > 0.0).collect();
+    g.sort_by(|a, b| a.1.total_cmp(&b.1));
+    // Walk the demands upwards: those below λ keep theirs, the rest split what is left equally.
+    let (mut left, mut count): (f64, f64) = (cores, g.iter().map(|&(n, _)| n).sum());
+    for &(n, d) in &g {
+        let lambda = left / count;
+        if d >= lambda {
+            return lambda;
+        }
+        left -= n * d;
+        count -= n;
+    }
+    1.0
+}
+
+impl HostCpu {
+    /// The threads wanting the host's cores, as (count, demand each): the others, the guest's vCPUs
+    /// (`guest` cores in all, none while paused), and the migration's: one sending thread per
+    /// channel and, for a migration to the same machine (`loopback`), one receiving thread per
+    /// channel; under multifd also the main migration thread, part-busy.
+    fn groups(&self, channels: u32, loopback: bool, guest: f64) -> [(f64, f64); 4] {
+        let n = f64::from(channels);
+        let per_channel = if loopback { 2.0 } else { 1.0 };
+        let main = if channels > 1 { MULTIFD_MAIN_THREAD_LOAD } else { 0.0 };
+        let vcpus = self.vcpus.max(1.0);
+        [(self.busy_threads, 1.0), (vcpus, (guest / vcpus).min(1.0)), (n * per_channel, 1.0), (1.0, main)]
+    }
+
+    /// (how much faster than one thread with a core of its own the stream does its CPU work, the
+    /// share of its demand each vCPU gets) when the guest wants `guest` cores.
+    pub fn shares(&self, channels: u32, loopback: bool, guest: f64) -> (f64, f64) {
+        let groups = self.groups(channels, loopback, guest);
+        let lambda = level(self.cores, &groups);
+        let per_vcpu = groups[1].1;
+        let vcpu = if per_vcpu > 0.0 { (lambda / per_vcpu).min(1.0) } else { 1.0 };
+        (f64::from(channels) * lambda.min(1.0), vcpu)
+    }
+}
+
+/// Share the host's cores again after the guest's demand changed: the migration starts, the
+/// throttle moves to `throttle_share` (1 - p), or the guest pauses (`paused`). Sets the stream's CPU
+/// pace (`cpu.parallel`, and the zero pages' cost) and returns the vCPU's running share, for
+/// `Vm::cpu_share`: the throttle's share x what the host leaves it. Without a host CPU model only
+/// the throttle applies (multifd's pace stays `Mechanisms::parallel`).
+pub fn rebalance(mech: &Mechanisms, cpu: &mut CpuCost, paused: bool, page_size: u64, throttle_share: f64) -> f64 {
+    let Some(h) = mech.host_cpu else { return throttle_share };
+    // A throttled vCPU sleeps (1 - share) of the time, and wants that much less of a core.
+    let guest = if paused { 0.0 } else { h.guest_cpu * throttle_share };
+    let (pace, vcpu) = h.shares(mech.multifd_channels, mech.cpu_loopback, guest);
+    cpu.parallel = pace;
+    if let Some(z) = h.zero_rate {
+        cpu.zero_page_s = page_size as f64 / z;
+    }
+    if paused { throttle_share } else { throttle_share * vcpu }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn level_is_a_fair_share_with_small_demands_kept() {
+        // Fits: everyone gets what they want.
+        assert!(close(level(2.0, &[(1.0, 1.0), (1.0, 0.5)]), 1.0));
+        // 3 whole-core threads on 2 cores: 2/3 each.
+        assert!(close(level(2.0, &[(3.0, 1.0)]), 2.0 / 3.0));
+        // A thread wanting 0.1 keeps it; 2 others split 0.9 of one core... of 1 core in all.
+        assert!(close(level(1.0, &[(1.0, 0.1), (2.0, 1.0)]), 0.45));
+        // Fractional counts (a load of 2.5 threads).
+        assert!(close(level(2.0, &[(2.5, 1.0), (1.5, 1.0)]), 0.5));
+    }
+
+    fn host(busy: f64, guest: f64) -> HostCpu {
+        HostCpu { cores: 2.0, busy_threads: busy, guest_cpu: guest, vcpus: 1.0, zero_rate: None }
+    }
+
+    #[test]
+    fn a_busy_guest_slows_the_stream_and_is_slowed_by_it() {
+        // Sender and receiver on 2 cores, guest idle: a core each.
+        let (pace, vcpu) = host(0.0, 0.0).shares(1, true, 0.0);
+        assert!(close(pace, 1.0) && close(vcpu, 1.0));
+        // A spinning vCPU: three threads on two cores, 2/3 each.
+        let (pace, vcpu) = host(0.0, 1.0).shares(1, true, 1.0);
+        assert!(close(pace, 2.0 / 3.0) && close(vcpu, 2.0 / 3.0));
+        // A writer needing 3 % of a core keeps it, and the two stream threads split the rest.
+        let (pace, vcpu) = host(0.0, 0.03).shares(1, true, 0.03);
+        assert!(close(pace, 0.985) && close(vcpu, 1.0));
+        // Two other busy threads: 4 on 2 cores.
+        let (pace, _) = host(2.0, 0.0).shares(1, true, 0.0);
+        assert!(close(pace, 0.5));
+    }
+
+    #[test]
+    fn channels_scale_with_the_cores_they_get() {
+        // 4 channels (8 threads), the main thread (wanting half a core) and a spinning vCPU on 2
+        // cores: 10 threads, each below its demand, 0.2 of a core each.
+        let (pace, vcpu) = host(0.0, 1.0).shares(4, true, 1.0);
+        assert!(close(pace, 4.0 * 0.2) && close(vcpu, 0.2));
+        // Two channels with an idle guest: 4 channel threads and the main thread, 0.4 each.
+        let (pace, _) = host(0.0, 0.0).shares(2, true, 0.0);
+        assert!(close(pace, 2.0 * 0.4));
+        // On 16 cores they scale fully.
+        let big = HostCpu { cores: 16.0, ..host(0.0, 1.0) };
+        assert!(close(big.shares(4, true, 1.0).0, 4.0));
+    }
+}

@@ -1,0 +1,95 @@
+//! The host CPU model (docs/model.md 15.11) through the real binary: other load on the host's cores
+//! slows the stream by the fair share it leaves, a CPU-bound guest is slowed by the migration's
+//! threads and slows them, a writer that needs little CPU keeps its rate, and bad keys are refused.
+
+mod common;
+use common::*;
+
+/// An idle 64 MiB guest with no zero pages, on a link that is never the bottleneck, at a CPU pace of
+/// 100 MiB/s for new pages; `workload` and `extra` are TOML lines of `[workload]` and `[migration]`.
+fn scenario(workload: &str, extra: &str) -> String {
+    format!(
+        r#"name = "cpu"
+seed = 7
+[vm]
+memory = "64 MiB"
+zero_fraction = 0
+device_state = "0 B"
+[network]
+bandwidth = "100 Gbit/s"
+latency = "0.01 ms"
+[workload]
+{workload}
+[migration]
+strategy = "precopy"
+downtime_limit = "300 ms"
+cpu_rate_new = "100 MiB/s"
+cpu_rate_resent = "100 MiB/s"
+cpu_loopback = true
+{extra}
+"#
+    )
+}
+
+const IDLE: &str = "kind = \"idle\"";
+
+#[test]
+fn other_load_slows_the_stream_by_its_fair_share() {
+    let dir = TempDir::new("hostcpu-load");
+    let free = run_one(&dir, "free", &scenario(IDLE, ""), &[]);
+    // Sender and receiver on 2 cores with nothing else: a core each, the same pace as without the model.
+    let quiet = run_one(&dir, "quiet", &scenario(IDLE, "host_cores = 2"), &[]);
+    // Two other busy threads: 4 threads on 2 cores, half a core each: twice as long.
+    let busy = run_one(&dir, "busy", &scenario(IDLE, "host_cores = 2\nhost_busy_threads = 2"), &[]);
+    let (t0, t1, t2) = (f64_of(&free, "total_time_s"), f64_of(&quiet, "total_time_s"), f64_of(&busy, "total_time_s"));
+    assert!((t1 / t0 - 1.0).abs() < 0.01, "a core for each thread changes nothing: {t0} s vs {t1} s");
+    assert!((t2 / t1 - 2.0).abs() < 0.02, "half a core each doubles the time: {t1} s vs {t2} s");
+    // 64 MiB at 100 MiB/s is 0.64 s of CPU.
+    assert!((t1 - 0.64).abs() < 0.02, "{t1}");
+}
+
+#[test]
+fn a_cpu_bound_guest_and_the_stream_slow_each_other() {
+    let dir = TempDir::new("hostcpu-guest");
+    let writer = "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"8 MiB\"\nfull_cpu_rate = \"20000 pages/s\"";
+    let m = run_one(&dir, "spin", &scenario(writer, "host_cores = 2\nguest_cpu = 1"), &[]);
+    // Three threads wanting a core on two: the vCPU runs 2/3 of the time and writes 1/3 less.
+    let slow = f64_of(&m, "app_slowdown");
+    assert!((slow - 1.0 / 3.0).abs() < 0.01, "app_slowdown {slow}");
+    // A writer that needs 1 % of a core keeps its rate and leaves the stream its cores.
+    let light = "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"8 MiB\"\nfull_cpu_rate = \"2000000 pages/s\"";
+    let m = run_one(&dir, "light", &scenario(light, "host_cores = 2\nguest_cpu = 0.01"), &[]);
+    assert!(f64_of(&m, "app_slowdown") < 1e-9, "{m}");
+    // The spinning guest's first pass (64 MiB of new pages; a 1 ms downtime limit lets no round
+    // end early) goes at 2/3 of the pace, the light writer's at 0.995 (its 1 % leaves the two
+    // stream threads 1.99 cores).
+    let first = |m: &serde_json::Value| {
+        let rows = m["timeline"].as_array().expect("timeline");
+        let r = rows.iter().find(|r| r["phase"] == "precopy").expect("a pre-copy round");
+        f64_of(r, "end_s") - f64_of(r, "start_s")
+    };
+    let short = ["--set", "migration.downtime_limit=1 ms", "--set", "migration.max_time=5 s"];
+    let spin = run_one(&dir, "spin2", &scenario(writer, "host_cores = 2\nguest_cpu = 1"), &short);
+    let light = run_one(&dir, "light2", &scenario(light, "host_cores = 2\nguest_cpu = 0.01"), &short);
+    assert!((first(&spin) - 0.96).abs() < 0.01, "first pass {} s", first(&spin));
+    let ratio = first(&spin) / first(&light);
+    assert!((ratio - 1.5 * 0.995).abs() < 0.01, "first pass {} s vs {} s", first(&spin), first(&light));
+}
+
+#[test]
+fn host_cpu_keys_are_checked() {
+    let dir = TempDir::new("hostcpu-bad");
+    for (extra, want) in [
+        ("host_cores = 0", "host_cores"),
+        ("host_cores = 2\nhost_busy_threads = -1", "host_busy_threads"),
+        ("guest_cpu = 1", "needs host_cores"),
+        ("host_cores = 2\nguest_vcpus = 0", "guest_vcpus"),
+    ] {
+        let p = dir.path().join("bad.toml");
+        std::fs::write(&p, scenario(IDLE, extra)).expect("write");
+        let o = migsim(["run", p.to_str().expect("path")]);
+        assert_eq!(o.status.code(), Some(2), "{extra}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{extra}: {err}");
+    }
+}
