@@ -228,7 +228,7 @@ impl Cursor {
                         return;
                     }
                     self.end = s + length_ns;
-                    self.pages = pages;
+                    self.pages.extend(pages.iter());
                     self.arranged = false;
                 }
                 Some(Record::Write { .. }) => unreachable!("the reader checks the kind"),
@@ -459,8 +459,8 @@ mod tests {
         h.interval_ns = Some(100);
         h.duration_ns = Some(400);
         let recs = [
-            Record::Interval { start_ns: 0, length_ns: 100, pages: vec![1, 2, 3, 4] },
-            Record::Interval { start_ns: 200, length_ns: 100, pages: vec![9] },
+            Record::Interval { start_ns: 0, length_ns: 100, pages: vec![1, 2, 3, 4].into() },
+            Record::Interval { start_ns: 200, length_ns: 100, pages: vec![9].into() },
         ];
         let p = write_trace("even.csv", &h, &recs);
         let mut r = TraceReplay::new(&spec(&p, true, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
@@ -486,8 +486,8 @@ mod tests {
         let mut h = Header::new(Kind::Intervals, 4096, 16 * 4096);
         h.interval_ns = Some(1_000_000);
         let recs = [
-            Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![5, 6] },
-            Record::Interval { start_ns: 2_000_000, length_ns: 1_000_000, pages: vec![7] },
+            Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![5, 6].into() },
+            Record::Interval { start_ns: 2_000_000, length_ns: 1_000_000, pages: vec![7].into() },
         ];
         let p = write_trace("access.csv", &h, &recs);
         let mut r = TraceReplay::new(&spec(&p, false, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
