@@ -193,6 +193,27 @@ fn shards_merged_equal_the_whole_sweep() {
         assert!(read(&merged.join(f)) == read(&whole.join(f)), "merged {f} differs from the whole sweep's");
     }
     assert!(merged.join("downtime_s-vs-network.bandwidth_bps.png").is_file());
+    // A shard whose rows were edited is refused, naming the row, and nothing is written.
+    let edits: [(&str, fn(&str) -> String, &str); 4] = [
+        ("a deleted row", |t| t.lines().enumerate().filter(|(i, _)| *i != 3).map(|(_, l)| format!("{l}\n")).collect(), "(a missing row)"),
+        ("a repeated row", |t| t.lines().flat_map(|l| [l, l]).skip(1).map(|l| format!("{l}\n")).collect(), "both hold the row of vm"),
+        ("an edited strategy", |t| t.replacen(",precopy,", ",hybrid,", 1), "strategy hybrid (expected precopy)"),
+        ("a foreign row", |t| t.replacen(",0,", ",7,", 1), "not a run of this sweep"),
+    ];
+    for (what, edit, want) in edits {
+        let bad = dir.path().join("bad").join("shard-1-of-4");
+        std::fs::create_dir_all(&bad).unwrap();
+        let text = read(&parts[0]);
+        std::fs::write(bad.join("sweep.csv"), edit(&text)).unwrap();
+        std::fs::copy(parts[0].with_file_name("sweep.json"), bad.join("sweep.json")).unwrap();
+        let out = dir.path().join("m-bad");
+        let mut args: Vec<String> = vec!["merge".into(), out.display().to_string(), bad.join("sweep.csv").display().to_string()];
+        args.extend(parts[1..].iter().map(|p| p.display().to_string()));
+        let o = migsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want) && stderr(&o).contains("shard-1-of-4/sweep.csv"), "{what}: {}", stderr(&o));
+        assert!(!out.join("sweep.csv").exists(), "{what}: nothing may be written");
+    }
     // A missing shard is an error that says so.
     let o = migsim(["merge", dir.path().join("m2").to_str().unwrap(), parts[0].to_str().unwrap(), parts[2].to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

@@ -111,54 +111,76 @@ pub fn check_shard(file: &Path, m: &serde_json::Value) -> Result<Vec<String>, Er
     let rows = rows(file, axes.len())?;
     let f = file.display();
     let mut problems = Vec::new();
-    // The rows of each run seen, by vm; and, per point, the vms of its first run.
-    let mut vms: Vec<Vec<String>> = vec![Vec::new(); e.keys.len()];
-    let mut at = 0usize; // the run the rows have reached
+    // The rows of each run, as (line, vm); and the rows that come before an earlier run's row.
+    let mut seen: Vec<Vec<(u64, String)>> = vec![Vec::new(); e.keys.len()];
+    let mut back: Vec<(u64, usize, usize)> = Vec::new(); // (line, its run, the run of the row before)
+    let mut prev: Option<usize> = None;
     for (line, key, vm) in &rows {
         let Some(&i) = e.index.get(key) else {
-            // Not a run of this shard: name the nearest expected run and what differs.
-            let want = &e.keys[at.min(e.keys.len().saturating_sub(1))];
-            let mut diff: Vec<String> = Vec::new();
+            // Not a run of this shard: name what differs from the run the rows had reached.
+            let near = prev.map_or(0, |p| (p + 1).min(e.keys.len().saturating_sub(1)));
             let names: Vec<&str> = axes.iter().map(String::as_str).chain(["replication", "seed", "strategy"]).collect();
-            if let Some(want) = (!e.keys.is_empty()).then_some(want) {
-                for ((n, w), g) in names.iter().zip(want).zip(key) {
-                    if w != g {
-                        diff.push(format!("{n} {g} (expected {w})"));
-                    }
-                }
-            }
+            let diff: Vec<String> = match e.keys.get(near) {
+                Some(want) => names
+                    .iter()
+                    .zip(want)
+                    .zip(key)
+                    .filter(|((_, w), g)| w != g)
+                    .map(|((n, w), g)| format!("{n} {g} (expected {w})"))
+                    .collect(),
+                None => vec!["this shard has no runs".into()],
+            };
             problems.push(format!(
                 "{f}:{line}: a row that is not a run of this sweep: {}; it was changed, or comes from another sweep",
                 if diff.is_empty() { "its key columns differ".into() } else { diff.join(", ") }
             ));
             continue;
         };
-        if i < at {
-            problems.push(format!("{f}:{line}: a row of {} again, after later runs (a repeated or moved row)", describe(&e, i, &axes)));
+        if let Some(p) = prev.filter(|&p| i < p) {
+            back.push((*line, i, p));
+        }
+        seen[i].push((*line, vm.clone()));
+        prev = Some(i);
+    }
+    let mut repeated = vec![false; e.keys.len()];
+    for (i, rows) in seen.iter().enumerate() {
+        for (k, (line, vm)) in rows.iter().enumerate() {
+            if let Some((first, _)) = rows[..k].iter().find(|(_, v)| v == vm) {
+                repeated[i] = true;
+                problems.push(format!(
+                    "{f}:{first} and {f}:{line} both hold the row of vm {vm} of {} (one is repeated, or was changed from another run)",
+                    describe(&e, i, &axes)
+                ));
+            }
+        }
+    }
+    for (line, i, p) in back {
+        if !repeated[i] && !repeated[p] {
+            problems.push(format!("{f}:{line}: the row of {} comes after rows of later runs (rows out of order)", describe(&e, i, &axes)));
+        }
+    }
+    let mut i = 0;
+    while i < e.keys.len() {
+        if !seen[i].is_empty() {
+            i += 1;
             continue;
         }
-        if i > at {
-            // Runs between the last one seen and this one have no rows, unless `at` had some.
-            let from = if vms[at].is_empty() { at } else { at + 1 };
-            if from < i {
-                problems.push(missing(&e, from, i, &axes, &format!("{f}:{line}")));
-            }
-            at = i;
+        let from = i;
+        while i < e.keys.len() && seen[i].is_empty() {
+            i += 1;
         }
-        if vms[i].contains(vm) {
-            problems.push(format!("{f}:{line}: the row of vm {vm} of {} is repeated", describe(&e, i, &axes)));
+        let first = describe(&e, from, &axes);
+        problems.push(if i - from == 1 {
+            format!("{f}: no row for {first} (a missing row)")
         } else {
-            vms[i].push(vm.clone());
-        }
+            format!("{f}: no rows for {} runs from {first} (missing rows)", i - from)
+        });
     }
-    let from = if vms.get(at).is_none_or(|v| v.is_empty()) { at } else { at + 1 };
-    if from < e.keys.len() {
-        problems.push(missing(&e, from, e.keys.len(), &axes, &format!("{f}: at its end")));
-    }
+    let vms: Vec<Vec<String>> = seen.iter().map(|r| r.iter().map(|(_, v)| v.clone()).collect()).collect();
     // Every run of a point has the same vms (the same scenario); a run with fewer lost a row.
     let mut first_of_point: Option<(u64, usize)> = None;
     for i in 0..e.keys.len() {
-        if vms[i].is_empty() {
+        if vms[i].is_empty() || repeated[i] {
             continue;
         }
         match first_of_point {
@@ -179,16 +201,6 @@ pub fn check_shard(file: &Path, m: &serde_json::Value) -> Result<Vec<String>, Er
         problems.push(format!("{f}: {} rows, but its sweep wrote {want} (sweep.json `rows`)", rows.len()));
     }
     Ok(problems)
-}
-
-fn missing(e: &Expected, from: usize, to: usize, axes: &[String], at: &str) -> String {
-    let n = to - from;
-    let first = describe(e, from, axes);
-    if n == 1 {
-        format!("{at}: no row for {first} (a missing row)")
-    } else {
-        format!("{at}: no rows for {n} runs from {first} (missing rows)")
-    }
 }
 
 /// For CSVs without a manifest: the rows whose run and vm appeared before (in any input).
