@@ -601,7 +601,7 @@ fn write_with(
         Some("png") => {
             register_font();
             let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            crate::files::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
             let name = path.file_name().map_or("chart".into(), |n| n.to_string_lossy().to_string());
             // The bitmap backend picks its encoder from the extension, so the temporary name keeps it.
             let tmp = dir.join(format!(".{name}.{}.tmp.png", std::process::id()));

@@ -37,7 +37,7 @@ pub struct Writer {
 impl Writer {
     pub fn create(path: &Path, form: Form, kind: Kind) -> io::Result<Writer> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            crate::files::create_dir_all(dir)?;
         }
         let body_path = with_suffix(path, ".partial.body");
         let f = BufWriter::with_capacity(1 << 16, File::create(&body_path)?);

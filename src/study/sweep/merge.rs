@@ -96,7 +96,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf], jobs: usize, charts: bool) -> Resul
         super::rows::report(super::rows::check_repeats(&files, axes)?)?;
     }
 
-    std::fs::create_dir_all(out).map_err(|e| Error::Other(format!("{}: cannot create: {e}", out.display())))?;
+    crate::files::create_dir_all(out).map_err(|e| Error::Other(format!("{}: cannot create: {e}", out.display())))?;
     let csv_path = out.join("sweep.csv");
     let mut staged = Staged::create(&csv_path)?;
     staged.w.write_all(&items[0].1).map_err(Error::other)?;

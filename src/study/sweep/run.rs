@@ -118,7 +118,7 @@ pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
     let pool = pool(opt.jobs)?;
     pool.install(|| plan.base.validate(plan.points.clone())).map_err(|e| Error::Input(e.to_string()))?;
     let dir = &opt.dir;
-    std::fs::create_dir_all(dir).map_err(|e| Error::Other(format!("{}: cannot create: {e}", dir.display())))?;
+    crate::files::create_dir_all(dir).map_err(|e| Error::Other(format!("{}: cannot create: {e}", dir.display())))?;
     let csv_path = dir.join("sweep.csv");
     let manifest_path = dir.join("sweep.json");
     let (_, fingerprint) = plan.ids();
