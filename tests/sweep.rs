@@ -194,7 +194,8 @@ fn shards_merged_equal_the_whole_sweep() {
     }
     assert!(merged.join("downtime_s-vs-network.bandwidth_bps.png").is_file());
     // A shard whose rows were edited is refused, naming the row, and nothing is written.
-    let edits: [(&str, fn(&str) -> String, &str); 4] = [
+    type Edit = fn(&str) -> String;
+    let edits: [(&str, Edit, &str); 4] = [
         ("a deleted row", |t| t.lines().enumerate().filter(|(i, _)| *i != 3).map(|(_, l)| format!("{l}\n")).collect(), "(a missing row)"),
         ("a repeated row", |t| t.lines().flat_map(|l| [l, l]).skip(1).map(|l| format!("{l}\n")).collect(), "both hold the row of vm"),
         ("an edited strategy", |t| t.replacen(",precopy,", ",hybrid,", 1), "strategy hybrid (expected precopy)"),
