@@ -376,3 +376,22 @@ fn a_huge_range_is_streamed_as_a_range_or_refused_up_front() {
         assert!(err.contains("at most 33554432 pages"), "{err}");
     }
 }
+
+/// `trace convert X X` (or X through another path or a link) would replace its input: refused.
+#[test]
+fn converting_a_trace_onto_itself_is_refused() {
+    let dir = TempDir::new("trace-self");
+    let a = dir.write("hand.csv", HAND);
+    let other_path = dir.path().join(".").join("hand.csv");
+    let link = dir.path().join("link.csv");
+    std::fs::hard_link(&a, &link).unwrap();
+    for (out, to) in [(a.clone(), None), (other_path, Some("binary")), (link, None)] {
+        let mut args = vec!["trace".to_string(), "convert".into(), s(&a), s(&out)];
+        if let Some(f) = to {
+            args.extend(["--to".into(), f.into()]);
+        }
+        let err = input_error(&migsim(&args));
+        assert!(err.contains("the same file"), "{err}");
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), HAND, "the input is untouched");
+    }
+}
