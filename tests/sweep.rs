@@ -148,6 +148,11 @@ fn resume_after_an_interruption_gives_the_uninterrupted_file() {
     let good = read(&whole.join("sweep.csv"));
     // An interrupted sweep: the partial file cut in the middle of a row, and the partial manifest a
     // sweep writes when it starts (its fingerprint is the one sweep.json records).
+    // --resume on the finished sweep: it says every run is done and runs none (the file is untouched).
+    let modified = std::fs::metadata(whole.join("sweep.csv")).unwrap().modified().unwrap();
+    let o = migsim(["sweep", p.to_str().unwrap(), "--out", dir.path().join("whole").to_str().unwrap(), "--resume", "--no-charts"]);
+    assert!(o.status.success() && stderr(&o).contains("24 runs (") && stderr(&o).contains("24 of them already done"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(whole.join("sweep.csv")).unwrap().modified().unwrap(), modified, "a finished sweep is not rerun");
     let cut = good.len() * 2 / 3 + 7;
     let res = dir.path().join("resumed").join("small");
     std::fs::create_dir_all(&res).unwrap();
