@@ -440,3 +440,83 @@ fn each_precopy_round_reports_the_threshold_it_was_judged_against() {
     );
     assert!(timeline(&m).iter().all(|r| r["stop_threshold_bytes"].is_null()));
 }
+
+#[test]
+fn every_strategy_ends_by_max_time_whatever_the_link_or_the_setup() {
+    // docs/model.md, section 11: a batch in flight is cut at max_time, so no run reports more than
+    // max_time, however slow its link (one 4 KiB batch takes 9 h at 1 bit/s) or long its setup.
+    let dir = TempDir::new("deadline");
+    let wl = "kind = \"hotcold\"\nwrite_rate = \"2000 pages/s\"\nhot_set = \"16 MiB\"\nhot_share = 0.9";
+    let cases = [("1 bit/s", "0 s"), ("100 Kbit/s", "0 s"), ("1 Gbit/s", "100000 h")];
+    for (bw, setup) in cases {
+        for strategy in ["precopy", "postcopy", "hybrid", "cold"] {
+            let text = postcopy_scenario(wl)
+                .replace("1 Gbit/s", bw)
+                .replace("page_header = \"8 B\"", &format!("page_header = \"8 B\"\nmax_time = \"60 s\"\nsetup_time = \"{setup}\""));
+            let m = run_one(&dir, &format!("dl-{strategy}-{}", bw.replace([' ', '/'], "")), &text, &["--strategy", strategy]);
+            let what = format!("{strategy} at {bw}, setup {setup}: {m}");
+            if strategy == "cold" && setup != "0 s" {
+                // A cold copy has no setup: 256 MiB over 1 Gbit/s takes about 2 s.
+                assert!(bool_of(&m, "completed"), "{what}");
+                continue;
+            }
+            assert_eq!(str_of(&m, "stop_reason"), "max_time", "{what}");
+            assert!(!bool_of(&m, "converged"), "{what}");
+            assert_abs("total time (s)", f64_of(&m, "total_time_s"), 60.0, 1e-6);
+            let in_postcopy = strategy == "postcopy" && bw == "100 Kbit/s";
+            // Post-copy that got going ends with the VM at the destination and the rest at the
+            // source; everything else is cancelled and the VM runs on at the source.
+            assert_eq!(bool_of(&m, "completed"), in_postcopy, "{what}");
+            if in_postcopy {
+                assert_eq!(timeline(&m).last().expect("rows")["phase"], "postcopy (unfinished)", "{what}");
+            }
+            if strategy == "cold" || (strategy == "postcopy" && bw == "1 bit/s") {
+                // Paused for the copy (or the switch), resumed at the source at max_time.
+                assert_abs("downtime (s)", f64_of(&m, "downtime_s"), 60.0, 1e-6);
+                assert_eq!(f64_of(&m, "postcopy_window_s"), 0.0, "{what}");
+                assert_eq!(u64_of(&m, "stop_copy_bytes") + u64_of(&m, "precopy_bytes"), u64_of(&m, "bytes_sent"), "{what}");
+            }
+            // What crossed the link fits in 60 s of it (plus rounding of the cut batch).
+            let link_bytes = 60.0
+                * match bw {
+                    "1 bit/s" => 1.0 / 8.0,
+                    "100 Kbit/s" => 12500.0,
+                    _ => 0.0,
+                };
+            assert!(u64_of(&m, "bytes_sent") as f64 <= link_bytes + 1.0, "{what}: bytes {}", u64_of(&m, "bytes_sent"));
+        }
+    }
+}
+
+#[test]
+fn on_max_time_stop_begins_the_stop_and_copy_at_max_time_with_the_cut_batch_in_it() {
+    let dir = TempDir::new("deadline-stop");
+    let wl = "kind = \"hotcold\"\nwrite_rate = \"2000 pages/s\"\nhot_set = \"16 MiB\"\nhot_share = 0.9";
+    let text = postcopy_scenario(wl)
+        .replace("1 Gbit/s", "1 Mbit/s")
+        .replace("page_header = \"8 B\"", "page_header = \"8 B\"\nmax_time = \"10 s\"\non_max_time = \"stop\"");
+    let m = run_one(&dir, "dl-stop", &text, &["--strategy", "precopy"]);
+    assert_eq!(str_of(&m, "stop_reason"), "max_time");
+    assert!(bool_of(&m, "completed"), "forced to finish: {m}");
+    let rows = timeline(&m);
+    let last = rows.last().expect("rows");
+    assert_eq!(last["phase"], "stop-and-copy");
+    assert_abs("stop-and-copy start (s)", last["start_s"].as_f64().expect("start_s"), 10.0, 1e-6);
+    // Every page arrives once at least: what the rounds sent plus the final copy covers memory.
+    assert!(u64_of(&m, "pages_sent") >= 256 * MIB / PAGE, "pages {}", u64_of(&m, "pages_sent"));
+}
+
+#[test]
+fn check_warns_when_a_run_would_be_long_and_not_otherwise() {
+    // 100 VMs that never converge on a shared link, allowed 100 h: check times a short slice of the
+    // run and scales it up to max_time.
+    let bench = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/concurrent-link.toml");
+    let o = migsim(["check".as_ref(), bench.as_os_str(), "--set".as_ref(), "migration.max_time=\"100 h\"".as_ref()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("warning:") && err.contains("max_time") && err.contains("100 h"), "{err}");
+    assert!(stdout(&o).contains("[migration]"), "the resolved scenario is still printed");
+    let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/db.toml");
+    let o = migsim(["check".as_ref(), db.as_os_str()]);
+    assert!(o.status.success() && !stderr(&o).contains("warning:"), "{}", stderr(&o));
+}

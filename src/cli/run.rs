@@ -33,11 +33,33 @@ pub struct RunArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
+    /// Do not time a short slice of the run to warn when the whole run would take long.
+    #[arg(long)]
+    pub no_estimate: bool,
 }
+
+/// `check` warns when a run is expected to take longer than this, seconds.
+const LONG_RUN_S: f64 = 60.0;
 
 pub fn cmd_check(a: &CheckArgs) -> Result<(), Failure> {
     let sc = load(&a.scenario)?;
-    out(&crate::input::write::to_toml(&sc))
+    out(&crate::input::write::to_toml(&sc))?;
+    if !a.no_estimate {
+        let e = crate::study::estimate::estimate(&sc);
+        if e.cpu_s > LONG_RUN_S {
+            let minutes = (e.cpu_s / 60.0).round();
+            eprintln!(
+                "warning: {}: this run may take about {minutes} min on this machine: its first {} of simulated time took {:.2} s, \
+                 and max_time lets its migrations go on to {}. Lower max_time (--set migration.max_time=\"10 min\"), \
+                 or make the migration converge sooner.",
+                a.scenario.scenario.display(),
+                crate::units::format_duration(e.probed_ns),
+                e.probe_cpu_s,
+                crate::units::format_duration(e.max_time_ns),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Up to this many migrations in a run's report, `timeline.png` draws a panel for each.

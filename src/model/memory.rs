@@ -47,8 +47,21 @@ pub fn zero_profile_regions(profile: &[f64], pages: usize) -> impl Iterator<Item
 
 /// The zero-page layouts built so far, by what they depend on: VMs with the same memory, zero pages
 /// and working set share one (`Memory::nonzero`), so ten thousand VMs of a group build and hold one.
+/// A layout is a pure function of its key, so the last few are also kept for the whole process
+/// (`SHARED_LAYOUTS`): the runs of a sweep build each once.
 #[derive(Default)]
 pub struct Layouts(std::collections::HashMap<String, Arc<Bitmap>>);
+
+/// Layouts kept between runs, at most (the oldest goes first).
+const SHARED_LAYOUTS: usize = 8;
+/// Layouts above this many pages are not kept between runs (2^26 pages: an 8 MiB bitmap, 256 GiB of
+/// 4 KiB pages), so that a process holds at most 64 MiB of them.
+const SHARED_LAYOUT_MAX_PAGES: usize = 1 << 26;
+
+fn shared_layouts() -> std::sync::MutexGuard<'static, Vec<(String, Arc<Bitmap>)>> {
+    static SHARED: std::sync::Mutex<Vec<(String, Arc<Bitmap>)>> = std::sync::Mutex::new(Vec::new());
+    SHARED.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl Layouts {
     /// The memory of a VM of `pages` pages with these zero pages around working set `ws`.
@@ -58,10 +71,22 @@ impl Layouts {
         if let Some(l) = self.0.get(&key) {
             return Memory::with_layout(l.clone(), page_size);
         }
+        let shared = shared_layouts().iter().find(|(k, _)| *k == key).map(|(_, l)| l.clone());
+        if let Some(l) = shared {
+            self.0.insert(key, l.clone());
+            return Memory::with_layout(l, page_size);
+        }
         let m = match zero {
             ZeroPages::Profile(p) => Memory::with_zero_profile(pages, page_size, p, ws),
             ZeroPages::Share { fraction, layout } => Memory::new(pages, page_size, *fraction, *layout, ws),
         };
+        if pages <= SHARED_LAYOUT_MAX_PAGES {
+            let mut s = shared_layouts();
+            if s.len() >= SHARED_LAYOUTS {
+                s.remove(0);
+            }
+            s.push((key.clone(), m.nonzero.clone()));
+        }
         self.0.insert(key, m.nonzero.clone());
         m
     }

@@ -29,6 +29,8 @@ pub enum Ev {
     Vcpu(usize, u64),
     /// A post-copy page request reaches the source.
     Request(usize, usize),
+    /// `max_time` after the migration's start: whatever phase it is in ends (`strategy::deadline`).
+    Deadline(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +111,8 @@ pub struct Migration {
     pub end: Option<SimTime>,
     pub converged: bool,
     pub stop_reason: &'static str,
+    /// Cancelled at `max_time`: the VM stays at (or went back to) the source.
+    pub cancelled: bool,
     pub final_batch: Batch,
     pub timeline: Vec<RoundRecord>,
     // Post-copy guest.
@@ -210,6 +214,7 @@ impl Migration {
             end: None,
             converged: false,
             stop_reason: "",
+            cancelled: false,
             final_batch: Batch::default(),
             timeline: Vec::new(),
             vcpu_gen: 0,
@@ -378,7 +383,7 @@ impl Migration {
     pub fn result(&self, sc: &Scenario, vm: &Vm, now: SimTime) -> MigrationResult {
         let sec = |t: u64| t as f64 / 1e9;
         let end = self.end.unwrap_or(now);
-        let completed = self.resume_time.is_some() && self.end.is_some();
+        let completed = !self.cancelled && self.resume_time.is_some() && self.end.is_some();
         let spec = &sc.vms[self.vm];
         let ps = spec.page_size;
         // Shares of the live migration lost: the application's writes, and vCPU time.
@@ -402,7 +407,10 @@ impl Migration {
             pages_sent: self.sent.pages,
             zero_pages_sent: self.sent.zero_pages,
             precopy_bytes: self.precopy_bytes,
-            stop_copy_bytes: if self.switch_time.is_none() && self.resume_time.is_some() {
+            stop_copy_bytes: if self.cancelled {
+                // A final copy cut at max_time: what of it arrived.
+                self.sent.bytes - self.precopy_bytes
+            } else if self.switch_time.is_none() && self.resume_time.is_some() {
                 self.final_batch.bytes + spec.device_state_bytes
             } else {
                 0
@@ -454,6 +462,12 @@ impl Ctx<'_> {
     /// Start sending `bytes` on the migration's flow at most at `cap` bytes/s.
     pub fn send(&mut self, bytes: u64, cap: f64, now: SimTime) {
         self.net.start(self.mig.flow, bytes as f64, cap, now, self.q.seq_mut());
+    }
+
+    /// Stop the batch in flight at `now` (`max_time`): returns the bytes it had left to send.
+    pub fn cut(&mut self, now: SimTime) -> u64 {
+        self.mig.in_flight = InFlight::None;
+        self.net.abort(self.mig.flow, now, self.q.seq_mut()).ceil() as u64
     }
 
     /// Wake the sender at `at` (an earlier wake-up still pending becomes stale).

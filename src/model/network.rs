@@ -290,6 +290,29 @@ impl Network {
         f
     }
 
+    /// Stop flow `f`'s batch in flight at `now` (a migration cut off at `max_time`); returns the bytes
+    /// it had left to send. Rare (once per migration at most), so taking it out of its class's heap
+    /// by a linear pass is fine.
+    pub fn abort(&mut self, f: FlowId, now: SimTime, seq: &mut u64) -> f64 {
+        if !self.flows[f].active {
+            return 0.0;
+        }
+        let c = self.flows[f].class;
+        let class = &mut self.classes[c];
+        advance(class, now);
+        let left = (self.flows[f].target - class.v).max(0.0);
+        class.members.retain(|Reverse((_, g))| *g != f);
+        class.count -= 1;
+        let fl = &mut self.flows[f];
+        fl.active = false;
+        for &l in &self.routes[fl.route] {
+            self.link_active[l] -= 1;
+        }
+        self.changed.push(c);
+        self.reschedule(c, seq);
+        left
+    }
+
     /// Solve the shares again if flows started or stopped since the last solve (at `now`, the time
     /// they did): the simulation calls this before it moves its clock.
     pub fn settle(&mut self, now: SimTime, seq: &mut u64) {

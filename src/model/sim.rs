@@ -84,7 +84,7 @@ pub fn routes(sc: &Scenario) -> Vec<Vec<usize>> {
 /// The migration an event belongs to.
 fn owner(ev: &Ev) -> usize {
     match *ev {
-        Ev::Start(m) | Ev::SetupDone(m) | Ev::Wake(m, _) | Ev::Vcpu(m, _) | Ev::Request(m, _) => m,
+        Ev::Start(m) | Ev::SetupDone(m) | Ev::Wake(m, _) | Ev::Vcpu(m, _) | Ev::Request(m, _) | Ev::Deadline(m) => m,
     }
 }
 
@@ -190,6 +190,7 @@ impl<'a> Simulation<'a> {
                     }
                 }
                 Ev::Request(m, page) => postcopy::on_request(&mut self.ctx(m), page, now),
+                Ev::Deadline(m) => strategy::deadline(&mut self.ctx(m), now),
             }
             self.check_end(owner, now);
         }

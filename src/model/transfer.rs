@@ -57,6 +57,29 @@ impl Batch {
     pub fn nonzero_pages(&self) -> u64 {
         self.pages - self.zero_pages
     }
+
+    /// Split a batch cut off with `bytes_left` of its bytes unsent: (what arrived, what did not). The
+    /// pages split in the same proportion as the bytes, rounded so that the parts add up.
+    pub fn split(self, bytes_left: u64) -> (Batch, Batch) {
+        let left = bytes_left.min(self.bytes);
+        let frac = if self.bytes == 0 { 0.0 } else { left as f64 / self.bytes as f64 };
+        let part = |n: u64| ((n as f64 * frac).round() as u64).min(n);
+        let not = Batch {
+            pages: part(self.pages),
+            zero_pages: part(self.zero_pages).min(part(self.pages)),
+            bytes: left,
+            new_pages: part(self.new_pages),
+            delta_pages: part(self.delta_pages),
+        };
+        let arrived = Batch {
+            pages: self.pages - not.pages,
+            zero_pages: self.zero_pages - not.zero_pages,
+            bytes: self.bytes - not.bytes,
+            new_pages: self.new_pages - not.new_pages,
+            delta_pages: self.delta_pages - not.delta_pages,
+        };
+        (arrived, not)
+    }
 }
 
 /// The host CPU cost of moving pages through one migration stream: a page the destination has never

@@ -21,6 +21,7 @@ use crate::model::events::SimTime;
 use crate::model::mechanism::{RateLimit, Throttle};
 use crate::model::memory::free_pages;
 use crate::model::migration::{Ctx, Ev, InFlight, Stage};
+use crate::model::scenario::OnMaxTime;
 
 pub const PRECOPY: Strategy = Strategy(&precopy::PreCopy);
 pub const POSTCOPY: Strategy = Strategy(&postcopy::PostCopy);
@@ -49,6 +50,8 @@ pub fn start(c: &mut Ctx<'_>, now: SimTime) {
     // Free pages (ballooned or reported free) are never sent (Hines & Gopalan's dynamic
     // self-ballooning; facts file, "Post-copy"). They hold stale data, not zeros (`memory::free_pages`).
     let free = (spec.free_fraction > 0.0).then(|| free_pages(&c.vm.mem.nonzero, spec.free_fraction, spec.workload.working_set.span()));
+    // Whatever phase the migration is in at max_time ends then (`deadline`).
+    c.q.schedule(now.saturating_add(c.mig.p.max_time_ns), Ev::Deadline(c.id));
     let vm = &mut *c.vm;
     let mg = &mut *c.mig;
     mg.start = now;
@@ -100,6 +103,24 @@ pub fn step(c: &mut Ctx<'_>, now: SimTime) {
         Stage::PreCopy => precopy::step(c, now),
         Stage::PostCopy => postcopy::step(c, now),
         _ => {}
+    }
+}
+
+/// `max_time` has passed since the migration started. Pre-copy (and its setup) is cancelled or forced
+/// into its stop-and-copy (`on_max_time`); a final copy in flight is cancelled, the VM resuming at the
+/// source, unless `on_max_time = "stop"` asked for it; post-copy ends with the rest of the memory
+/// still at the source. A batch in flight is cut where it stands, so no run goes past `max_time`
+/// (docs/model.md, section 11).
+pub fn deadline(c: &mut Ctx<'_>, now: SimTime) {
+    let stop = c.mig.p.on_max_time == OnMaxTime::Stop;
+    match c.mig.stage {
+        Stage::Setup | Stage::PreCopy => precopy::at_max_time(c, now),
+        Stage::StopCopy | Stage::Cold if stop => {}
+        Stage::StopCopy => precopy::cancel_final_copy(c, now, "stop-and-copy (cancelled)"),
+        Stage::Cold => precopy::cancel_final_copy(c, now, "cold copy (cancelled)"),
+        Stage::Switching => precopy::cancel_final_copy(c, now, "postcopy switch (cancelled)"),
+        Stage::PostCopy => postcopy::at_max_time(c, now),
+        Stage::Waiting | Stage::Done => {}
     }
 }
 

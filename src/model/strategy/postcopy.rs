@@ -223,6 +223,32 @@ pub fn step(c: &mut Ctx<'_>, now: SimTime) {
     c.send(b.bytes, cap, now);
 }
 
+/// `max_time` during post-copy (`strategy::deadline`): the batch in flight is cut (what arrived
+/// counts as sent) and the migration ends with the rest of the memory still at the source, a
+/// residual dependency: the guest runs at the destination, and a real one would fault on forever.
+pub fn at_max_time(c: &mut Ctx<'_>, now: SimTime) {
+    if c.mig.in_flight != InFlight::None {
+        let (arrived, _) = c.mig.batch.split(c.cut(now));
+        c.mig.sent.add(arrived);
+        c.mig.round_sent.add(arrived);
+    }
+    c.vm.advance(now);
+    let mg = &mut *c.mig;
+    mg.converged = false;
+    mg.stop_reason = "max_time";
+    let phase = if mg.p.mech.postcopy_push { "postcopy (unfinished)" } else { "postcopy (demand paging, unfinished)" };
+    let row = mg.round_row(phase, now, mg.pending + mg.urgent.len() as u64);
+    mg.timeline.push(row);
+    mg.end = Some(now);
+    mg.stage = Stage::Done;
+    mg.vcpu_gen += 1;
+    mg.wake_gen += 1;
+    if let Some((_, since)) = mg.waiting_on.take() {
+        mg.stall_ns += now.saturating_sub(since);
+    }
+    c.vm.paused = false;
+}
+
 /// A page request reached the source.
 pub fn on_request(c: &mut Ctx<'_>, page: usize, now: SimTime) {
     let mg = &mut *c.mig;
@@ -250,18 +276,6 @@ pub fn run_vcpu(c: &mut Ctx<'_>, now: SimTime) {
     let flow_done_at = c.net.completion_at(c.mig.flow);
     let mg = &mut *c.mig;
     if mg.stage != Stage::PostCopy || mg.waiting_on.is_some() {
-        return;
-    }
-    if !mg.p.mech.postcopy_push && now.saturating_sub(mg.start) >= mg.p.max_time_ns {
-        // Demand paging alone never fetches pages the guest does not touch: stop at max_time
-        // with the rest still at the source (a residual dependency).
-        mg.converged = false;
-        mg.stop_reason = "max_time";
-        let row = mg.round_row("postcopy (demand paging, unfinished)", now, mg.pending);
-        mg.timeline.push(row);
-        mg.end = Some(now);
-        mg.stage = Stage::Done;
-        mg.vcpu_gen += 1;
         return;
     }
     let horizon = match (flow_done_at, mg.wake_at) {

@@ -45,6 +45,9 @@ impl StrategyRule for PreCopy {
 
 /// Setup is over: round 0 begins.
 pub fn setup_done(c: &mut Ctx<'_>, now: SimTime) {
+    if c.mig.stage != Stage::Setup {
+        return; // ended at max_time during its setup
+    }
     let mg = &mut *c.mig;
     mg.stage = Stage::PreCopy;
     mg.round_start = now;
@@ -60,7 +63,7 @@ pub fn step(c: &mut Ctx<'_>, now: SimTime) {
     if c.over_time(now) {
         match c.mig.p.on_max_time {
             OnMaxTime::Cancel => return cancel(c, now),
-            OnMaxTime::Stop => return stop_and_copy(c, now, Stop { reason: "max_time", converged: false }),
+            OnMaxTime::Stop => return stop_and_copy(c, now, Stop { reason: "max_time", converged: false }, Batch::default()),
         }
     }
     if c.mig.strategy.rule().switch_due(&c.mig.so_far(now)) {
@@ -97,7 +100,7 @@ fn step_under_threshold(c: &mut Ctx<'_>, now: SimTime) {
         }
     }
     if let Some(stop) = d.stop {
-        return stop_and_copy(c, now, stop);
+        return stop_and_copy(c, now, stop, Batch::default());
     }
     if c.mig.start_postcopy {
         return postcopy::switch(c, now);
@@ -131,11 +134,11 @@ fn step_each_pass(c: &mut Ctx<'_>, now: SimTime) {
         c.mig.set_round_threshold(t);
     }
     if let Some(stop) = d.stop {
-        return stop_and_copy(c, now, stop);
+        return stop_and_copy(c, now, stop, Batch::default());
     }
     if c.mig.pending == 0 {
         // Nothing dirty and the policy wants more rounds: stop now, nothing to gain.
-        return stop_and_copy(c, now, Stop::CONVERGED);
+        return stop_and_copy(c, now, Stop::CONVERGED, Batch::default());
     }
     if c.mig.strategy.rule().switch_after_round(&c.mig.so_far(now)) {
         return postcopy::switch(c, now);
@@ -205,8 +208,17 @@ pub fn batch_done(c: &mut Ctx<'_>, now: SimTime) {
 
 /// `max_time` with `on_max_time = "cancel"`: give up; the VM stays at the source.
 fn cancel(c: &mut Ctx<'_>, now: SimTime) {
+    // The VM runs on at the source, unthrottled.
+    let vm = &mut *c.vm;
+    vm.advance(now);
     let mg = &mut *c.mig;
+    if mg.live_to.is_none() {
+        mg.live_to = Some((vm.lost_ns, vm.throttle_ns, now));
+    }
+    vm.cpu_share = 1.0;
+    vm.workload.dirty_limit_pps = f64::INFINITY;
     mg.stage = Stage::Done;
+    mg.cancelled = true;
     mg.end = Some(now);
     mg.converged = false;
     mg.stop_reason = "max_time";
@@ -217,8 +229,54 @@ fn cancel(c: &mut Ctx<'_>, now: SimTime) {
     }
 }
 
-/// Pause the VM and send the rest with the device state.
-fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop) {
+/// `max_time` during setup or the rounds (`strategy::deadline`): the batch in flight is cut where it
+/// stands (what arrived counts as sent), then the migration is cancelled, or with
+/// `on_max_time = "stop"` forced into its stop-and-copy, which resends what the cut batch did not
+/// deliver.
+pub fn at_max_time(c: &mut Ctx<'_>, now: SimTime) {
+    let mut left = Batch::default();
+    if c.mig.in_flight == InFlight::Pages {
+        let (arrived, rest) = c.mig.batch.split(c.cut(now));
+        let mg = &mut *c.mig;
+        mg.sent.add(arrived);
+        mg.round_sent.add(arrived);
+        left = rest;
+    }
+    // A pending wake-up is stale from now on.
+    c.mig.wake_gen += 1;
+    c.mig.wake_at = None;
+    match c.mig.p.on_max_time {
+        OnMaxTime::Cancel => cancel(c, now),
+        OnMaxTime::Stop => stop_and_copy(c, now, Stop { reason: "max_time", converged: false }, left),
+    }
+}
+
+/// `max_time` while the VM is paused for a final copy (or the post-copy switch): the copy is cut and
+/// the VM resumes at the source; its downtime ran until now.
+pub fn cancel_final_copy(c: &mut Ctx<'_>, now: SimTime, phase: &'static str) {
+    let left = c.cut(now);
+    let dev = c.spec.device_state_bytes;
+    let mg = &mut *c.mig;
+    let mut b = mg.final_batch;
+    b.bytes += dev;
+    let (arrived, _) = b.split(left);
+    mg.sent.add(arrived);
+    mg.timeline.push(RoundRecord::new(mg.rounds, phase, mg.round_start, now, arrived.pages, arrived.bytes, 0, now - mg.round_start));
+    // A post-copy switch cut short never happened: the VM did not run at the destination.
+    mg.switch_time = None;
+    mg.stage = Stage::Done;
+    mg.end = Some(now);
+    mg.resume_time = Some(now);
+    mg.cancelled = true;
+    mg.converged = false;
+    mg.stop_reason = "max_time";
+    c.vm.advance(now);
+    c.vm.paused = false;
+}
+
+/// Pause the VM and send the rest with the device state (and `carry`: what a batch cut at
+/// `max_time` did not deliver).
+fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop, carry: Batch) {
     // Final sync: everything written before the pause goes in the last copy.
     c.pause(now);
     let mg = &mut *c.mig;
@@ -237,6 +295,8 @@ fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop) {
         let present = mg.cpu.tracks_present().then_some(&mg.present);
         cost_of(&mg.bits, &c.vm.mem.nonzero, present, mg.cost)
     };
+    let mut b = b;
+    b.add(carry);
     mg.bits.clear_all();
     mg.pending = 0;
     mg.final_batch = b;

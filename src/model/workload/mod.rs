@@ -12,6 +12,7 @@
 pub mod sample;
 pub mod spec;
 pub mod trace;
+mod trace_pass;
 
 pub use spec::{DEFAULT_WRITE_DELTA, DeltaSize, PageRange, Phase, WorkloadKind, WorkloadSpec};
 

@@ -7,6 +7,7 @@ use crate::model::workload::SimRng;
 use rand::Rng;
 use rand::RngCore;
 use rand_distr::Distribution;
+use std::sync::{Arc, Mutex};
 
 /// Uniform integers in `[lo, hi)` by Lemire's multiply-and-reject, with the rejection zone computed
 /// once. Written here rather than using `rand::distr::Uniform` because this is the hottest loop of
@@ -39,25 +40,66 @@ impl Below {
 }
 
 /// Zipf ranks over `1..=n`, returned 0-based. rand_distr's rejection-inversion sampler costs two
-/// `powf` per draw (most of a long Zipf run's time). Once a workload has drawn as many ranks as
-/// there are pages, so that building it costs no more than the draws so far, an alias table
-/// (rand_distr's `WeightedAliasIndex` over the weights `k^-s`) takes over: two uniform draws per
-/// rank. Working sets above `ZIPF_ALIAS_MAX_PAGES` keep the first sampler (the table takes 12 bytes
-/// a page). Both draw from the same distribution; the switch point depends only on the draw count,
-/// so a run stays a pure function of its scenario and seed.
+/// `powf` per draw (most of a long Zipf run's time); an alias table (rand_distr's
+/// `WeightedAliasIndex` over the weights `k^-s`) costs two uniform draws per rank but 12 bytes a
+/// page to build. Working sets up to `ZIPF_ALIAS_EAGER_PAGES` use the table from the first draw,
+/// built once per process for each (pages, exponent) and shared (`shared_alias`: a sweep's runs
+/// build it once). Larger ones start with the exact sampler and switch to a table of their own
+/// once they have drawn as many ranks as there are pages, so that building it costs no more than
+/// the draws so far (up to `ZIPF_ALIAS_MAX_PAGES`). Both draw from the same distribution, and
+/// which one serves a draw depends only on the working set and the draw count, so a run stays a
+/// pure function of its scenario and seed.
 pub struct ZipfSampler {
     exact: rand_distr::Zipf<f64>,
     n: u64,
     exponent: f64,
     draws: u64,
-    alias: Option<rand_distr::weighted::WeightedAliasIndex<f64>>,
+    alias: Option<Arc<rand_distr::weighted::WeightedAliasIndex<f64>>>,
 }
 
+/// 1 Mi pages (4 GiB of 4 KiB pages): a 12 MiB table, built in milliseconds.
+const ZIPF_ALIAS_EAGER_PAGES: u64 = 1 << 20;
 /// 4 Mi pages (16 GiB of 4 KiB pages): a 48 MiB alias table at most.
 const ZIPF_ALIAS_MAX_PAGES: u64 = 1 << 22;
+/// Shared tables kept at most (the oldest goes first).
+const ZIPF_SHARED_TABLES: usize = 4;
+
+fn alias_table(n: u64, exponent: f64) -> Option<rand_distr::weighted::WeightedAliasIndex<f64>> {
+    let weights: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-exponent)).collect();
+    rand_distr::weighted::WeightedAliasIndex::new(weights).ok()
+}
+
+/// The process's table for (n, exponent): a table is a pure function of them, so sharing it
+/// changes no draw.
+fn shared_alias(n: u64, exponent: f64) -> Option<Arc<rand_distr::weighted::WeightedAliasIndex<f64>>> {
+    type Table = Arc<rand_distr::weighted::WeightedAliasIndex<f64>>;
+    static CACHE: Mutex<Vec<((u64, u64), Table)>> = Mutex::new(Vec::new());
+    let key = (n, exponent.to_bits());
+    let lock = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, t)) = lock().iter().find(|(k, _)| *k == key) {
+        return Some(t.clone());
+    }
+    // Built outside the lock: two threads may build the same table once each, never wait.
+    let t = Arc::new(alias_table(n, exponent)?);
+    let mut cache = lock();
+    if cache.len() >= ZIPF_SHARED_TABLES {
+        cache.remove(0);
+    }
+    cache.push((key, t.clone()));
+    Some(t)
+}
 
 impl ZipfSampler {
     pub fn new(n: u64, exponent: f64) -> Self {
+        let mut z = Self::lazy(n, exponent);
+        if n <= ZIPF_ALIAS_EAGER_PAGES {
+            z.alias = shared_alias(n, exponent);
+        }
+        z
+    }
+
+    /// The exact sampler until `n` draws, then a table of its own.
+    fn lazy(n: u64, exponent: f64) -> Self {
         let exact = rand_distr::Zipf::new(n as f64, exponent).expect("exponent > 0 and n >= 1 are validated");
         ZipfSampler { exact, n, exponent, draws: 0, alias: None }
     }
@@ -68,8 +110,7 @@ impl ZipfSampler {
         }
         self.draws += 1;
         if self.draws == self.n && self.n <= ZIPF_ALIAS_MAX_PAGES {
-            let weights: Vec<f64> = (1..=self.n).map(|k| (k as f64).powf(-self.exponent)).collect();
-            self.alias = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
+            self.alias = alias_table(self.n, self.exponent).map(Arc::new);
         }
         (self.exact.sample(rng) as u64).clamp(1, self.n) - 1
     }
@@ -337,21 +378,12 @@ mod tests {
         assert_eq!(Below::new(5, 6).sample(&mut rng), 5);
     }
 
-    #[test]
-    fn zipf_keeps_its_distribution_after_the_switch_to_the_alias_table() {
-        let (n, exponent) = (1000u64, 1.0);
-        let mut z = ZipfSampler::new(n, exponent);
-        let mut rng = SimRng::seed_from_u64(3);
-        for _ in 0..n - 1 {
-            z.rank0(&mut rng);
-        }
-        assert!(z.alias.is_none(), "the exact sampler serves the first n - 1 draws");
-        z.rank0(&mut rng);
-        assert!(z.alias.is_some(), "the n-th draw builds the table");
+    /// The top ranks' and the tail's shares of `draws` ranks from `z` against Zipf's law.
+    fn assert_zipf(z: &mut ZipfSampler, rng: &mut SimRng, n: u64, exponent: f64) {
         let draws = 400_000;
         let mut counts = vec![0u64; n as usize];
         for _ in 0..draws {
-            counts[z.rank0(&mut rng) as usize] += 1;
+            counts[z.rank0(rng) as usize] += 1;
         }
         let h: f64 = (1..=n).map(|k| (k as f64).powf(-exponent)).sum();
         let share = |k: u64| (k as f64).powf(-exponent) / h;
@@ -363,6 +395,30 @@ mod tests {
         let tail: u64 = counts[500..].iter().sum();
         let want: f64 = (501..=n).map(share).sum();
         assert!((tail as f64 / draws as f64 / want - 1.0).abs() < 0.03, "tail {tail} vs {want}");
+    }
+
+    #[test]
+    fn zipf_keeps_its_distribution_after_the_switch_to_the_alias_table() {
+        let (n, exponent) = (1000u64, 1.0);
+        let mut z = ZipfSampler::lazy(n, exponent);
+        let mut rng = SimRng::seed_from_u64(3);
+        for _ in 0..n - 1 {
+            z.rank0(&mut rng);
+        }
+        assert!(z.alias.is_none(), "the exact sampler serves the first n - 1 draws");
+        z.rank0(&mut rng);
+        assert!(z.alias.is_some(), "the n-th draw builds the table");
+        assert_zipf(&mut z, &mut rng, n, exponent);
+    }
+
+    #[test]
+    fn small_zipf_working_sets_share_one_table_from_the_first_draw() {
+        let (n, exponent) = (1000u64, 1.0);
+        let (mut a, b) = (ZipfSampler::new(n, exponent), ZipfSampler::new(n, exponent));
+        let (ta, tb) = (a.alias.clone().expect("a table at once"), b.alias.clone().expect("a table at once"));
+        assert!(Arc::ptr_eq(&ta, &tb), "built once, shared");
+        assert!(ZipfSampler::new(ZIPF_ALIAS_EAGER_PAGES + 1, exponent).alias.is_none(), "large ones start exact");
+        assert_zipf(&mut a, &mut SimRng::seed_from_u64(4), n, exponent);
     }
 
     /// The law of the number of clean pages that `n` uniform writes over `count` pages newly dirty,

@@ -2,15 +2,23 @@
 //! checked at load time by `input::trace`) and the running replay that plays a recorded trace's
 //! writes into a VM's memory and serves them again as the post-copy access stream.
 //!
-//! The replay streams: it holds one chunk of the trace (one interval, or one group of write records)
-//! at a time, so a trace of any length replays in constant memory.
+//! A trace whose decoded pass is small (`trace_pass::Pass::fits`, under 64 MiB) is read once into a
+//! `Pass` shared by the write walk and the access walk (and by every VM replaying the same file at
+//! once); walking it costs its nonempty chunks only, and an `advance` over whole passes of a looping
+//! trace applies the pass's union of pages once (the dirty log and the non-zero map are sets, so k
+//! passes leave what one leaves). A larger trace streams: the walk holds one chunk of the trace (one
+//! interval, or one group of write records) at a time, so a trace of any length replays in constant
+//! memory.
 
+use crate::model::bitmap::Bitmap;
 use crate::model::memory::Memory;
+use crate::model::workload::trace_pass::{Pass, Place};
 use crate::model::workload::{PageRange, SimRng};
 use crate::trace::{Kind, Reader, Record, Summary};
 use rand::Rng;
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
 
 /// How trace pages land on the VM's working set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,12 +66,15 @@ struct PageMap {
     vm_page: u128,
     ws: PageRange,
     identity: bool,
+    /// Wrap with equal page sizes: trace page p is VM page p mod working set (no 128-bit division).
+    wrap_pages: bool,
 }
 
 impl PageMap {
     fn new(spec: &TraceSpec, ws: PageRange) -> Self {
         let h = &spec.summary.header;
         let identity = h.page_size == spec.vm_page_size && h.pages() == ws.count;
+        let wrap_pages = spec.map == MapMode::Wrap && h.page_size == spec.vm_page_size && ws.count > 0;
         PageMap {
             mode: spec.map,
             trace_page: h.page_size as u128,
@@ -71,6 +82,7 @@ impl PageMap {
             vm_page: spec.vm_page_size as u128,
             ws,
             identity,
+            wrap_pages,
         }
     }
 
@@ -79,6 +91,10 @@ impl PageMap {
         let (first, n) = (self.ws.first, self.ws.count);
         if self.identity {
             return [(first + p, first + p + 1), (0, 0)];
+        }
+        if self.wrap_pages {
+            let q = first + p % n;
+            return [(q, q + 1), (0, 0)];
         }
         let w = n as u128 * self.vm_page;
         let lo = p as u128 * self.trace_page;
@@ -133,10 +149,15 @@ struct Cursor {
     arranged: bool,
     /// A record read past the current chunk.
     ahead: Option<Record>,
+    /// Decoding a pass for the cache: say nothing of a read error, only note it in `failed`.
+    quiet: bool,
+    failed: bool,
+    /// Records read from the file so far (what streaming costs).
+    reads: u64,
 }
 
 impl Cursor {
-    fn new(spec: &TraceSpec) -> Self {
+    fn new(spec: &TraceSpec, quiet: bool) -> Self {
         let h = &spec.summary.header;
         let mut c = Cursor {
             path: spec.path.clone(),
@@ -154,19 +175,38 @@ impl Cursor {
             next: 0,
             arranged: true,
             ahead: None,
+            quiet,
+            failed: false,
+            reads: 0,
         };
         c.reader = c.open();
         c
     }
 
-    fn open(&self) -> Option<Reader> {
+    /// A quiet walk over the first pass only, to decode it for the cache.
+    fn first_pass(spec: &TraceSpec) -> Self {
+        let mut c = Cursor::new(&TraceSpec { looped: false, ..spec.clone() }, true);
+        if c.reader.is_none() {
+            c.failed = true;
+        }
+        c
+    }
+
+    fn open(&mut self) -> Option<Reader> {
         match Reader::open(&self.path) {
             Ok(r) => Some(r),
             Err(e) => {
                 // It was read whole at load time, so it changed since: replay what we have.
-                eprintln!("warning: the trace stopped replaying: {e}");
+                self.warn(&e);
                 None
             }
+        }
+    }
+
+    fn warn(&mut self, e: &crate::trace::TraceError) {
+        self.failed = true;
+        if !self.quiet {
+            eprintln!("warning: the trace stopped replaying: {e}");
         }
     }
 
@@ -176,10 +216,13 @@ impl Cursor {
         }
         let reader = self.reader.as_mut()?;
         match reader.next_record() {
-            Ok(Some(r)) => Some(r),
+            Ok(Some(r)) => {
+                self.reads += 1;
+                Some(r)
+            }
             Ok(None) => None,
             Err(e) => {
-                eprintln!("warning: the trace stopped replaying: {e}");
+                self.warn(&e);
                 self.reader = None;
                 None
             }
@@ -293,14 +336,242 @@ impl Cursor {
     }
 }
 
+/// Decode the first pass of a trace into a `Pass`, or `None` when it is too large for the cache
+/// or cannot be read whole (then the replay streams, and says what went wrong when it gets there).
+/// The chunks are the streaming walk's own, so both replay the same writes at the same times.
+fn decode_pass(spec: &TraceSpec) -> Option<Pass> {
+    if !Pass::fits(&spec.summary) {
+        return None;
+    }
+    let duration = spec.summary.duration_ns;
+    let mut c = Cursor::first_pass(spec);
+    let mut pass = Pass::new(&spec.summary, duration);
+    while !c.failed {
+        c.load_next();
+        if c.end == u64::MAX {
+            break; // an empty, 0 ns trace
+        }
+        pass.push(c.start, c.end, &c.pages, &c.times);
+        if c.end >= duration {
+            break;
+        }
+    }
+    if c.failed {
+        return None;
+    }
+    pass.shrink();
+    pass.records_read = c.reads;
+    Some(pass)
+}
+
+/// The decoded passes in use, by file: the VMs of a group replaying one trace share one copy. Held
+/// weakly, so a pass lives as long as a replay uses it.
+type PassKey = (PathBuf, Option<std::time::SystemTime>, u64);
+static PASSES: Mutex<Vec<(PassKey, Weak<Pass>)>> = Mutex::new(Vec::new());
+
+/// The decoded pass of `spec`'s trace, shared with any replay of the same file that is running.
+fn shared_pass(spec: &TraceSpec) -> Option<Arc<Pass>> {
+    if !Pass::fits(&spec.summary) {
+        return None;
+    }
+    // The file's modification time and length tell a rewritten file from the one decoded.
+    let meta = std::fs::metadata(&spec.path).ok()?;
+    let key = (spec.path.clone(), meta.modified().ok(), meta.len());
+    let mut cache = PASSES.lock().unwrap_or_else(|e| e.into_inner());
+    cache.retain(|(_, w)| w.strong_count() > 0);
+    if let Some(p) = cache.iter().find(|(k, _)| *k == key).and_then(|(_, w)| w.upgrade()) {
+        return Some(p);
+    }
+    let p = Arc::new(decode_pass(spec)?);
+    cache.push((key, Arc::downgrade(&p)));
+    Some(p)
+}
+
+/// What the replay needs to know about the trace besides the pass.
+#[derive(Clone, Copy)]
+struct How {
+    kind: Kind,
+    spread: Spread,
+    looped: bool,
+}
+
+/// An interval's pages at random instants of `[s, e)`, in time order (as `Cursor::arrange` does).
+fn arrange_random(pass: &Pass, i: usize, s: u64, e: u64, rng: &mut SimRng) -> Vec<(u64, u64)> {
+    let c = pass.chunks[i];
+    let mut pairs: Vec<(u64, u64)> = (c.at..c.at + c.len).map(|k| (s + rng.random_range(0..e - s), pass.page(k))).collect();
+    pairs.sort_unstable();
+    pairs
+}
+
+/// The write walk over a decoded pass: where the writes have reached.
+#[derive(Default)]
+struct WriteWalk {
+    /// Trace time where the current pass starts, the chunk in it, and the writes of that chunk done.
+    offset: u64,
+    chunk: usize,
+    next: usize,
+    /// The current chunk's writes at random instants (`Spread::Random` intervals), once drawn.
+    arranged: Option<Vec<(u64, u64)>>,
+    /// The VM words the pass writes (`union_words`), computed on the first jump.
+    union: Option<Vec<(usize, u64)>>,
+    /// Chunks walked through and passes jumped (for the tests of what the replay costs).
+    walked: u64,
+    jumped: u64,
+}
+
+impl WriteWalk {
+    /// Apply every write before trace time `until`.
+    fn apply_until(&mut self, until: u64, pass: &Pass, how: How, rng: &mut SimRng, map: &PageMap, mem: &mut Memory) {
+        loop {
+            let Some(&c) = pass.chunks.get(self.chunk) else {
+                if !how.looped {
+                    return; // the trace is over: nothing more is written
+                }
+                let next = self.offset.saturating_add(pass.duration);
+                if next >= until {
+                    return;
+                }
+                // Passes that end by `until` leave the pages of one pass written, whatever their
+                // order (walked in order only when the memory keeps a journal of the order).
+                let whole = (until - next) / pass.duration;
+                self.offset = next;
+                if whole >= 1 && (pass.chunks.is_empty() || mem.journal.is_none()) {
+                    if !pass.chunks.is_empty() {
+                        let u = self.union.get_or_insert_with(|| union_words(pass, map, mem.pages()));
+                        for &(wi, w) in u.iter() {
+                            mem.write_word(wi, w);
+                        }
+                    }
+                    self.jumped += whole;
+                    self.offset = next + whole * pass.duration;
+                }
+                self.chunk = 0;
+                continue;
+            };
+            let s = self.offset.saturating_add(c.start);
+            if s >= until {
+                return;
+            }
+            let e = self.offset.saturating_add(c.end);
+            match (how.kind, how.spread) {
+                (Kind::Writes, _) => {
+                    while self.next < c.len && self.offset.saturating_add(pass.time(c.at + self.next)) < until {
+                        map.write(pass.page(c.at + self.next), mem);
+                        self.next += 1;
+                    }
+                }
+                (Kind::Intervals, Spread::Even) => {
+                    // The k-th of n pages is written at s + floor(k (e - s) / n): those before
+                    // `until` are the k with k (e - s) < (until - s) n.
+                    let (len, n) = ((e - s) as u128, c.len as u128);
+                    let m = ((until - s) as u128 * n).div_ceil(len).min(n) as usize;
+                    for k in self.next..m {
+                        map.write(pass.page(c.at + k), mem);
+                    }
+                    self.next = self.next.max(m);
+                }
+                (Kind::Intervals, Spread::Random) => {
+                    let arr = self.arranged.get_or_insert_with(|| arrange_random(pass, self.chunk, s, e, rng));
+                    while self.next < arr.len() && arr[self.next].0 < until {
+                        map.write(arr[self.next].1, mem);
+                        self.next += 1;
+                    }
+                }
+            }
+            if self.next < c.len {
+                return;
+            }
+            self.chunk += 1;
+            self.walked += 1;
+            self.next = 0;
+            self.arranged = None;
+        }
+    }
+}
+
+/// The VM pages one pass of the trace writes, as (word index, bits) of the VM's page bitmap.
+fn union_words(pass: &Pass, map: &PageMap, pages: usize) -> Vec<(usize, u64)> {
+    let mut b = Bitmap::new(pages);
+    for p in pass.all_pages() {
+        for (a, z) in map.ranges(p) {
+            if z > a {
+                b.set_range(a as usize, z as usize);
+            }
+        }
+    }
+    let (first, end) = (map.ws.first as usize, (map.ws.first + map.ws.count) as usize);
+    (first / 64..end.div_ceil(64)).map(|wi| (wi, b.word(wi))).filter(|&(_, w)| w != 0).collect()
+}
+
+/// The post-copy access walk over a decoded pass: the chunk (or empty span) in force.
+struct AccessWalk {
+    /// Trace time `[start, end)` of the span in force, and the nonempty chunk it is, if any.
+    start: u64,
+    end: u64,
+    chunk: Option<usize>,
+    /// Accesses made in this chunk, and its pages at random instants once drawn.
+    next: usize,
+    arranged: Option<Vec<u64>>,
+    /// Nonempty chunks entered (for the tests of what the replay costs).
+    entered: u64,
+}
+
+impl AccessWalk {
+    fn new() -> Self {
+        AccessWalk { start: 0, end: 0, chunk: None, next: 0, arranged: None, entered: 0 }
+    }
+
+    /// Move forward to the span holding trace time `tau` (never back): a binary search in the pass.
+    fn seek(&mut self, tau: u64, pass: &Pass, how: How) {
+        if self.end > tau {
+            return;
+        }
+        self.next = 0;
+        self.arranged = None;
+        self.chunk = None;
+        let d = pass.duration;
+        if !how.looped && tau >= d {
+            (self.start, self.end) = (d, u64::MAX); // the trace is over
+            return;
+        }
+        let offset = tau - tau % d;
+        let (a, b) = match pass.place(tau - offset) {
+            Place::In(i) => {
+                self.chunk = Some(i);
+                self.entered += 1;
+                (pass.chunks[i].start, pass.chunks[i].end)
+            }
+            Place::Before(i) => pass.gap(i),
+        };
+        (self.start, self.end) = (offset.saturating_add(a), offset.saturating_add(b));
+    }
+
+    fn len(&self, pass: &Pass) -> usize {
+        self.chunk.map_or(0, |i| pass.chunks[i].len)
+    }
+}
+
+/// How a replay walks its trace: over the decoded pass, or streaming the file.
+enum Walks {
+    Decoded {
+        pass: Arc<Pass>,
+        writes: WriteWalk,
+        /// In a cell because the workload interface reads the access rate through `&self`.
+        access: RefCell<AccessWalk>,
+    },
+    Streamed {
+        writes: Box<Cursor>,
+        /// The post-copy access stream: a second walk, started on first use.
+        access: RefCell<Option<Box<Cursor>>>,
+    },
+}
+
 /// The running replay of one VM.
 pub struct TraceReplay {
     map: PageMap,
     time_scale: f64,
-    writes: Cursor,
-    /// The post-copy access stream: a second walk, started on first use. In a cell because the
-    /// workload interface reads the access rate through `&self`.
-    access: RefCell<Option<Cursor>>,
+    how: How,
+    walks: Walks,
     spec: TraceSpec,
     /// Trace time the writes have reached, and the fraction of a nanosecond carried.
     tau: u64,
@@ -312,11 +583,25 @@ pub struct TraceReplay {
 
 impl TraceReplay {
     pub fn new(spec: &TraceSpec, ws: PageRange) -> Self {
+        Self::with_pass(spec, ws, shared_pass(spec))
+    }
+
+    /// A replay that streams the file even where it would fit the cache (to compare the two).
+    #[cfg(test)]
+    fn streamed(spec: &TraceSpec, ws: PageRange) -> Self {
+        Self::with_pass(spec, ws, None)
+    }
+
+    fn with_pass(spec: &TraceSpec, ws: PageRange, pass: Option<Arc<Pass>>) -> Self {
+        let walks = match pass {
+            Some(pass) => Walks::Decoded { pass, writes: WriteWalk::default(), access: RefCell::new(AccessWalk::new()) },
+            None => Walks::Streamed { writes: Box::new(Cursor::new(spec, false)), access: RefCell::new(None) },
+        };
         TraceReplay {
             map: PageMap::new(spec, ws),
             time_scale: spec.time_scale,
-            writes: Cursor::new(spec),
-            access: RefCell::new(None),
+            how: How { kind: spec.summary.header.kind, spread: spec.spread, looped: spec.looped },
+            walks,
             spec: spec.clone(),
             tau: 0,
             tau_frac: 0.0,
@@ -332,7 +617,10 @@ impl TraceReplay {
         let whole = d.floor();
         self.tau_frac = d - whole;
         self.tau = self.tau.saturating_add(whole as u64);
-        self.writes.apply_until(self.tau, rng, &self.map, mem);
+        match &mut self.walks {
+            Walks::Decoded { pass, writes, .. } => writes.apply_until(self.tau, pass, self.how, rng, &self.map, mem),
+            Walks::Streamed { writes, .. } => writes.apply_until(self.tau, rng, &self.map, mem),
+        }
         self.anchor = to;
     }
 
@@ -351,19 +639,27 @@ impl TraceReplay {
         self.anchor.saturating_add(dt.ceil() as u64)
     }
 
-    /// The access walk, moved forward to simulated time `t`.
-    fn access_at(&self, t: u64) -> std::cell::RefMut<'_, Cursor> {
+    /// The streamed access walk, moved forward to simulated time `t`.
+    fn stream_at<'a>(&self, access: &'a RefCell<Option<Box<Cursor>>>, t: u64) -> std::cell::RefMut<'a, Cursor> {
         let tau = self.tau_at(t);
-        let mut c = std::cell::RefMut::map(self.access.borrow_mut(), |a| a.get_or_insert_with(|| Cursor::new(&self.spec)));
+        let mut c =
+            std::cell::RefMut::map(access.borrow_mut(), |a| &mut **a.get_or_insert_with(|| Box::new(Cursor::new(&self.spec, false))));
         c.seek(tau);
         c
     }
 
     /// Accesses per simulated second at `t`: the writes of the chunk in force, spread over it.
     pub fn access_rate(&self, t: u64) -> (f64, u64) {
-        let (n, start, end) = {
-            let c = self.access_at(t);
-            (c.pages.len(), c.start, c.end)
+        let (n, start, end) = match &self.walks {
+            Walks::Decoded { pass, access, .. } => {
+                let mut a = access.borrow_mut();
+                a.seek(self.tau_at(t), pass, self.how);
+                (a.len(pass), a.start, a.end)
+            }
+            Walks::Streamed { access, .. } => {
+                let c = self.stream_at(access, t);
+                (c.pages.len(), c.start, c.end)
+            }
         };
         let until = self.sim_at(end);
         if n == 0 || end == u64::MAX {
@@ -375,159 +671,50 @@ impl TraceReplay {
     /// The page touched by the access at `t`: the chunk's writes in order (cycling if the guest
     /// makes more accesses than the chunk has writes); in an empty chunk, the last page again.
     pub fn sample_access(&mut self, t: u64, rng: &mut SimRng) -> usize {
-        let page = {
-            let mut c = self.access_at(t);
-            c.arrange(rng);
-            let n = c.pages.len();
-            (n > 0).then(|| {
-                let p = c.pages[c.next % n];
-                c.next += 1;
-                p
-            })
+        let page = match &self.walks {
+            Walks::Decoded { pass, access, .. } => {
+                let mut a = access.borrow_mut();
+                a.seek(self.tau_at(t), pass, self.how);
+                a.chunk.map(|i| {
+                    let c = pass.chunks[i];
+                    let k = a.next % c.len;
+                    a.next += 1;
+                    if self.how.kind == Kind::Intervals && self.how.spread == Spread::Random {
+                        let (s, e) = (a.start, a.end);
+                        a.arranged.get_or_insert_with(|| arrange_random(pass, i, s, e, rng).into_iter().map(|x| x.1).collect())[k]
+                    } else {
+                        pass.page(c.at + k)
+                    }
+                })
+            }
+            Walks::Streamed { access, .. } => {
+                let mut c = self.stream_at(access, t);
+                c.arrange(rng);
+                let n = c.pages.len();
+                (n > 0).then(|| {
+                    let p = c.pages[c.next % n];
+                    c.next += 1;
+                    p
+                })
+            }
         };
         if let Some(p) = page {
             self.last_access = p;
         }
         self.map.ranges(self.last_access)[0].0 as usize
     }
+
+    /// What the replay has cost so far: trace records read from the file (a decoded pass counts
+    /// the records read to decode it, once), chunks walked by the writes and by the accesses, and
+    /// passes the writes jumped over whole.
+    #[cfg(test)]
+    fn cost(&self) -> (u64, u64, u64) {
+        match &self.walks {
+            Walks::Decoded { pass, writes, access } => (pass.records_read, writes.walked + access.borrow().entered, writes.jumped),
+            Walks::Streamed { writes, access } => (writes.reads + access.borrow().as_ref().map_or(0, |c| c.reads), 0, 0),
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::memory::ZeroLayout;
-    use crate::trace::{self as trace, Form, Header, Writer};
-    use rand::SeedableRng;
-    use std::path::Path;
-
-    fn write_trace(name: &str, h: &Header, recs: &[Record]) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("migsim-replay-unit-{}", std::process::id()));
-        let p = d.join(name);
-        let mut w = Writer::create(&p, Form::Text, h.kind).unwrap();
-        for r in recs {
-            w.write(r).unwrap();
-        }
-        w.finish(h).unwrap();
-        p
-    }
-
-    fn spec(p: &Path, looped: bool, map: MapMode, vm_page_size: u64) -> TraceSpec {
-        TraceSpec {
-            path: p.to_path_buf(),
-            looped,
-            time_scale: 1.0,
-            map,
-            spread: Spread::Even,
-            vm_page_size,
-            summary: trace::scan(p).unwrap(),
-        }
-    }
-
-    fn dirty(mem: &mut Memory) -> Vec<usize> {
-        let v = (0..mem.pages()).filter(|&p| mem.dirty_log.get(p)).collect();
-        mem.dirty_log.clear_all();
-        v
-    }
-
-    #[test]
-    fn page_maps_scale_and_wrap_in_bytes() {
-        let mut h = Header::new(Kind::Writes, 4096, 8 * 4096);
-        h.duration_ns = Some(10);
-        let p = write_trace("map.csv", &h, &[]);
-        let ws = PageRange::contiguous(10, 4);
-        let s = PageMap::new(&spec(&p, false, MapMode::Scale, 4096), ws);
-        // 8 trace pages onto 4: pairs collapse.
-        assert_eq!(s.ranges(0)[0], (10, 11));
-        assert_eq!(s.ranges(7)[0], (13, 14));
-        let w = PageMap::new(&spec(&p, false, MapMode::Wrap, 4096), ws);
-        assert_eq!(w.ranges(5)[0], (11, 12));
-        // Trace pages of 4 KiB onto 1 KiB VM pages: one write dirties four VM pages.
-        let ws = PageRange::contiguous(0, 64);
-        let s = PageMap::new(&spec(&p, false, MapMode::Scale, 1024), ws);
-        assert_eq!(s.ranges(1)[0], (8, 16)); // 8 trace pages -> 64 KiB: each trace page is 8 KiB here
-        let w = PageMap::new(&spec(&p, false, MapMode::Wrap, 1024), ws);
-        assert_eq!(w.ranges(1)[0], (4, 8));
-        // Wrap across the end of a working set that is not a multiple of the trace page.
-        let ws = PageRange::contiguous(0, 6);
-        let w = PageMap::new(&spec(&p, false, MapMode::Wrap, 1024), ws);
-        assert_eq!(w.ranges(1), [(4, 6), (0, 2)]);
-    }
-
-    #[test]
-    fn intervals_replay_evenly_and_loop() {
-        let mut h = Header::new(Kind::Intervals, 4096, 16 * 4096);
-        h.interval_ns = Some(100);
-        h.duration_ns = Some(400);
-        let recs = [
-            Record::Interval { start_ns: 0, length_ns: 100, pages: vec![1, 2, 3, 4].into() },
-            Record::Interval { start_ns: 200, length_ns: 100, pages: vec![9].into() },
-        ];
-        let p = write_trace("even.csv", &h, &recs);
-        let mut r = TraceReplay::new(&spec(&p, true, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
-        let mut mem = Memory::new(16, 4096, 0.0, ZeroLayout::Spread, 0..16);
-        let mut rng = SimRng::seed_from_u64(1);
-        // Pages at 0, 25, 50, 75 ns.
-        r.advance(0, 26, 1.0, &mut rng, &mut mem);
-        assert_eq!(dirty(&mut mem), vec![1, 2]);
-        r.advance(26, 200, 1.0, &mut rng, &mut mem);
-        assert_eq!(dirty(&mut mem), vec![3, 4]);
-        r.advance(200, 400, 1.0, &mut rng, &mut mem);
-        assert_eq!(dirty(&mut mem), vec![9]);
-        // The second pass starts at 400.
-        r.advance(400, 401, 1.0, &mut rng, &mut mem);
-        assert_eq!(dirty(&mut mem), vec![1]);
-        // Half speed: 200 ns of simulated time is 100 ns of trace time (401..501 -> 2, 3, 4 at 425.. 475).
-        r.advance(401, 601, 0.5, &mut rng, &mut mem);
-        assert_eq!(dirty(&mut mem), vec![2, 3, 4]);
-    }
-
-    #[test]
-    fn access_stream_follows_the_writes() {
-        let mut h = Header::new(Kind::Intervals, 4096, 16 * 4096);
-        h.interval_ns = Some(1_000_000);
-        let recs = [
-            Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![5, 6].into() },
-            Record::Interval { start_ns: 2_000_000, length_ns: 1_000_000, pages: vec![7].into() },
-        ];
-        let p = write_trace("access.csv", &h, &recs);
-        let mut r = TraceReplay::new(&spec(&p, false, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
-        let mut rng = SimRng::seed_from_u64(1);
-        assert_eq!(r.access_rate(0), (2000.0, 1_000_000));
-        assert_eq!((r.sample_access(0, &mut rng), r.sample_access(500_000, &mut rng)), (5, 6));
-        assert_eq!(r.access_rate(1_000_000), (0.0, 2_000_000));
-        assert_eq!(r.sample_access(1_500_000, &mut rng), 6); // an empty gap repeats the last page
-        assert_eq!(r.access_rate(2_000_000), (1000.0, 3_000_000));
-        assert_eq!(r.sample_access(2_000_000, &mut rng), 7);
-        assert_eq!(r.access_rate(3_000_000), (0.0, u64::MAX));
-    }
-
-    #[test]
-    fn write_records_group_and_random_spread_is_seeded() {
-        let mut h = Header::new(Kind::Writes, 4096, 16 * 4096);
-        h.interval_ns = Some(10);
-        let recs: Vec<Record> = (0..16).map(|i| Record::Write { time_ns: i * 3, page: i }).collect();
-        let p = write_trace("writes.csv", &h, &recs);
-        let mut r = TraceReplay::new(&spec(&p, false, MapMode::Wrap, 4096), PageRange::contiguous(0, 16));
-        let mut mem = Memory::new(16, 4096, 0.0, ZeroLayout::Spread, 0..16);
-        let mut rng = SimRng::seed_from_u64(1);
-        r.advance(0, 10, 1.0, &mut rng, &mut mem);
-        assert_eq!(dirty(&mut mem), vec![0, 1, 2, 3]); // writes at 0, 3, 6, 9
-        r.advance(10, 1000, 1.0, &mut rng, &mut mem);
-        assert_eq!(dirty(&mut mem).len(), 12);
-
-        let mut h = Header::new(Kind::Intervals, 4096, 64 * 4096);
-        h.interval_ns = Some(1000);
-        let p = write_trace("random.csv", &h, &[Record::Interval { start_ns: 0, length_ns: 1000, pages: (0..64).collect() }]);
-        let mut sp = spec(&p, false, MapMode::Scale, 4096);
-        sp.spread = Spread::Random;
-        let half = |seed| {
-            let mut r = TraceReplay::new(&sp, PageRange::contiguous(0, 64));
-            let mut mem = Memory::new(64, 4096, 0.0, ZeroLayout::Spread, 0..64);
-            r.advance(0, 500, 1.0, &mut SimRng::seed_from_u64(seed), &mut mem);
-            dirty(&mut mem)
-        };
-        assert_eq!(half(3), half(3));
-        assert_ne!(half(3), half(4));
-        assert!((16..48).contains(&half(3).len()), "about half the pages in half the interval");
-    }
-}
+mod tests;
