@@ -468,3 +468,60 @@ fn a_stride_is_whole_pages_fits_in_memory_and_suits_the_kind() {
     let (_, err) = bad(&dir, &text, &[]);
     assert!(err.contains("`workload.stride`") && err.contains("this workload is \"fluid\""), "{err}");
 }
+
+/// Messages that used to name no key or blame the wrong one (issue 18, defect 6).
+#[test]
+fn out_of_range_and_repeated_keys_are_named() {
+    let dir = TempDir::new("bad-range");
+    let (path, err) = bad(&dir, &GOOD.replace("seed = 4", "seed = 99999999999999999999"), &[]);
+    assert_names(&err, &path, "seed", 2, 1);
+    assert!(err.contains("out of range") && err.contains("9223372036854775807"), "{err}");
+    let (path, err) = bad(&dir, &GOOD.replace("memory = \"1 GiB\"", "memory = \"1 GiB\"\nmemory = \"2 GiB\""), &[]);
+    assert_names(&err, &path, "vm.memory", 5, 1);
+    assert!(err.contains("given twice"), "{err}");
+    // Through --set the huge number is not TOML, so it arrived as a string: say what is wrong.
+    let (_, err) = bad(&dir, GOOD, &["--set", "seed=99999999999999999999"]);
+    assert!(err.contains("--set seed=99999999999999999999") && err.contains("`seed`"), "{err}");
+    assert!(err.contains("out of range") && !err.contains("found a string"), "{err}");
+}
+
+#[test]
+fn invalid_utf8_gives_the_line_and_byte() {
+    let dir = TempDir::new("bad-utf8");
+    let p = dir.path().join("bad.toml");
+    let mut text = GOOD.as_bytes().to_vec();
+    let at = GOOD.find("[vm]").unwrap();
+    text.splice(at..at, b"# caf\xe9\n".iter().copied());
+    std::fs::write(&p, &text).unwrap();
+    let o = migsim(["check", p.to_str().unwrap()]);
+    let err = assert_input_error(&o, &dir);
+    assert!(err.contains(&format!("{}:3:6:", p.display())) && err.contains(&format!("byte {}", at + 5)), "{err}");
+    assert!(err.contains("not UTF-8"), "{err}");
+}
+
+#[test]
+fn sizes_name_their_real_problem() {
+    let dir = TempDir::new("bad-sizes");
+    let mem = |v: &str| GOOD.replace("memory = \"1 GiB\"", &format!("memory = \"{v}\""));
+    let (path, err) = bad(&dir, &mem("0 GiB"), &[]);
+    assert_names(&err, &path, "vm.memory", 4, 1);
+    assert!(err.contains("must be positive") && !err.contains("whole number of"), "{err}");
+    let (_, err) = bad(&dir, &mem("1073741824"), &[]);
+    assert!(err.contains("\"1073741824 B\"") && err.contains("\"1 GiB\"") && !err.contains("1073741824 GiB"), "{err}");
+    // A page of 1 B is the problem, not the default write delta that no longer fits it.
+    let (path, err) = bad(&dir, &GOOD.replace("memory = \"1 GiB\"", "memory = \"1 GiB\"\npage_size = \"1 B\""), &[]);
+    assert_names(&err, &path, "vm.page_size", 5, 1);
+    assert!(err.contains("from 1 KiB to 1 GiB") && !err.contains("write_delta"), "{err}");
+}
+
+#[test]
+fn an_output_under_a_regular_file_says_so() {
+    let dir = TempDir::new("bad-outdir");
+    let p = dir.write("good.toml", GOOD);
+    let file = dir.write("plain", "not a folder");
+    let o = migsim(["run", p.to_str().unwrap(), "-q", "--out", file.join("sub").to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(!o.status.success() && err.contains(&format!("{} is a file, not a folder", file.display())), "{err}");
+    assert!(!err.contains("File exists") && !err.contains("Not a directory"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder");
+}

@@ -148,6 +148,11 @@ fn resume_after_an_interruption_gives_the_uninterrupted_file() {
     let good = read(&whole.join("sweep.csv"));
     // An interrupted sweep: the partial file cut in the middle of a row, and the partial manifest a
     // sweep writes when it starts (its fingerprint is the one sweep.json records).
+    // --resume on the finished sweep: it says every run is done and runs none (the file is untouched).
+    let modified = std::fs::metadata(whole.join("sweep.csv")).unwrap().modified().unwrap();
+    let o = migsim(["sweep", p.to_str().unwrap(), "--out", dir.path().join("whole").to_str().unwrap(), "--resume", "--no-charts"]);
+    assert!(o.status.success() && stderr(&o).contains("24 runs (") && stderr(&o).contains("24 of them already done"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(whole.join("sweep.csv")).unwrap().modified().unwrap(), modified, "a finished sweep is not rerun");
     let cut = good.len() * 2 / 3 + 7;
     let res = dir.path().join("resumed").join("small");
     std::fs::create_dir_all(&res).unwrap();
@@ -193,6 +198,28 @@ fn shards_merged_equal_the_whole_sweep() {
         assert!(read(&merged.join(f)) == read(&whole.join(f)), "merged {f} differs from the whole sweep's");
     }
     assert!(merged.join("downtime_s-vs-network.bandwidth_bps.png").is_file());
+    // A shard whose rows were edited is refused, naming the row, and nothing is written.
+    type Edit = fn(&str) -> String;
+    let edits: [(&str, Edit, &str); 4] = [
+        ("a deleted row", |t| t.lines().enumerate().filter(|(i, _)| *i != 3).map(|(_, l)| format!("{l}\n")).collect(), "(a missing row)"),
+        ("a repeated row", |t| t.lines().flat_map(|l| [l, l]).skip(1).map(|l| format!("{l}\n")).collect(), "both hold the row of vm"),
+        ("an edited strategy", |t| t.replacen(",precopy,", ",hybrid,", 1), "strategy hybrid (expected precopy)"),
+        ("a foreign row", |t| t.replacen(",0,", ",7,", 1), "not a run of this sweep"),
+    ];
+    for (what, edit, want) in edits {
+        let bad = dir.path().join("bad").join("shard-1-of-4");
+        std::fs::create_dir_all(&bad).unwrap();
+        let text = read(&parts[0]);
+        std::fs::write(bad.join("sweep.csv"), edit(&text)).unwrap();
+        std::fs::copy(parts[0].with_file_name("sweep.json"), bad.join("sweep.json")).unwrap();
+        let out = dir.path().join("m-bad");
+        let mut args: Vec<String> = vec!["merge".into(), out.display().to_string(), bad.join("sweep.csv").display().to_string()];
+        args.extend(parts[1..].iter().map(|p| p.display().to_string()));
+        let o = migsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want) && stderr(&o).contains("shard-1-of-4/sweep.csv"), "{what}: {}", stderr(&o));
+        assert!(!out.join("sweep.csv").exists(), "{what}: nothing may be written");
+    }
     // A missing shard is an error that says so.
     let o = migsim(["merge", dir.path().join("m2").to_str().unwrap(), parts[0].to_str().unwrap(), parts[2].to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

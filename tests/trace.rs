@@ -347,3 +347,51 @@ fn interrupt_finishes_a_valid_trace() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.contains("# note = recording ended because interrupted") && interval_sets(&text).len() >= 5, "{text}");
 }
+
+/// A 125-byte trace of 16 TiB whose one interval writes every page (`0-4294967295`): convert and
+/// stats keep the range a range (they used to expand it to 2^32 numbers and abort on a 32 GiB
+/// allocation, exit 134); a replay refuses it up front, naming the file, the line and the limit.
+#[test]
+fn a_huge_range_is_streamed_as_a_range_or_refused_up_front() {
+    let dir = TempDir::new("trace-huge");
+    let text = "# migsim-trace 1\n# page_size = 4 KiB\n# memory = 16 TiB\n# interval = 100 ms\nstart_ns,length_ns,pages\n\
+                0,100000000,0-4294967295\n";
+    let t = dir.write("traces/huge.csv", text);
+    let bin = dir.path().join("huge.mtrace");
+    let out = ok(&migsim(["trace", "convert", &s(&t), &s(&bin)]));
+    assert!(out.contains("1 records, 4294967296 page writes"), "{out}");
+    let back = dir.path().join("back.csv");
+    ok(&migsim(["trace", "convert", &s(&bin), &s(&back)]));
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), text, "the range survives both forms as one range");
+    let out = ok(&migsim(["trace", "stats", &s(&bin), "--csv-out", &s(&dir.path().join("st"))]));
+    assert!(out.contains("distinct pages written: 4294967296"), "{out}");
+    let sc = dir.write(
+        "huge.toml",
+        "[vm]\nmemory = \"1 GiB\"\n[network]\nbandwidth = \"10 Gbit/s\"\n[workload]\nkind = \"trace\"\nfile = \"traces/huge.csv\"\n",
+    );
+    let out = s(&dir.out());
+    for args in [vec!["check", &s(&sc)], vec!["run", &s(&sc), "--out", &out]] {
+        let err = input_error(&migsim(&args));
+        assert!(err.contains("`workload.file`") && err.contains("huge.csv:6: this interval writes 4294967296 pages"), "{err}");
+        assert!(err.contains("at most 33554432 pages"), "{err}");
+    }
+}
+
+/// `trace convert X X` (or X through another path or a link) would replace its input: refused.
+#[test]
+fn converting_a_trace_onto_itself_is_refused() {
+    let dir = TempDir::new("trace-self");
+    let a = dir.write("hand.csv", HAND);
+    let other_path = dir.path().join(".").join("hand.csv");
+    let link = dir.path().join("link.csv");
+    std::fs::hard_link(&a, &link).unwrap();
+    for (out, to) in [(a.clone(), None), (other_path, Some("binary")), (link, None)] {
+        let mut args = vec!["trace".to_string(), "convert".into(), s(&a), s(&out)];
+        if let Some(f) = to {
+            args.extend(["--to".into(), f.into()]);
+        }
+        let err = input_error(&migsim(&args));
+        assert!(err.contains("the same file"), "{err}");
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), HAND, "the input is untouched");
+    }
+}

@@ -165,7 +165,29 @@ fn cmd_record(a: &RecordArgs) -> Result<(), Failure> {
     ))
 }
 
+/// Whether two paths name one file (the same path written differently, a symbolic or a hard link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (ma.dev(), ma.ino()) == (mb.dev(), mb.ino()) {
+            return true;
+        }
+    }
+    let _ = (ma, mb);
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+}
+
 fn cmd_convert(a: &ConvertArgs) -> Result<(), Failure> {
+    if same_file(&a.input, &a.output) {
+        return Err(Failure::input(format!(
+            "{} and {} are the same file: converting a trace onto itself would replace it (and drop its comments); \
+             write the converted trace to another file",
+            a.input.display(),
+            a.output.display()
+        )));
+    }
     let form = output_form(&a.output, a.to)?;
     let s = trace::convert(&a.input, &a.output, form).map_err(|e| match e {
         ConvertError::Input(e) => Failure::input(e),

@@ -45,7 +45,22 @@ impl From<ConfigError> for LoadError {
 /// Read a scenario file, apply `--set` overrides and resolve it.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, LoadError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io { file: file.clone(), error })?;
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Io { file: file.clone(), error })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        let col = at - bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        ConfigError {
+            file: file.clone(),
+            origin: Origin::File { line, col },
+            key: String::new(),
+            message: format!(
+                "not UTF-8 text: byte {at} (0x{:02X}) does not belong to a UTF-8 character; save the file as UTF-8",
+                bytes[at]
+            ),
+        }
+    })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "scenario".into());
     Ok(from_str(&file, &stem, &text, overrides)?)
 }
@@ -60,6 +75,11 @@ pub fn from_str(file: &str, default_name: &str, text: &str, overrides: &[String]
 }
 
 const DEFAULT_PAGE_SIZE: u64 = 4096;
+/// Page sizes a VM may have: QEMU's smallest target page is 1 KiB (`TARGET_PAGE_BITS_MIN` 10, on
+/// Arm), and 1 GiB is the largest huge page of x86 and Arm. Below 1 KiB the defaults (a 1 KiB write
+/// delta) would not fit a page either.
+const MIN_PAGE_SIZE: u64 = 1024;
+const MAX_PAGE_SIZE: u64 = 1 << 30;
 /// The most pages one VM may have.
 const MAX_PAGES: u64 = 1 << 32;
 const DEFAULT_DEVICE_STATE: u64 = 256 * 1024;
@@ -585,13 +605,21 @@ fn build_vm(
         }
         e
     };
-    if page_size == 0 || !page_size.is_power_of_two() {
+    if !page_size.is_power_of_two() || !(MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&page_size) {
         return Err(err(
             "page_size",
-            format!("{} is not a power of two; use e.g. \"4 KiB\" or \"2 MiB\"", units::format_size_exact(page_size)),
+            format!(
+                "{} is not a valid page size: a power of two from {} to {}, e.g. \"4 KiB\" or \"2 MiB\"",
+                units::format_size_exact(page_size),
+                units::format_size_exact(MIN_PAGE_SIZE),
+                units::format_size_exact(MAX_PAGE_SIZE)
+            ),
         ));
     }
-    if memory == 0 || !memory.is_multiple_of(page_size) {
+    if memory == 0 {
+        return Err(err("memory", "must be positive, e.g. \"8 GiB\"".into()));
+    }
+    if !memory.is_multiple_of(page_size) {
         return Err(err(
             "memory",
             format!(

@@ -7,6 +7,13 @@ use crate::names::name_of;
 use crate::trace;
 use std::path::Path;
 
+/// The most page writes one chunk of a replayed trace may hold (an interval, or the write records
+/// of one group). The replay holds one chunk's pages and write times, 16 bytes a page write, for
+/// the guest's writes and again for post-copy's access stream, so this bounds it to 2 x 512 MiB
+/// however the file describes the chunk (a range `0-4294967295` is 2^32 pages in a few bytes).
+/// 2^25 pages of 4 KiB are 128 GiB written in one interval, far beyond a recorded program.
+pub const MAX_REPLAY_CHUNK: u64 = 1 << 25;
+
 /// The scenario keys only a trace workload takes.
 pub const KEYS: [&str; 5] = ["file", "loop", "time_scale", "map", "spread"];
 
@@ -37,6 +44,24 @@ pub fn read_spec(t: &mut TableReader<'_>, scenario_file: &str, vm_page_size: u64
         };
         t.error("file", format!("{e}{hint}"))
     })?;
+    if summary.max_chunk > MAX_REPLAY_CHUNK {
+        let chunk = match summary.header.kind {
+            trace::Kind::Intervals => "this interval writes".to_string(),
+            trace::Kind::Writes => {
+                format!("the {} group of write records ending here holds", crate::units::format_duration(summary.header.group_ns()))
+            }
+        };
+        let e = trace::TraceError {
+            file: path.display().to_string(),
+            place: summary.max_chunk_at,
+            message: format!(
+                "{chunk} {} pages; a replay holds one interval or group in memory (16 bytes a page) and takes at most \
+                 {MAX_REPLAY_CHUNK} pages in one: split it into shorter intervals (record with a shorter --interval)",
+                summary.max_chunk
+            ),
+        };
+        return Err(t.error("file", e.to_string()));
+    }
     let looped = t.bool("loop")?.unwrap_or(false);
     let time_scale = t.float("time_scale")?.unwrap_or(1.0);
     if time_scale <= 0.0 {

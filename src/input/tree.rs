@@ -124,10 +124,24 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
             let (line, col) = lines.line_col(s.start);
             Origin::File { line, col }
         });
-        ConfigError { file: file.to_string(), origin, key: String::new(), message: format!("not valid TOML: {}", e.message().trim()) }
+        let message = e.message().trim();
+        // toml says only "duplicate key": name it (the span is the repeated key) and say what to do.
+        let duplicate = e.span().and_then(|s| text.get(s)).map(|k| k.trim().trim_matches('"')).filter(|k| !k.is_empty());
+        match duplicate {
+            Some(key) if message.starts_with("duplicate key") => ConfigError {
+                file: file.to_string(),
+                origin,
+                key: match e.span().and_then(|sp| table_above(text, sp.start)) {
+                    Some(table) => format!("{table}.{key}"),
+                    None => key.to_string(),
+                },
+                message: "is given twice in the same table; keep one".into(),
+            },
+            _ => ConfigError { file: file.to_string(), origin, key: String::new(), message: format!("not valid TOML: {message}") },
+        }
     })?;
 
-    fn conv(lines: &Lines, file: &str, span: std::ops::Range<usize>, v: &DeValue<'_>) -> Result<Node, ConfigError> {
+    fn conv(lines: &Lines, file: &str, path: &str, span: std::ops::Range<usize>, v: &DeValue<'_>) -> Result<Node, ConfigError> {
         let (line, col) = lines.line_col(span.start);
         let origin = Origin::File { line, col };
         let value = match v {
@@ -140,8 +154,13 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
                         return Err(ConfigError {
                             file: file.to_string(),
                             origin,
-                            key: String::new(),
-                            message: format!("integer {} is out of range", i.as_str()),
+                            key: path.to_string(),
+                            message: format!(
+                                "the integer {} is out of range: TOML integers are 64-bit, from {} to {}",
+                                i.as_str(),
+                                i64::MIN,
+                                i64::MAX
+                            ),
                         });
                     }
                 }
@@ -160,15 +179,16 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
             DeValue::Datetime(d) => Value::Datetime(d.to_string()),
             DeValue::Array(a) => {
                 let mut out = Vec::new();
-                for item in a {
-                    out.push(conv(lines, file, item.span(), item.get_ref())?);
+                for (n, item) in a.iter().enumerate() {
+                    out.push(conv(lines, file, &format!("{path}.{n}"), item.span(), item.get_ref())?);
                 }
                 Value::Array(out)
             }
             DeValue::Table(t) => {
                 let mut out = Table::default();
                 for (k, v) in t {
-                    let node = conv(lines, file, k.span(), v.get_ref())?;
+                    let key = if path.is_empty() { k.get_ref().to_string() } else { format!("{path}.{}", k.get_ref()) };
+                    let node = conv(lines, file, &key, k.span(), v.get_ref())?;
                     out.entries.push((k.get_ref().to_string(), node));
                 }
                 Value::Table(out)
@@ -177,7 +197,7 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
         Ok(Node { value, origin })
     }
     let span = root.span();
-    let mut node = conv(&lines, file, span, &DeValue::Table(root.into_inner()))?;
+    let mut node = conv(&lines, file, "", span, &DeValue::Table(root.into_inner()))?;
     node.origin = Origin::File { line: 1, col: 1 };
     Ok(node)
 }
@@ -266,6 +286,21 @@ fn set_origin(n: &mut Node, origin: &Origin) {
     }
 }
 
+/// The `[table]` or `[[table]]` header above byte `offset`, if any (for naming a repeated key).
+fn table_above(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let before = &before[..before.rfind('\n').map_or(0, |i| i + 1)];
+    let line = before.lines().rev().map(str::trim).find(|l| l.starts_with('['))?;
+    let name = line.trim_start_matches('[').split(']').next()?.trim();
+    (!name.is_empty()).then(|| name.replace([' ', '"'], ""))
+}
+
+/// Digits with an optional sign and `_` separators: an integer, whatever its size.
+fn is_integer_text(s: &str) -> bool {
+    let d = s.trim().trim_start_matches(['+', '-']);
+    d.bytes().any(|b| b.is_ascii_digit()) && d.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+}
+
 /// Reads the keys of one table; remembers which keys were asked for so that `finish` can reject the
 /// others with a suggestion.
 pub struct TableReader<'a> {
@@ -349,7 +384,14 @@ impl<'a> TableReader<'a> {
         match f(&node.value) {
             Some(Ok(v)) => Ok(Some(v)),
             Some(Err(msg)) => Err(self.error(key, msg)),
-            None => Err(self.error(key, format!("expected {what}, found {}", node.value.type_name()))),
+            // `--set seed=99999999999999999999` is not a TOML integer, so it arrives as a string.
+            None => match &node.value {
+                Value::Str(s) if is_integer_text(s) => {
+                    Err(self
+                        .error(key, format!("{s} is out of range: expected {what}, and whole numbers are at most {} (2^63 - 1)", i64::MAX)))
+                }
+                other => Err(self.error(key, format!("expected {what}, found {}", other.type_name()))),
+            },
         }
     }
 

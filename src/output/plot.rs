@@ -153,7 +153,7 @@ fn ranges(c: &Chart) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
     };
     // Headroom for the legend (upper right), so that it does not hide the data: its height as a
     // share of the plot's (entries of 19 px, the plot about PANEL.1 - 150 px tall).
-    let entries = c.series.len() + c.spans.len();
+    let entries = c.series.len().min(LEGEND_MAX + 1) + c.spans.len();
     let share = ((entries as f64 * 19.0 + 16.0) / (PANEL.1 as f64 - 150.0)).min(0.6);
     if c.log_y {
         // From a power of ten, so that the axis always has a labelled tick.
@@ -264,6 +264,9 @@ macro_rules! with_marker {
     }};
 }
 
+/// The most series the legend names; the rest are counted in one more entry.
+pub const LEGEND_MAX: usize = 12;
+
 /// Series with more points than this are drawn without markers (they would hide the line).
 const MARKERS_UP_TO: usize = 60;
 
@@ -325,6 +328,17 @@ where
         ch.draw_series([s.from, s.to].map(|x| PathElement::new(vec![(x, y0), (x, y1)], shade.mix(0.9)))).map_err(e)?;
     }
     let mut shapes = 0;
+    // The legend names the first LEGEND_MAX series and counts the rest (dozens of `--by` values
+    // would overflow the chart); every series is drawn.
+    let mut named = 0;
+    macro_rules! named {
+        ($anno:expr, $label:expr, $legend:expr) => {
+            if named < LEGEND_MAX {
+                $anno.label($label).legend($legend);
+            }
+            named += 1;
+        };
+    }
     // An empty series would only add a legend entry for nothing.
     for (i, s) in c.series.iter().enumerate().filter(|(_, s)| !s.points.is_empty()) {
         let color = PALETTE[i % PALETTE.len()];
@@ -337,71 +351,69 @@ where
                 let pts = || s.points.iter().filter(shown).map(|p| (p.x, p.y));
                 if s.style == Style::Points {
                     with_marker!(shape, color, |mk| {
-                        ch.draw_series(pts().map(|p| EmptyElement::at(p) + mk((0, 0))))
-                            .map_err(e)?
-                            .label(s.label.as_str())
-                            .legend(move |(x, y)| EmptyElement::at((x + 11, y)) + mk((0, 0)));
+                        let anno = ch.draw_series(pts().map(|p| EmptyElement::at(p) + mk((0, 0)))).map_err(e)?;
+                        named!(anno, s.label.as_str(), move |(x, y)| EmptyElement::at((x + 11, y)) + mk((0, 0)));
                     });
                 } else {
                     let sample = move |at| EmptyElement::at(at) + PathElement::new(vec![(0, 0), (22, 0)], line);
                     if s.points.len() <= MARKERS_UP_TO {
                         with_marker!(shape, color, |mk| {
-                            ch.draw_series(LineSeries::new(pts(), line))
-                                .map_err(e)?
-                                .label(s.label.as_str())
-                                .legend(move |at| sample(at) + mk((11, 0)));
+                            let anno = ch.draw_series(LineSeries::new(pts(), line)).map_err(e)?;
+                            named!(anno, s.label.as_str(), move |at| sample(at) + mk((11, 0)));
                             ch.draw_series(pts().map(|p| EmptyElement::at(p) + mk((0, 0)))).map_err(e)?;
                         });
                     } else {
-                        ch.draw_series(LineSeries::new(pts(), line)).map_err(e)?.label(s.label.as_str()).legend(sample);
+                        let anno = ch.draw_series(LineSeries::new(pts(), line)).map_err(e)?;
+                        named!(anno, s.label.as_str(), sample);
                     }
                 }
                 ch.draw_series(error_bars(&s.points, c.log_y, color)).map_err(e)?;
             }
             Style::Faint => {
                 let grey = RGBColor(175, 175, 175);
-                ch.draw_series(s.points.iter().filter(|p| !c.log_y || p.y > 0.0).map(|p| Circle::new((p.x, p.y), 3, grey.filled())))
-                    .map_err(e)?
-                    .label(s.label.as_str())
-                    .legend(move |(x, y)| Circle::new((x + 10, y), 3, grey.filled()));
+                let anno = ch
+                    .draw_series(s.points.iter().filter(|p| !c.log_y || p.y > 0.0).map(|p| Circle::new((p.x, p.y), 3, grey.filled())))
+                    .map_err(e)?;
+                named!(anno, s.label.as_str(), move |(x, y)| Circle::new((x + 10, y), 3, grey.filled()));
             }
             Style::Ring => {
                 let ring = BLACK.stroke_width(2);
                 let shown = |p: &&Point| !c.log_y || p.y > 0.0;
-                ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 8, ring)))
-                    .map_err(e)?
-                    .label(s.label.as_str())
-                    .legend(move |(x, y)| Circle::new((x + 10, y), 6, ring));
+                let anno = ch.draw_series(s.points.iter().filter(shown).map(|p| Circle::new((p.x, p.y), 8, ring))).map_err(e)?;
+                named!(anno, s.label.as_str(), move |(x, y)| Circle::new((x + 10, y), 6, ring));
                 ch.draw_series(error_bars(&s.points, c.log_y, BLACK)).map_err(e)?;
             }
             Style::Path => {
                 let line = color.stroke_width(2);
                 let shown = |p: &&Point| !c.log_y || p.y > 0.0;
-                ch.draw_series(LineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), line))
-                    .map_err(e)?
-                    .label(s.label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
+                let anno = ch.draw_series(LineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), line)).map_err(e)?;
+                named!(anno, s.label.as_str(), move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
             }
             Style::Dashed => {
                 let line = color.stroke_width(2);
-                ch.draw_series(DashedLineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), 8, 5, line))
-                    .map_err(e)?
-                    .label(s.label.as_str())
-                    .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, line));
+                let anno =
+                    ch.draw_series(DashedLineSeries::new(s.points.iter().filter(shown).map(|p| (p.x, p.y)), 8, 5, line)).map_err(e)?;
+                named!(anno, s.label.as_str(), move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, line));
             }
             Style::Bars => {
                 let fill = color.mix(0.45).filled();
-                ch.draw_series(
-                    s.points
-                        .iter()
-                        .filter(|p| !c.log_y || p.y > 0.0)
-                        .map(|p| Rectangle::new([(p.x, floor), (p.x_end.unwrap_or(p.x), p.y)], fill)),
-                )
-                .map_err(e)?
-                .label(s.label.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], fill));
+                let anno = ch
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .filter(|p| !c.log_y || p.y > 0.0)
+                            .map(|p| Rectangle::new([(p.x, floor), (p.x_end.unwrap_or(p.x), p.y)], fill)),
+                    )
+                    .map_err(e)?;
+                named!(anno, s.label.as_str(), move |(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], fill));
             }
         }
+    }
+    if named > LEGEND_MAX {
+        ch.draw_series(std::iter::empty::<EmptyElement<(f64, f64), DB>>())
+            .map_err(e)?
+            .label(format!("... and {} more", named - LEGEND_MAX))
+            .legend(|(x, y)| EmptyElement::at((x, y)));
     }
     if !c.series.is_empty() || !c.spans.is_empty() {
         ch.configure_series_labels()
@@ -601,7 +613,7 @@ fn write_with(
         Some("png") => {
             register_font();
             let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            crate::files::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
             let name = path.file_name().map_or("chart".into(), |n| n.to_string_lossy().to_string());
             // The bitmap backend picks its encoder from the extension, so the temporary name keeps it.
             let tmp = dir.join(format!(".{name}.{}.tmp.png", std::process::id()));
@@ -641,6 +653,24 @@ mod tests {
             spans: vec![Span { label: "downtime".into(), from: 20.0, to: 30.0 }],
             ..Chart::default()
         }
+    }
+
+    #[test]
+    fn a_legend_of_dozens_of_series_names_the_first_and_counts_the_rest() {
+        let mut c = sample(false);
+        c.series = (0..40)
+            .map(|g| Series {
+                label: format!("group {g}"),
+                style: Style::Lines,
+                points: (1..=5).map(|x| Point::new(x as f64, x as f64 * (1.0 + g as f64 / 10.0))).collect(),
+            })
+            .collect();
+        let svg = render_svg(&[c]).unwrap();
+        let shown = |t: &str| svg.contains(&format!(">\n{t}\n</text>"));
+        assert!(shown("group 0") && shown(&format!("group {}", LEGEND_MAX - 1)), "the first entries are named");
+        assert!(!shown(&format!("group {LEGEND_MAX}")) && !shown("group 39"), "the others are not");
+        assert!(shown(&format!("... and {} more", 40 - LEGEND_MAX)), "the rest are counted");
+        assert!(svg.lines().filter(|l| l.starts_with("<polyline")).count() >= 40, "every series is drawn");
     }
 
     #[test]

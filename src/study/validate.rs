@@ -41,7 +41,45 @@ pub struct SetSummary {
     pub set: String,
     pub cases: usize,
     pub lines: Vec<String>,
+    /// Every target met, or missed only as documented (`known`); false makes `validate` fail.
     pub passed: bool,
+    /// The metrics that missed their target as documented in the set's `[known]` table, no worse.
+    pub known: Vec<String>,
+}
+
+/// A documented miss (a set's `[known]` table, one inline table per metric): the figures the
+/// metric is known to reach; a miss no worse than these is KNOWN, a worse one fails.
+#[derive(Debug, Clone, Default)]
+struct Known {
+    metric: String,
+    /// At most these median and 90th-percentile |error|, in percent.
+    median_pct: Option<f64>,
+    p90_pct: Option<f64>,
+    /// At least this many rows within their tolerance.
+    within: Option<usize>,
+}
+
+impl Known {
+    /// Whether figures (median, p90 as fractions; rows within tolerance) are no worse than documented.
+    fn holds(&self, med: f64, p90: f64, ok: usize) -> bool {
+        self.median_pct.is_none_or(|m| med * 100.0 <= m + 1e-9)
+            && self.p90_pct.is_none_or(|p| p90 * 100.0 <= p + 1e-9)
+            && self.within.is_none_or(|w| ok >= w)
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(m) = self.median_pct {
+            parts.push(format!("median <= {m}%"));
+        }
+        if let Some(p) = self.p90_pct {
+            parts.push(format!("p90 <= {p}%"));
+        }
+        if let Some(w) = self.within {
+            parts.push(format!(">= {w} within tolerance"));
+        }
+        parts.join(", ")
+    }
 }
 
 pub struct Outcome {
@@ -99,10 +137,33 @@ fn reference(path: &Path) -> Result<Vec<(String, f64)>, String> {
     Ok(out)
 }
 
+/// The documented misses of a set: `[known]` with `METRIC = { median_pct = 3.5, p90_pct = 15, within = 20 }`.
+fn read_known(r: &mut TableReader<'_>) -> Result<Vec<Known>, String> {
+    let Some(t) = r.table("known").map_err(|e| e.to_string())? else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for (metric, node) in &t.raw().entries {
+        let mut k = TableReader::at(t.file(), t.key_path(metric), node).map_err(|e| e.to_string())?;
+        let within = k.uint("within").map_err(|e| e.to_string())?.map(|w| w as usize);
+        let known = Known {
+            metric: metric.clone(),
+            median_pct: k.float("median_pct").map_err(|e| e.to_string())?,
+            p90_pct: k.float("p90_pct").map_err(|e| e.to_string())?,
+            within,
+        };
+        k.finish().map_err(|e| e.to_string())?;
+        if known.median_pct.is_none() && known.p90_pct.is_none() && known.within.is_none() {
+            return Err(format!("{}: known miss `{metric}` gives no figure (median_pct, p90_pct or within)", t.file()));
+        }
+        out.push(known);
+    }
+    Ok(out)
+}
+
 /// The set's name, kind, and whether its repeats are scored against their range (`repeats =
 /// "range"`: a case of a configuration the lab ran more than once is compared with the range its
 /// repeats measured, see `against_repeat_range`).
-fn set_info(dir: &Path) -> Result<Option<(String, SetKind, bool)>, String> {
+/// Its documented misses are in `[known]` (`read_known`).
+fn set_info(dir: &Path) -> Result<Option<(String, SetKind, bool, Vec<Known>)>, String> {
     let p = dir.join("set.toml");
     if !p.exists() {
         return Ok(None);
@@ -135,9 +196,10 @@ fn set_info(dir: &Path) -> Result<Option<(String, SetKind, bool)>, String> {
             ));
         }
     };
+    let known = read_known(&mut r)?;
     r.allow(&["description"]);
     r.finish().map_err(|e| e.to_string())?;
-    Ok(Some((name, kind, repeats)))
+    Ok(Some((name, kind, repeats, known)))
 }
 
 /// Every migration of the case's run (its first strategy).
@@ -203,7 +265,7 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
     let mut rows = Vec::new();
     let mut sets = Vec::new();
     for sd in set_dirs {
-        let Some((name, kind, repeats)) = set_info(&sd)? else { continue };
+        let Some((name, kind, repeats, known)) = set_info(&sd)? else { continue };
         if !only.is_empty() && !only.contains(&name) {
             continue;
         }
@@ -264,7 +326,7 @@ pub fn run(dir: &Path, only: &[String]) -> Result<Outcome, String> {
         if repeats {
             against_repeat_range(kind, &mut set_rows);
         }
-        sets.push(summarize(&name, kind, cases.len(), &set_rows));
+        sets.push(summarize(&name, kind, cases.len(), &set_rows, &known));
         rows.extend(set_rows);
     }
     if sets.is_empty() {
@@ -332,9 +394,10 @@ fn against_repeat_range(kind: SetKind, rows: &mut [Row]) {
     }
 }
 
-fn summarize(name: &str, kind: SetKind, cases: usize, rows: &[Row]) -> SetSummary {
+fn summarize(name: &str, kind: SetKind, cases: usize, rows: &[Row], known: &[Known]) -> SetSummary {
     let mut lines = Vec::new();
     let mut passed = true;
+    let mut known_misses = Vec::new();
     // Metrics in the order they first appear.
     // All throttle steps are summarized as one metric.
     let group = |metric: &str| if metric.starts_with("throttle_step_") { "throttle_step_s" } else { metric }.to_string();
@@ -359,8 +422,22 @@ fn summarize(name: &str, kind: SetKind, cases: usize, rows: &[Row]) -> SetSummar
             Goal::AllOk => ok == mr.len(),
             Goal::Informational => true,
         };
-        passed &= target_ok;
-        let verdict = if target_ok { "ok" } else { "MISSED" };
+        let documented = known.iter().find(|k| k.metric == m);
+        let verdict = match documented {
+            _ if target_ok => "ok".to_string(),
+            Some(k) if k.holds(med, p90, ok) => {
+                known_misses.push(m.to_string());
+                format!("MISSED, KNOWN (documented: {})", k.describe())
+            }
+            Some(k) => {
+                passed = false;
+                format!("MISSED, worse than documented ({})", k.describe())
+            }
+            None => {
+                passed = false;
+                "MISSED".to_string()
+            }
+        };
         if abs_metric {
             lines.push(format!("{name}: {m}: {ok}/{} exact; target {target}: {verdict}", mr.len()));
         } else {
@@ -379,7 +456,7 @@ fn summarize(name: &str, kind: SetKind, cases: usize, rows: &[Row]) -> SetSummar
             ));
         }
     }
-    SetSummary { set: name.to_string(), cases, lines, passed }
+    SetSummary { set: name.to_string(), cases, lines, passed, known: known_misses }
 }
 
 /// What a set's summary requires of one metric (all throttle steps count as `throttle_step_s`).
@@ -462,7 +539,16 @@ pub fn table(o: &Outcome) -> String {
     }
     s.push('\n');
     for set in &o.sets {
-        s.push_str(&format!("== {} ({} cases): {}\n", set.set, set.cases, if set.passed { "PASS" } else { "FAIL" }));
+        let verdict = match (set.passed, set.known.len()) {
+            (false, _) => "FAIL".to_string(),
+            (true, 0) => "PASS".to_string(),
+            (true, n) => format!(
+                "PASS, with {n} KNOWN miss{} ({}: documented in docs/validation.md, none worse)",
+                if n == 1 { "" } else { "es" },
+                set.known.join(", ")
+            ),
+        };
+        s.push_str(&format!("== {} ({} cases): {verdict}\n", set.set, set.cases));
         for l in &set.lines {
             s.push_str(&format!("   {l}\n"));
         }
@@ -505,6 +591,23 @@ mod tests {
     fn row(case: &str, reference: f64, simulated: f64) -> Row {
         let ok = reference == simulated;
         Row { set: "s".into(), case: case.into(), metric: "syncs".into(), reference, simulated, error: 0.0, ok }
+    }
+
+    #[test]
+    fn documented_misses_are_known_and_worse_ones_fail() {
+        // syncs: 2 of 4 exact, against "exact on >= 70%".
+        let rows = [row("a", 5.0, 5.0), row("b", 5.0, 5.0), row("c", 5.0, 6.0), row("d", 5.0, 4.0)];
+        let known = |within| Known { metric: "syncs".into(), within: Some(within), ..Known::default() };
+        let s = summarize("s", SetKind::Qemu, 4, &rows, &[]);
+        assert!(!s.passed && s.known.is_empty(), "an undocumented miss fails");
+        let s = summarize("s", SetKind::Qemu, 4, &rows, &[known(2)]);
+        assert!(s.passed && s.known == ["syncs"], "{:?}", s.lines);
+        assert!(s.lines[0].contains("MISSED, KNOWN (documented: >= 2 within tolerance)"), "{:?}", s.lines);
+        let s = summarize("s", SetKind::Qemu, 4, &rows, &[known(3)]);
+        assert!(!s.passed && s.lines[0].contains("worse than documented"), "a miss worse than documented fails: {:?}", s.lines);
+        let all_ok = [row("a", 5.0, 5.0), row("b", 5.0, 5.0), row("c", 5.0, 5.0), row("d", 5.0, 5.0)];
+        let s = summarize("s", SetKind::Qemu, 4, &all_ok, &[known(2)]);
+        assert!(s.passed && s.known.is_empty(), "a documented miss that no longer misses is simply ok");
     }
 
     #[test]

@@ -48,11 +48,89 @@ impl Kind {
     }
 }
 
-/// One record. Interval pages are sorted and distinct (the reader guarantees it, the writer checks).
+/// The most page runs one interval record may hold. A reader holds one record, 16 bytes a run, so
+/// this bounds a reader's memory (256 MiB) whatever the file claims; a real recording has far fewer
+/// (a 64 GiB guest has 2^24 pages, so at most 2^23 runs).
+pub const MAX_RUNS: u64 = 1 << 24;
+
+/// The pages of an interval as maximal runs of consecutive pages: inclusive `(first, last)` pairs,
+/// sorted, disjoint and not touching. A range stays a range, so `0-4294967295` is one pair, not
+/// 2^32 numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageSet {
+    runs: Vec<(u64, u64)>,
+}
+
+impl PageSet {
+    /// From page numbers in any order, repeats allowed.
+    pub fn from_pages(pages: &[u64]) -> Self {
+        let mut v = pages.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        PageSet { runs: runs(&v) }
+    }
+
+    /// From inclusive ranges in any order, overlapping or touching allowed (`a <= b` each).
+    pub fn from_ranges(mut ranges: Vec<(u64, u64)>) -> Self {
+        ranges.sort_unstable();
+        let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            debug_assert!(a <= b);
+            match out.last_mut() {
+                Some((_, last)) if a <= last.saturating_add(1) => *last = (*last).max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        PageSet { runs: out }
+    }
+
+    /// Already maximal runs (the binary reader's, which checks them as it decodes).
+    pub(crate) fn from_maximal_runs(runs: Vec<(u64, u64)>) -> Self {
+        debug_assert!(runs.windows(2).all(|w| w[0].1 + 1 < w[1].0) && runs.iter().all(|r| r.0 <= r.1));
+        PageSet { runs }
+    }
+
+    pub fn runs(&self) -> &[(u64, u64)] {
+        &self.runs
+    }
+
+    /// The number of pages.
+    pub fn len(&self) -> u64 {
+        self.runs.iter().map(|&(a, b)| b - a + 1).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// The highest page.
+    pub fn last(&self) -> Option<u64> {
+        self.runs.last().map(|r| r.1)
+    }
+
+    /// Every page, in order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.runs.iter().flat_map(|&(a, b)| a..=b)
+    }
+}
+
+impl From<Vec<u64>> for PageSet {
+    fn from(pages: Vec<u64>) -> Self {
+        PageSet::from_pages(&pages)
+    }
+}
+
+impl FromIterator<u64> for PageSet {
+    fn from_iter<I: IntoIterator<Item = u64>>(pages: I) -> Self {
+        PageSet::from_pages(&pages.into_iter().collect::<Vec<_>>())
+    }
+}
+
+/// One record. An interval's pages are a [`PageSet`] (sorted and distinct by construction).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     Write { time_ns: u64, page: u64 },
-    Interval { start_ns: u64, length_ns: u64, pages: Vec<u64> },
+    Interval { start_ns: u64, length_ns: u64, pages: PageSet },
 }
 
 impl Record {
@@ -342,6 +420,19 @@ pub fn runs(pages: &[u64]) -> Vec<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_sets_keep_ranges_as_ranges() {
+        let s = PageSet::from_ranges(vec![(10, 20), (0, 3), (4, 4), (15, 30), (40, u64::MAX - 1)]);
+        assert_eq!(s.runs(), &[(0, 4), (10, 30), (40, u64::MAX - 1)]);
+        assert_eq!(s.last(), Some(u64::MAX - 1));
+        let huge = PageSet::from_ranges(vec![(0, 4_294_967_295)]);
+        assert_eq!((huge.runs().len(), huge.len()), (1, 1 << 32));
+        let p = PageSet::from_pages(&[5, 3, 4, 3, 9]);
+        assert_eq!(p.runs(), &[(3, 5), (9, 9)]);
+        assert_eq!(p.iter().collect::<Vec<_>>(), vec![3, 4, 5, 9]);
+        assert!(PageSet::default().is_empty() && PageSet::from_pages(&[]).runs().is_empty());
+    }
 
     #[test]
     fn varints_and_zigzag_round_trip() {

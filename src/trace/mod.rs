@@ -11,6 +11,6 @@ pub mod record;
 pub mod stats;
 pub mod writer;
 
-pub use format::{Form, Header, Kind, Place, Record, TraceError};
+pub use format::{Form, Header, Kind, PageSet, Place, Record, TraceError};
 pub use reader::{Reader, Summary, scan};
 pub use writer::{ConvertError, Writer, convert};

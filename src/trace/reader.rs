@@ -9,6 +9,9 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
+/// The longest line a text trace may have (a line is read whole).
+const MAX_LINE: u64 = 1 << 28;
+
 enum Body {
     Text { r: BufReader<File>, line: u64, buf: String },
     Binary { r: Box<BufReader<ZlibDecoder<BufReader<File>>>>, prev_page: u64 },
@@ -64,7 +67,7 @@ impl Reader {
             let next = |r: &mut BufReader<File>, buf: &mut String, line: &mut u64| -> Result<bool, TraceError> {
                 buf.clear();
                 *line += 1;
-                match r.read_line(buf) {
+                match r.by_ref().take(MAX_LINE).read_line(buf) {
                     Ok(n) => Ok(n > 0),
                     Err(e) if e.kind() == io::ErrorKind::InvalidData => {
                         Err(err(Place::Line(*line), "not text (invalid UTF-8): neither a text nor a binary trace".into()))
@@ -121,7 +124,8 @@ impl Reader {
         Ok(Some(rec))
     }
 
-    fn place(&self) -> Place {
+    /// Where the last record read is (its line, or its number in a binary trace).
+    pub fn place(&self) -> Place {
         match &self.body {
             Body::Text { line, .. } => Place::Line(*line),
             Body::Binary { .. } => Place::Record(self.records),
@@ -160,13 +164,13 @@ impl Reader {
                 if *length_ns == 0 {
                     return Err(self.error("an interval must be longer than 0 ns".into()));
                 }
-                if let Some(&p) = set.last().filter(|&&p| p >= pages) {
+                if let Some(p) = set.last().filter(|&p| p >= pages) {
                     return Err(self.error(beyond(p)));
                 }
                 self.last = start_ns
                     .checked_add(*length_ns)
                     .ok_or_else(|| self.error("the interval ends after the end of time (u64 ns)".into()))?;
-                self.entries += set.len() as u64;
+                self.entries += set.len();
             }
         }
         if let Some(d) = self.header.duration_ns.filter(|&d| rec.end_ns() > d) {
@@ -184,13 +188,21 @@ impl Reader {
         loop {
             buf.clear();
             *line += 1;
-            let n = r.read_line(buf).map_err(|e| TraceError {
+            // A line is read whole; the cap keeps a file without line breaks from filling memory.
+            let n = r.by_ref().take(MAX_LINE).read_line(buf).map_err(|e| TraceError {
                 file: self.file.clone(),
                 place: Place::Line(*line),
                 message: if e.kind() == io::ErrorKind::InvalidData { "not valid UTF-8 text".into() } else { format!("cannot read: {e}") },
             })?;
             if n == 0 {
                 return Ok(None);
+            }
+            if n as u64 == MAX_LINE && !buf.ends_with('\n') {
+                return Err(TraceError {
+                    file: self.file.clone(),
+                    place: Place::Line(*line),
+                    message: format!("the line is longer than {} (the most a trace line may hold)", units::format_size_exact(MAX_LINE)),
+                });
             }
             let l = buf.trim();
             if l.is_empty() || l.starts_with('#') {
@@ -247,7 +259,12 @@ impl Reader {
                 let length_ns = read_varint(r).map_err(io_err)?;
                 let start_ns = last.checked_add(gap).ok_or_else(|| err("corrupt: time overflows".into()))?;
                 let runs = read_varint(r).map_err(io_err)?;
-                let mut pages = Vec::new();
+                if runs > MAX_RUNS || runs > self.header.pages() {
+                    return Err(err(format!(
+                        "corrupt or too fragmented: the interval claims {runs} page runs (at most {MAX_RUNS} and at most one per page)"
+                    )));
+                }
+                let mut pages = Vec::with_capacity(runs.min(1 << 16) as usize);
                 let mut next_free = 0u64; // one past the end of the previous run
                 for i in 0..runs {
                     let skip = read_varint(r).map_err(io_err)?;
@@ -256,10 +273,10 @@ impl Reader {
                     let Some(first) = first else { return Err(err("corrupt: page runs overlap".into())) };
                     let end = first.checked_add(len).filter(|&e| e <= self.header.pages());
                     let Some(end) = end else { return Err(err(beyond_memory(&self.header, first.saturating_add(len - 1)))) };
-                    pages.extend(first..end);
+                    pages.push((first, end - 1));
                     next_free = end;
                 }
-                Ok(Some(Record::Interval { start_ns, length_ns, pages }))
+                Ok(Some(Record::Interval { start_ns, length_ns, pages: PageSet::from_maximal_runs(pages) }))
             }
             TAG_WRITE if kind == Kind::Writes => {
                 let dt = read_varint(r).map_err(io_err)?;
@@ -314,24 +331,30 @@ fn parse_text_record(h: &Header, l: &str) -> Result<Record, String> {
             };
             let set = set.trim();
             let set = set.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(set);
-            let mut pages = Vec::new();
+            let mut ranges = Vec::new();
             for item in set.split_whitespace() {
-                match item.split_once('-') {
+                let (a, b) = match item.split_once('-') {
                     Some((a, b)) => {
                         let (a, b) = (parse_u64(a, "page")?, parse_u64(b, "page")?);
                         if b < a {
                             return Err(format!("page range {item} runs backwards"));
                         }
-                        if b >= h.pages() {
-                            return Err(beyond_memory(h, b)); // before expanding a huge range
-                        }
-                        pages.extend(a..=b);
+                        (a, b)
                     }
-                    None => pages.push(parse_u64(item, "page")?),
+                    None => {
+                        let p = parse_u64(item, "page")?;
+                        (p, p)
+                    }
+                };
+                if b >= h.pages() {
+                    return Err(beyond_memory(h, b));
                 }
+                ranges.push((a, b));
             }
-            pages.sort_unstable();
-            pages.dedup();
+            let pages = PageSet::from_ranges(ranges);
+            if pages.runs().len() as u64 > MAX_RUNS {
+                return Err(format!("the interval has {} page runs; at most {MAX_RUNS} are allowed", pages.runs().len()));
+            }
             Ok(Record::Interval { start_ns: parse_u64(s, "start_ns")?, length_ns: parse_u64(len, "length_ns")?, pages })
         }
     }
@@ -346,17 +369,65 @@ pub struct Summary {
     pub entries: u64,
     /// The trace's length: the header's duration, else the end of its last record.
     pub duration_ns: u64,
+    /// The most page writes in one chunk a replay holds at once (an interval, or the write records
+    /// of one `group_ns`), and where that chunk is (its last record).
+    pub max_chunk: u64,
+    pub max_chunk_at: Place,
 }
 
 /// Read a whole trace (streaming), validating every record.
 pub fn scan(path: &Path) -> Result<Summary, TraceError> {
     let mut r = Reader::open(path)?;
-    let mut end = 0;
+    let mut chunks = Chunks::new(&r.header);
     while let Some(rec) = r.next_record()? {
-        end = rec.end_ns();
+        chunks.add(&rec, r.place());
     }
-    let duration_ns = r.header.duration_ns.unwrap_or(end);
-    Ok(Summary { header: r.header.clone(), records: r.records, entries: r.entries, duration_ns })
+    Ok(chunks.summary(&r))
+}
+
+/// Follows the records to learn what a [`Summary`] holds beyond the reader's counts: the end of
+/// the last record and the largest chunk.
+pub(crate) struct Chunks {
+    group_ns: u64,
+    group: u64,
+    in_group: u64,
+    end: u64,
+    max: u64,
+    max_at: Place,
+}
+
+impl Chunks {
+    pub(crate) fn new(h: &Header) -> Self {
+        Chunks { group_ns: h.group_ns(), group: 0, in_group: 0, end: 0, max: 0, max_at: Place::File }
+    }
+
+    pub(crate) fn add(&mut self, rec: &Record, at: Place) {
+        self.end = rec.end_ns();
+        let n = match rec {
+            Record::Interval { pages, .. } => pages.len(),
+            Record::Write { time_ns, .. } => {
+                if time_ns / self.group_ns != self.group {
+                    (self.group, self.in_group) = (time_ns / self.group_ns, 0);
+                }
+                self.in_group += 1;
+                self.in_group
+            }
+        };
+        if n > self.max {
+            (self.max, self.max_at) = (n, at);
+        }
+    }
+
+    pub(crate) fn summary(&self, r: &Reader) -> Summary {
+        Summary {
+            header: r.header.clone(),
+            records: r.records,
+            entries: r.entries,
+            duration_ns: r.header.duration_ns.unwrap_or(self.end),
+            max_chunk: self.max,
+            max_chunk_at: self.max_at,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -388,8 +459,8 @@ mod tests {
         h.push_meta("note", "first");
         h.push_meta("note", "second");
         let recs = vec![
-            Record::Interval { start_ns: 0, length_ns: 100_000_000, pages: vec![0, 1, 2, 3, 10, 255] },
-            Record::Interval { start_ns: 100_000_000, length_ns: 100_000_007, pages: vec![] },
+            Record::Interval { start_ns: 0, length_ns: 100_000_000, pages: vec![0, 1, 2, 3, 10, 255].into() },
+            Record::Interval { start_ns: 100_000_000, length_ns: 100_000_007, pages: vec![].into() },
             Record::Interval { start_ns: 300_000_000, length_ns: 5, pages: (100..200).collect() },
         ];
         (h, recs)
@@ -440,8 +511,8 @@ mod tests {
         )
         .unwrap();
         let (_, recs) = read_all(&p).unwrap();
-        assert_eq!(recs[0], Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![3, 4, 5] });
-        assert_eq!(recs[1], Record::Interval { start_ns: 1_000_000, length_ns: 1_000_000, pages: vec![15] });
+        assert_eq!(recs[0], Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![3, 4, 5].into() });
+        assert_eq!(recs[1], Record::Interval { start_ns: 1_000_000, length_ns: 1_000_000, pages: vec![15].into() });
     }
 
     fn text_error(body: &str) -> String {

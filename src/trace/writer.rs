@@ -2,7 +2,7 @@
 //! name; and `convert`, which copies a trace into the other form.
 
 use super::format::*;
-use super::reader::{Reader, Summary};
+use super::reader::{Chunks, Reader, Summary};
 use crate::files::{partial_path, with_suffix};
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
@@ -37,7 +37,7 @@ pub struct Writer {
 impl Writer {
     pub fn create(path: &Path, form: Form, kind: Kind) -> io::Result<Writer> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            crate::files::create_dir_all(dir)?;
         }
         let body_path = with_suffix(path, ".partial.body");
         let f = BufWriter::with_capacity(1 << 16, File::create(&body_path)?);
@@ -100,10 +100,7 @@ impl Writer {
                 if self.kind != Kind::Intervals || *start_ns < self.last || *length_ns == 0 {
                     return bad("intervals must be non-empty, in time order and not overlap, in an intervals trace");
                 }
-                if pages.windows(2).any(|w| w[0] >= w[1]) {
-                    return bad("the pages of an interval must be sorted and distinct");
-                }
-                let runs = runs(pages);
+                let runs = pages.runs();
                 match sink {
                     Sink::Text(w) => {
                         self.text_line.clear();
@@ -121,7 +118,7 @@ impl Writer {
                         write_varint(w, *length_ns)?;
                         write_varint(w, runs.len() as u64)?;
                         let mut next_free = 0;
-                        for &(a, b) in &runs {
+                        for &(a, b) in runs {
                             write_varint(w, a - next_free)?;
                             write_varint(w, b - a)?;
                             next_free = b + 1;
@@ -129,8 +126,8 @@ impl Writer {
                     }
                 }
                 self.last = start_ns + length_ns;
-                self.entries += pages.len() as u64;
-                self.max_page = self.max_page.max(pages.last().copied());
+                self.entries += pages.len();
+                self.max_page = self.max_page.max(pages.last());
             }
         }
         self.records += 1;
@@ -190,14 +187,13 @@ pub fn convert(input: &Path, output: &Path, form: Form) -> Result<Summary, Conve
     let mut r = Reader::open(input).map_err(ConvertError::Input)?;
     let out_err = |e: io::Error| ConvertError::Output(format!("{}: cannot write: {e}", output.display()));
     let mut w = Writer::create(output, form, r.header.kind).map_err(out_err)?;
-    let mut end = 0;
+    let mut chunks = Chunks::new(&r.header);
     while let Some(rec) = r.next_record().map_err(ConvertError::Input)? {
-        end = rec.end_ns();
+        chunks.add(&rec, r.place());
         w.write(&rec).map_err(out_err)?;
     }
-    let header = r.header.clone();
-    w.finish(&header).map_err(out_err)?;
-    Ok(Summary { duration_ns: header.duration_ns.unwrap_or(end), header, records: r.records, entries: r.entries })
+    w.finish(&r.header).map_err(out_err)?;
+    Ok(chunks.summary(&r))
 }
 
 /// A conversion fails on bad input (exit 2) or on a write error (exit 1).

@@ -373,6 +373,18 @@ fn split(s: &str, kind: Kind) -> Result<(Decimal, &str, &str), UnitError> {
     let dec = parse_decimal(number).ok_or_else(|| error(s, kind, format!("has a malformed number {number:?}")))?;
     let unit = body[end..].trim_start();
     if unit.is_empty() {
+        // A bare size of 1024 or more is most likely a byte count ("1073741824"): suggest bytes,
+        // and the same size in the largest unit that keeps it whole; a small one, the usual unit.
+        if kind == Kind::Size
+            && let Ok(n) = number.replace('_', "").parse::<u64>()
+            && n >= 1024
+        {
+            let whole = crate::units::format_size_exact(n);
+            let also = if whole.ends_with(" B") { String::new() } else { format!(" (that is {whole:?})") };
+            return Err(UnitError {
+                message: format!("{s:?} has no unit; if it counts bytes, write \"{number} B\"{also}, else add a unit ({})", kind.units()),
+            });
+        }
         let example = format!("{number} {}", kind.default_unit());
         return Err(error_with_example(s, kind, "has no unit", &example));
     }

@@ -271,7 +271,7 @@ impl Cursor {
                         return;
                     }
                     self.end = s + length_ns;
-                    self.pages = pages;
+                    self.pages.extend(pages.iter());
                     self.arranged = false;
                 }
                 Some(Record::Write { .. }) => unreachable!("the reader checks the kind"),

@@ -159,7 +159,14 @@ mod tests {
     use crate::trace::Header;
 
     fn summary(kind: Kind, pages: u64, records: u64, entries: u64) -> Summary {
-        Summary { header: Header::new(kind, 4096, pages * 4096), records, entries, duration_ns: 100 }
+        Summary {
+            header: Header::new(kind, 4096, pages * 4096),
+            records,
+            entries,
+            duration_ns: 100,
+            max_chunk: 0,
+            max_chunk_at: crate::trace::Place::File,
+        }
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl Store {
     /// same fingerprint (an unfinished one's journal, and a finished one's `runs.csv`) and keep
     /// appending to its journal; otherwise start a new journal.
     pub fn open(dir: &Path, header: &[String], fingerprint: &str, resume: bool) -> Result<Store, Error> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Other(format!("{}: cannot create: {e}", dir.display())))?;
+        crate::files::create_dir_all(dir).map_err(|e| Error::Other(format!("{}: cannot create: {e}", dir.display())))?;
         let partial = crate::files::partial_path(&dir.join(RUNS));
         let manifest = dir.join(MANIFEST);
         let mut cache = HashMap::new();

@@ -1,5 +1,6 @@
 //! `migsim merge`: the shards of a sweep (`--shard I/N`) joined back into one `sweep.csv`, with its
-//! summary and charts rebuilt.
+//! summary and charts rebuilt. Every row is checked first (`rows`): nothing is written unless the
+//! shards hold the sweep's runs exactly.
 
 use super::analyse::analyse;
 use super::common::{Error, Outcome, pool, read_json};
@@ -10,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 /// `migsim merge OUT a.csv b.csv ...`: join the CSVs of shards into `OUT/sweep.csv` and rebuild the
 /// summary and charts. With each input's sweep.json beside it, the shards are put in point order
-/// and must come from one sweep and cover it without gap or overlap; without, they are joined in
-/// the order given.
+/// and must come from one sweep and cover it without gap or overlap, and each shard's rows must be
+/// exactly its runs; without, they are joined in the order given, and no run's row may repeat.
 pub fn merge(out: &Path, inputs: &[PathBuf], jobs: usize, charts: bool) -> Result<Outcome, Error> {
     if inputs.is_empty() {
         return Err(Error::Input("merge needs at least one CSV to join: migsim merge OUT a.csv b.csv ...".into()));
@@ -23,9 +24,10 @@ pub fn merge(out: &Path, inputs: &[PathBuf], jobs: usize, charts: bool) -> Resul
         Ok(line)
     };
     let mut items: Vec<(PathBuf, Vec<u8>, Option<serde_json::Value>)> = Vec::new();
+    let mut axes = 0;
     for p in inputs {
         let header = first_line(p)?;
-        Layout::read(p).map_err(|e| Error::Input(format!("{e:#}")))?;
+        axes = Layout::read(p).map_err(|e| Error::Input(format!("{e:#}")))?.axes;
         if let Some((q, h, _)) = items.first()
             && *h != header
         {
@@ -38,6 +40,16 @@ pub fn merge(out: &Path, inputs: &[PathBuf], jobs: usize, charts: bool) -> Resul
         items.push((p.clone(), header, read_json(&p.with_file_name("sweep.json"))));
     }
     let mut merged_manifest = None;
+    if let (Some((with, _, _)), Some((without, _, _))) =
+        (items.iter().find(|(_, _, m)| m.is_some()), items.iter().find(|(_, _, m)| m.is_none()))
+    {
+        return Err(Error::Input(format!(
+            "{} has its sweep.json beside it but {} has none, so which runs it holds is unknown; merge the folders of \
+             `migsim sweep --shard` as they were written",
+            with.display(),
+            without.display()
+        )));
+    }
     if items.iter().all(|(_, _, m)| m.is_some()) {
         let first = items[0].2.clone().expect("all have one");
         let id = first["sweep_id"].clone();
@@ -71,10 +83,20 @@ pub fn merge(out: &Path, inputs: &[PathBuf], jobs: usize, charts: bool) -> Resul
         m["first_point"] = json!(0);
         m["end_point"] = json!(total);
         m["runs"] = json!(items.iter().map(|(_, _, m)| m.as_ref().and_then(|m| m["runs"].as_u64()).unwrap_or(0)).sum::<u64>());
+        let rows: Option<Vec<u64>> = items.iter().map(|(_, _, m)| m.as_ref().and_then(|m| m["rows"].as_u64())).collect();
+        m["rows"] = rows.map_or(serde_json::Value::Null, |r| json!(r.iter().sum::<u64>()));
         merged_manifest = Some(m);
+        let mut problems = Vec::new();
+        for (p, _, m) in &items {
+            problems.extend(super::rows::check_shard(p, m.as_ref().expect("all have one"))?);
+        }
+        super::rows::report(problems)?;
+    } else {
+        let files: Vec<&Path> = items.iter().map(|(p, _, _)| p.as_path()).collect();
+        super::rows::report(super::rows::check_repeats(&files, axes)?)?;
     }
 
-    std::fs::create_dir_all(out).map_err(|e| Error::Other(format!("{}: cannot create: {e}", out.display())))?;
+    crate::files::create_dir_all(out).map_err(|e| Error::Other(format!("{}: cannot create: {e}", out.display())))?;
     let csv_path = out.join("sweep.csv");
     let mut staged = Staged::create(&csv_path)?;
     staged.w.write_all(&items[0].1).map_err(Error::other)?;

@@ -13,6 +13,7 @@ pub mod common;
 pub mod merge;
 pub mod plan;
 pub mod report;
+pub mod rows;
 pub mod run;
 pub mod slurm;
 pub mod spec;

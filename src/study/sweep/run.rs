@@ -118,7 +118,7 @@ pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
     let pool = pool(opt.jobs)?;
     pool.install(|| plan.base.validate(plan.points.clone())).map_err(|e| Error::Input(e.to_string()))?;
     let dir = &opt.dir;
-    std::fs::create_dir_all(dir).map_err(|e| Error::Other(format!("{}: cannot create: {e}", dir.display())))?;
+    crate::files::create_dir_all(dir).map_err(|e| Error::Other(format!("{}: cannot create: {e}", dir.display())))?;
     let csv_path = dir.join("sweep.csv");
     let manifest_path = dir.join("sweep.json");
     let (_, fingerprint) = plan.ids();
@@ -131,10 +131,25 @@ pub fn run(plan: &Plan, opt: &Options) -> Result<Outcome, Error> {
 
     let log: Vec<String> = plan.base.spec.axes.iter().filter(|a| a.log).map(|a| a.column.clone()).collect();
     let charts = analyse(dir, &plan.name, &log, opt.charts, &pool)?;
-    let m = serde_json::to_string_pretty(&plan.manifest(total, &charts)).map_err(Error::other)?;
+    let mut m = plan.manifest(total, &charts);
+    // The rows written, so that `migsim merge` notices a row lost or added since.
+    m["rows"] = serde_json::json!(count_rows(&csv_path)?);
+    let m = serde_json::to_string_pretty(&m).map_err(Error::other)?;
     crate::files::write_atomic(&manifest_path, m.as_bytes()).map_err(io(&manifest_path))?;
     let _ = std::fs::remove_file(dir.join("sweep.partial.json"));
     Ok(Outcome { runs: total, resumed, charts: charts.len(), csv: csv_path })
+}
+
+/// The data rows of a finished sweep.csv (its records, less the header; a quoted cell may hold a
+/// line break, so the CSV reader counts them).
+fn count_rows(csv_path: &Path) -> Result<u64, Error> {
+    let mut r = csv::Reader::from_path(csv_path).map_err(|e| Error::Other(format!("{}: {e}", csv_path.display())))?;
+    let mut rec = csv::ByteRecord::new();
+    let mut n = 0;
+    while r.read_byte_record(&mut rec).map_err(|e| Error::Other(format!("{}: {e}", csv_path.display())))? {
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Stream the plan's runs to `sweep.csv.partial` (continued with `--resume` where it belongs to

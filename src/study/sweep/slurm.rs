@@ -295,7 +295,7 @@ pub fn emit(path: &Path, plan: &Plan, job: &Job, res: &Resources, jobs: usize) -
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "sweep.sbatch".into());
     let (text, emitted) = script(plan, job, res, &name)?;
     let logs = job.results.join("slurm");
-    std::fs::create_dir_all(&logs).map_err(|e| Error::Other(format!("{}: cannot create: {e}", logs.display())))?;
+    crate::files::create_dir_all(&logs).map_err(|e| Error::Other(format!("{}: cannot create: {e}", logs.display())))?;
     crate::files::write_atomic(path, text.as_bytes()).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
     #[cfg(unix)]
     {

@@ -88,7 +88,7 @@ impl Staged {
     pub fn create(path: &Path) -> anyhow::Result<Staged> {
         let tmp = partial_path(path);
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            crate::files::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
         }
         let f = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
         Ok(Staged { tmp, path: path.to_path_buf(), w: std::io::BufWriter::new(f) })

@@ -4,7 +4,7 @@
 //! space is described in `record`).
 
 use super::*;
-use crate::trace::{Header, Kind, Record, Writer};
+use crate::trace::{Header, Kind, PageSet, Record, Writer};
 use crate::units;
 use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
@@ -550,6 +550,7 @@ fn run(o: &Options, pid: i32, child: &mut Option<Child>) -> Result<Outcome, Reco
             }
             page_writes += pages.len() as u64;
             last_dirty = pages.len();
+            let pages = PageSet::from_pages(&pages);
             writer.write(&Record::Interval { start_ns: prev_start, length_ns: at - prev_start, pages }).map_err(out_err)?;
             prev_start = at;
         } else {

@@ -58,8 +58,8 @@ fn intervals_replay_evenly_and_loop() {
     h.interval_ns = Some(100);
     h.duration_ns = Some(400);
     let recs = [
-        Record::Interval { start_ns: 0, length_ns: 100, pages: vec![1, 2, 3, 4] },
-        Record::Interval { start_ns: 200, length_ns: 100, pages: vec![9] },
+        Record::Interval { start_ns: 0, length_ns: 100, pages: vec![1, 2, 3, 4].into() },
+        Record::Interval { start_ns: 200, length_ns: 100, pages: vec![9].into() },
     ];
     let p = write_trace("even.csv", &h, &recs);
     let mut r = TraceReplay::new(&spec(&p, true, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
@@ -85,8 +85,8 @@ fn access_stream_follows_the_writes() {
     let mut h = Header::new(Kind::Intervals, 4096, 16 * 4096);
     h.interval_ns = Some(1_000_000);
     let recs = [
-        Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![5, 6] },
-        Record::Interval { start_ns: 2_000_000, length_ns: 1_000_000, pages: vec![7] },
+        Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![5, 6].into() },
+        Record::Interval { start_ns: 2_000_000, length_ns: 1_000_000, pages: vec![7].into() },
     ];
     let p = write_trace("access.csv", &h, &recs);
     let mut r = TraceReplay::new(&spec(&p, false, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
@@ -142,12 +142,12 @@ fn gappy(name: &str) -> PathBuf {
     h.interval_ns = Some(100);
     h.duration_ns = Some(1000);
     let recs = [
-        Record::Interval { start_ns: 0, length_ns: 100, pages: vec![1, 2, 3, 4, 5, 6, 7] },
-        Record::Interval { start_ns: 100, length_ns: 50, pages: vec![] },
-        Record::Interval { start_ns: 150, length_ns: 50, pages: vec![] },
+        Record::Interval { start_ns: 0, length_ns: 100, pages: vec![1, 2, 3, 4, 5, 6, 7].into() },
+        Record::Interval { start_ns: 100, length_ns: 50, pages: vec![].into() },
+        Record::Interval { start_ns: 150, length_ns: 50, pages: vec![].into() },
         Record::Interval { start_ns: 300, length_ns: 170, pages: (10..40).collect() },
-        Record::Interval { start_ns: 470, length_ns: 30, pages: vec![63] },
-        Record::Interval { start_ns: 700, length_ns: 250, pages: vec![] },
+        Record::Interval { start_ns: 470, length_ns: 30, pages: vec![63].into() },
+        Record::Interval { start_ns: 700, length_ns: 250, pages: vec![].into() },
     ];
     write_trace(name, &h, &recs)
 }
@@ -261,7 +261,7 @@ fn an_idle_looping_trace_reads_and_walks_nothing_after_its_first_pass() {
     let mut h = Header::new(Kind::Intervals, 4096, 16 * 4096);
     h.interval_ns = Some(1);
     h.duration_ns = Some(2000);
-    let recs: Vec<Record> = (0..2000).map(|i| Record::Interval { start_ns: i, length_ns: 1, pages: vec![] }).collect();
+    let recs: Vec<Record> = (0..2000).map(|i| Record::Interval { start_ns: i, length_ns: 1, pages: vec![].into() }).collect();
     let p = write_trace("idle.csv", &h, &recs);
     let sp = spec(&p, true, MapMode::Scale, 4096);
     let ws = PageRange::contiguous(0, 16);
@@ -291,8 +291,8 @@ fn the_access_stream_finds_its_chunk_without_walking_the_empty_ones() {
     let mut h = Header::new(Kind::Intervals, 4096, 16 * 4096);
     h.interval_ns = Some(1000);
     h.duration_ns = Some(21_000);
-    let mut recs = vec![Record::Interval { start_ns: 0, length_ns: 1000, pages: vec![3, 4] }];
-    recs.extend((0..20_000).map(|i| Record::Interval { start_ns: 1000 + i, length_ns: 1, pages: vec![] }));
+    let mut recs = vec![Record::Interval { start_ns: 0, length_ns: 1000, pages: vec![3, 4].into() }];
+    recs.extend((0..20_000).map(|i| Record::Interval { start_ns: 1000 + i, length_ns: 1, pages: vec![].into() }));
     let p = write_trace("seek.csv", &h, &recs);
     let mut r = TraceReplay::new(&spec(&p, true, MapMode::Scale, 4096), PageRange::contiguous(0, 16));
     let mut rng = SimRng::seed_from_u64(1);
