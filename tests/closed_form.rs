@@ -354,7 +354,7 @@ fn validate_marks_documented_misses_known_and_fails_on_worse() {
     assert!(o.status.success(), "{}\n{}", out, stderr(&o));
     assert!(out.contains("== qemu-mechanisms (24 cases): PASS, with") && out.contains("KNOWN miss"), "{out}");
     assert!(out.contains("MISSED, KNOWN (documented:") && !out.contains(": FAIL"), "{out}");
-    // A copy of the set whose `syncs` entry asks for more exact runs than the model gets.
+    // A copy of the set whose `downtime_s` entry asks for more runs within tolerance than the model gets.
     let dir = TempDir::new("validate-known");
     let src = std::path::Path::new(root).join("qemu-mechanisms");
     let copy = dir.path().join("qemu-mechanisms");
@@ -364,7 +364,7 @@ fn validate_marks_documented_misses_known_and_fails_on_worse() {
         std::fs::copy(&p, copy.join(p.file_name().unwrap())).unwrap();
     }
     let set = std::fs::read_to_string(copy.join("set.toml")).unwrap();
-    std::fs::write(copy.join("set.toml"), set.replace("syncs = { within = 15 }", "syncs = { within = 24 }")).unwrap();
+    std::fs::write(copy.join("set.toml"), set.replace("downtime_s = { within = 16 }", "downtime_s = { within = 24 }")).unwrap();
     let o = migsim(["validate", dir.path().to_str().unwrap()]);
     assert!(!o.status.success(), "a miss worse than documented must fail");
     assert!(stdout(&o).contains("== qemu-mechanisms (24 cases): FAIL") && stdout(&o).contains("worse than documented"), "{}", stdout(&o));

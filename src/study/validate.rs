@@ -159,11 +159,14 @@ fn read_known(r: &mut TableReader<'_>) -> Result<Vec<Known>, String> {
     Ok(out)
 }
 
+/// A set's name, kind, whether its repeats are scored against their range, and its known misses.
+type SetInfo = (String, SetKind, bool, Vec<Known>);
+
 /// The set's name, kind, and whether its repeats are scored against their range (`repeats =
 /// "range"`: a case of a configuration the lab ran more than once is compared with the range its
 /// repeats measured, see `against_repeat_range`).
 /// Its documented misses are in `[known]` (`read_known`).
-fn set_info(dir: &Path) -> Result<Option<(String, SetKind, bool, Vec<Known>)>, String> {
+fn set_info(dir: &Path) -> Result<Option<SetInfo>, String> {
     let p = dir.join("set.toml");
     if !p.exists() {
         return Ok(None);
