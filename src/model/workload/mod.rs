@@ -211,10 +211,7 @@ impl Workload {
                 }
             }
             WorkloadKind::Zipf { .. } => {
-                let z = self.zipf.as_mut().expect("zipf distribution");
-                for _ in 0..n {
-                    mem.write((ws.first + z.rank0(rng)) as usize);
-                }
+                self.zipf.as_mut().expect("zipf distribution").write_many(ws.first, n, rng, mem);
             }
             WorkloadKind::Sequential | WorkloadKind::Fluid => {
                 if n >= ws.count {

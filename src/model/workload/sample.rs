@@ -55,7 +55,14 @@ pub struct ZipfSampler {
     exponent: f64,
     draws: u64,
     alias: Option<Arc<rand_distr::weighted::WeightedAliasIndex<f64>>>,
+    /// ln(1 - w_k) for each rank's probability w_k, for `write_many`'s page-by-page draw (made on
+    /// first use).
+    log_miss: Option<Vec<f64>>,
 }
+
+/// A span's writes are drawn page by page (`write_many`) once they outnumber the pages this many
+/// times: one draw per page then costs less than one per write.
+const ZIPF_PAGEWISE_FACTOR: u64 = 4;
 
 /// 1 Mi pages (4 GiB of 4 KiB pages): a 12 MiB table, built in milliseconds.
 const ZIPF_ALIAS_EAGER_PAGES: u64 = 1 << 20;
@@ -101,7 +108,38 @@ impl ZipfSampler {
     /// The exact sampler until `n` draws, then a table of its own.
     fn lazy(n: u64, exponent: f64) -> Self {
         let exact = rand_distr::Zipf::new(n as f64, exponent).expect("exponent > 0 and n >= 1 are validated");
-        ZipfSampler { exact, n, exponent, draws: 0, alias: None }
+        ZipfSampler { exact, n, exponent, draws: 0, alias: None, log_miss: None }
+    }
+
+    /// `writes` Zipf writes over pages `[first, first + n)` (rank k on page first + k). Few writes are
+    /// drawn one by one; many (more than `ZIPF_PAGEWISE_FACTOR` per page) page by page: rank k is
+    /// written with probability 1 - (1 - w_k)^writes, its exact marginal, independently of the
+    /// others (as `Dense` does for uniform writes), so the cost follows the pages, not the writes.
+    /// The ranks certain to be written (probability within e^-40 of 1) are a prefix, written as a
+    /// range.
+    pub fn write_many(&mut self, first: u64, writes: u64, rng: &mut SimRng, mem: &mut Memory) {
+        if writes < ZIPF_PAGEWISE_FACTOR.saturating_mul(self.n) {
+            for _ in 0..writes {
+                mem.write((first + self.rank0(rng)) as usize);
+            }
+            return;
+        }
+        let (n, s) = (self.n, self.exponent);
+        let log_miss = self.log_miss.get_or_insert_with(|| {
+            let h: f64 = (1..=n).map(|k| (k as f64).powf(-s)).sum();
+            (1..=n).map(|k| (-(k as f64).powf(-s) / h).ln_1p()).collect()
+        });
+        let w = writes as f64;
+        let sure = log_miss.partition_point(|&l| w * l < -40.0);
+        if sure > 0 {
+            mem.write_range(first as usize, (first + sure as u64) as usize);
+        }
+        for (k, &l) in log_miss.iter().enumerate().skip(sure) {
+            let p = -(w * l).exp_m1();
+            if rng.random::<f64>() < p {
+                mem.write((first + k as u64) as usize);
+            }
+        }
     }
 
     pub fn rank0(&mut self, rng: &mut SimRng) -> u64 {
@@ -409,6 +447,31 @@ mod tests {
         z.rank0(&mut rng);
         assert!(z.alias.is_some(), "the n-th draw builds the table");
         assert_zipf(&mut z, &mut rng, n, exponent);
+    }
+
+    #[test]
+    fn many_zipf_writes_drawn_page_by_page_keep_each_page_s_chance() {
+        // 64 pages, 1000 writes a span (over 4 per page): each rank written with probability
+        // 1 - (1 - w_k)^1000, checked by counting over many spans.
+        let (n, s, writes, spans) = (64u64, 1.0, 1000u64, 4000u32);
+        let mut z = ZipfSampler::new(n, s);
+        let mut rng = SimRng::seed_from_u64(7);
+        let mut hits = vec![0u32; n as usize];
+        for _ in 0..spans {
+            let mut mem = Memory::new(n as usize, 4096, 0.0, crate::model::memory::ZeroLayout::Spread, 0..n as usize);
+            z.write_many(0, writes, &mut rng, &mut mem);
+            for (k, h) in hits.iter_mut().enumerate() {
+                *h += u32::from(mem.dirty_log.get(k));
+            }
+        }
+        let hsum: f64 = (1..=n).map(|k| (k as f64).powf(-s)).sum();
+        for (k, &h) in hits.iter().enumerate() {
+            let p = 1.0 - (1.0 - ((k + 1) as f64).powf(-s) / hsum).powf(writes as f64);
+            let sd = (p * (1.0 - p) / spans as f64).sqrt();
+            let got = h as f64 / spans as f64;
+            assert!((got - p).abs() <= 5.0 * sd + 1e-9, "rank {k}: {got} vs {p}");
+        }
+        assert_eq!(hits[0], spans, "the top rank is certain");
     }
 
     #[test]
