@@ -19,11 +19,6 @@ pub static SEED: AtomicU64 = AtomicU64::new(0);
 
 pub struct Counting;
 
-/// Bytes alive now.
-pub fn live() -> usize {
-    LIVE.load(Relaxed)
-}
-
 /// Start measuring a peak from the bytes alive now; returns them.
 pub fn reset_peak() -> usize {
     let now = LIVE.load(Relaxed);

@@ -27,20 +27,26 @@ pub const HANG_S: u64 = 120;
 /// Caps on the scenarios the harness simulates, to keep each run short; every bound the issue asks
 /// for still applies within them (slow links and high write rates are kept).
 const RUN_MAX_TIME_NS: u64 = 20_000_000_000;
-const RUN_MAX_PAGES: u64 = 1 << 22;
-const RUN_MAX_VMS: usize = 64;
+const RUN_MAX_PAGES: u64 = 1 << 25;
+const RUN_MAX_VMS: usize = 256;
 
 /// Open defects being fixed elsewhere (issue 18); inputs that hit them are counted, not run, until
 /// the fix lands. Set each to `true` when its branch is merged: the regression cases in `cases.rs`
 /// marked `#[ignore]` then pass and the fuzzer covers the class again.
-/// Post-copy is not bounded by `max_time` (the engineer, src/model): a post-copy or hybrid whose copy
-/// alone outlasts `max_time` can run for days of CPU.
-pub const POSTCOPY_BOUNDED: bool = false;
+/// `max_time` does not bound every run yet (the engineer, src/model): a post-copy or hybrid whose
+/// copy alone outlasts `max_time` runs on (for days of CPU at 1 bit/s), and a `setup_time` beyond
+/// `max_time` is simulated in full, the guest writing all along (a plan of 16 VMs with a 1 h setup
+/// takes minutes of CPU).
+pub const MAX_TIME_BOUNDS_EVERY_RUN: bool = false;
 /// A trace whose header declares huge memory can expand one interval into billions of pages and
 /// abort (branch robust, src/trace).
 pub const HUGE_TRACES_FIXED: bool = false;
 /// Pages a trace may declare before it counts as huge while `HUGE_TRACES_FIXED` is false.
 const HUGE_TRACE_PAGES: u64 = 1 << 24;
+/// `trace stats` keeps a row per interval (100 ms by default) of the trace's span, empty ones
+/// included: a 10-line trace declaring `duration = 51622 h` asks for gigabytes (found by the fuzzer;
+/// the same class as the huge-trace abort, fixed with it on branch robust).
+const HUGE_TRACE_INTERVALS: u64 = 1 << 22;
 
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -98,17 +104,37 @@ pub fn cpu_s() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
-/// Run input `index` and check every promise on it.
-pub fn run_one(corpus: &Corpus, index: u64, input: &Input, tally: &mut Tally) -> Vec<Finding> {
-    let desc = describe(input);
-    *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = Some((index, Instant::now(), desc.clone()));
+/// What running something cost: CPU seconds and bytes allocated beyond what was alive before.
+pub struct Spent {
+    pub cpu_s: f64,
+    pub grew: usize,
+}
+
+/// Run `f` under the watchdog (as input `index`, described by `desc`), catching a panic, and measure
+/// its CPU time and peak memory.
+pub fn guarded<R>(index: u64, desc: &str, f: impl FnOnce() -> R) -> (std::thread::Result<R>, Spent) {
+    *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = Some((index, Instant::now(), desc.to_string()));
     alloc::CURRENT.store(index, std::sync::atomic::Ordering::Relaxed);
     let base = alloc::reset_peak();
     let cpu0 = cpu_s();
-    let result = catch_unwind(AssertUnwindSafe(|| execute(corpus, input, tally)));
-    let cpu = cpu_s() - cpu0;
-    let grew = alloc::peak().saturating_sub(base);
+    let result = catch_unwind(AssertUnwindSafe(f));
+    let spent = Spent { cpu_s: cpu_s() - cpu0, grew: alloc::peak().saturating_sub(base) };
     *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    (result, spent)
+}
+
+/// Regression cases of open defects set this: no input is skipped as "known open".
+pub static FORCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn forced() -> bool {
+    FORCE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Run input `index` and check every promise on it.
+pub fn run_one(corpus: &Corpus, index: u64, input: &Input, tally: &mut Tally) -> Vec<Finding> {
+    let desc = describe(input);
+    let (result, spent) = guarded(index, &desc, || execute(corpus, input, tally));
+    let (cpu, grew) = (spent.cpu_s, spent.grew);
     let mut found = Vec::new();
     let mut find = |what: String| found.push(Finding { index, what, input: desc.clone() });
     let budget = match &result {
@@ -203,14 +229,18 @@ fn config_error_names_cause(e: &ConfigError, text: &str) -> Result<(), String> {
 /// Why the harness does not simulate this scenario, if it should not: over the caps that keep runs
 /// short, or in an open defect's class.
 fn skip_reason(sc: &Scenario) -> Option<&'static str> {
+    if forced() {
+        return None;
+    }
     if sc.vms.len() > RUN_MAX_VMS || sc.migrations.len() > RUN_MAX_VMS {
         return Some("run: over the caps (VMs)");
     }
     if sc.vms.iter().map(|v| v.pages()).sum::<u64>() > RUN_MAX_PAGES {
         return Some("run: over the caps (pages)");
     }
-    if !POSTCOPY_BOUNDED {
-        let names: Vec<&str> = sc.strategies.iter().chain(sc.migrations.iter().filter_map(|m| m.strategy.as_ref())).map(|s| s.name()).collect();
+    if !MAX_TIME_BOUNDS_EVERY_RUN {
+        let names: Vec<&str> =
+            sc.strategies.iter().chain(sc.migrations.iter().filter_map(|m| m.strategy.as_ref())).map(|s| s.name()).collect();
         let postcopy = names.iter().any(|n| *n == "postcopy" || *n == "hybrid");
         let slowest = sc.links.iter().map(|l| l.bandwidth_bps).fold(f64::INFINITY, f64::min);
         let slow = sc.migrations.iter().any(|m| {
@@ -220,14 +250,44 @@ fn skip_reason(sc: &Scenario) -> Option<&'static str> {
                 .fold(f64::INFINITY, f64::min);
             let vm = &sc.vms[m.vm];
             let copy_s = vm.memory_bytes as f64 * 8.0 / bw;
-            !(copy_s * 1e9 < m.params.max_time_ns.min(RUN_MAX_TIME_NS) as f64 / 2.0) || vm.page_size < 512
+            // Ten minutes of post-copy is cheap to simulate; the hangs were days (1 bit/s, 10 Kbit/s).
+            !(copy_s < 600.0) || vm.page_size < 512
         });
         let traced = sc.vms.iter().any(|v| matches!(v.workload.kind, migsim::model::workload::WorkloadKind::Trace(_)));
         if postcopy && (slow || traced) {
             return Some("known open: post-copy not bounded by max_time (src/model)");
         }
+        // One 64-page batch outlasting max_time: the run overshoots by that batch (days at 1 bit/s),
+        // and in a plan every other VM's guest is simulated all that time.
+        let overshoot = sc.migrations.iter().any(|m| {
+            let bw = [Some(slowest), m.params.max_bandwidth_bps].into_iter().flatten().fold(f64::INFINITY, f64::min);
+            !(64.0 * sc.vms[m.vm].page_size as f64 * 8.0 / bw * 1e9 < m.params.max_time_ns.min(RUN_MAX_TIME_NS) as f64)
+        });
+        if overshoot {
+            return Some("known open: max_time overshoot on a slow link (src/model)");
+        }
+        // Issue 18, item 2: zipf writes are still drawn one by one, about a million a CPU second
+        // (found by the fuzzer: zipf.toml at 1e8 pages/s; uniform, hotcold, sequential and phases
+        // are fast since the engine's change).
+        let zipf_writes = sc.vms.iter().map(|v| zipf_pps(&v.workload)).sum::<f64>() * (RUN_MAX_TIME_NS as f64 * 1e-9);
+        if !(zipf_writes < 2e7) {
+            return Some("known open: zipf writes drawn one by one (src/model)");
+        }
+        if sc.migrations.iter().any(|m| m.params.setup_time_ns >= m.params.max_time_ns.min(RUN_MAX_TIME_NS) / 2) {
+            return Some("known open: setup_time not bounded by max_time (src/model)");
+        }
     }
     None
+}
+
+/// Writes and reads per second drawn from a Zipf distribution in a workload (mixes included).
+fn zipf_pps(w: &migsim::model::workload::WorkloadSpec) -> f64 {
+    use migsim::model::workload::WorkloadKind;
+    match &w.kind {
+        WorkloadKind::Zipf { .. } => w.write_pps + w.read_pps,
+        WorkloadKind::Mix { parts } => parts.iter().map(zipf_pps).sum(),
+        _ => 0.0,
+    }
 }
 
 fn simulate(mut sc: Scenario, tally: &mut Tally) -> Result<Cost, String> {
@@ -260,14 +320,18 @@ fn trace(corpus: &Corpus, bytes: &[u8], ext: &str, then: TraceUse, tally: &mut T
             return trace_error_names_place(&e, &shown, bytes).map(|_| Cost::Cheap);
         }
     };
-    if !HUGE_TRACES_FIXED && rd.header().pages() > HUGE_TRACE_PAGES {
+    if !HUGE_TRACES_FIXED && !forced() && rd.header().pages() > HUGE_TRACE_PAGES {
         tally.add("known open: huge trace (src/trace)");
         return Ok(Cost::Cheap);
     }
     let mut records = 0u64;
+    let mut end_ns = rd.header().duration_ns.unwrap_or(0);
     loop {
         match rd.next_record() {
-            Ok(Some(_)) => records += 1,
+            Ok(Some(rec)) => {
+                records += 1;
+                end_ns = end_ns.max(rec.end_ns());
+            }
             Ok(None) => {
                 tally.add("trace: read to the end");
                 break;
@@ -281,6 +345,10 @@ fn trace(corpus: &Corpus, bytes: &[u8], ext: &str, then: TraceUse, tally: &mut T
         if records > 1_000_000 {
             return Err("a trace of at most a few KB yields more than a million records".into());
         }
+    }
+    if !HUGE_TRACES_FIXED && !forced() && then == TraceUse::Stats && end_ns / rd.header().group_ns() > HUGE_TRACE_INTERVALS {
+        tally.add("known open: trace stats holds every interval of a long trace (src/trace)");
+        return Ok(Cost::Cheap);
     }
     let out = corpus.dir.join("out");
     let argv: Vec<String> = match then {
@@ -360,7 +428,11 @@ fn command(corpus: &Corpus, argv: &[String], tally: &mut Tally) -> Result<Cost, 
                 }
                 2 => {
                     tally.add("command: status 2");
-                    if names_argument(msg, argv) { Ok(cost) } else { Err(format!("an input error that names no argument, key or position: {msg}")) }
+                    if names_argument(msg, argv) {
+                        Ok(cost)
+                    } else {
+                        Err(format!("an input error that names no argument, key or position: {msg}"))
+                    }
                 }
                 s => Err(format!("exit status {s}: {msg}")),
             }

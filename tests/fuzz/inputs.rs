@@ -34,19 +34,22 @@ pub enum Input {
 pub enum TraceUse {
     Read,
     Stats,
-    Convert { to_binary: bool },
+    Convert {
+        to_binary: bool,
+    },
     /// Replay it in a small scenario with this strategy.
-    Replay { strategy: &'static str },
+    Replay {
+        strategy: &'static str,
+    },
 }
 
 /// Seeds to mutate, read once from the repository, and the scratch folder inputs are written into.
 pub struct Corpus {
-    pub repo: PathBuf,
     pub dir: PathBuf,
     /// (absolute path, text) of every shipped scenario.
     pub scenarios: Vec<(PathBuf, String)>,
-    /// The scenarios split by what resolving them costs: the dear ones (thousands of VMs, 64 GiB
-    /// of zero-page layout; hundreds of milliseconds) are picked one time in a hundred.
+    /// The scenarios split by what resolving them costs: the dear ones (more than 64 VMs or 64 GiB;
+    /// up to hundreds of milliseconds) are picked one time in a hundred.
     cheap: Vec<(PathBuf, String)>,
     cheap_commented: Vec<(PathBuf, String)>,
     dear: Vec<(PathBuf, String)>,
@@ -76,16 +79,81 @@ pub enum Only {
 /// types, units of the wrong quantity, empty and exotic strings, the slow links and high write rates
 /// that used to hang.
 pub const EDGE_VALUES: &[&str] = &[
-    "0", "-1", "1", "0.5", "2", "1e308", "-1e308", "nan", "inf", "-inf", "4294967296", "18446744073709551615",
-    "18446744073709551616", "99999999999999999999", "9223372036854775807", "-9223372036854775808", "\"\"", "\" \"",
-    "true", "false", "[]", "{}", "[1, 2]", "[\"\"]", "{ a = 1 }", "1979-05-27T07:32:00Z", "\"0 B\"", "\"1 B\"",
-    "\"4 KiB\"", "\"3 KiB\"", "\"64 MiB\"", "\"16 TiB\"", "\"1 EiB\"", "\"1073741824\"", "\"0 GiB\"", "\"-1 GiB\"",
-    "\"1.5 GiB\"", "\"1 bit/s\"", "\"10 Kbit/s\"", "\"1 Mbit/s\"", "\"1 Tbit/s\"", "\"0 bit/s\"", "\"nan Gbit/s\"",
-    "\"1e9 pages/s\"", "\"5e7 pages/s\"", "\"5e6 pages/s\"", "\"100 GiB/s\"", "\"0 pages/s\"", "\"1 ns\"", "\"0 s\"",
-    "\"100000 h\"", "\"1 h\"", "\"-5 ms\"", "\"300 ms\"", "\"1e30 s\"", "\"5 min\"", "\"1 pages\"", "\"10 %\"",
-    "\"precopy\"", "\"postcopy\"", "\"hybrid\"", "\"cold\"", "[\"precopy\", \"postcopy\", \"hybrid\", \"cold\"]",
-    "\"qemu\"", "\"xen\"", "\"hotcold\"", "\"uniform\"", "\"zipf\"", "\"trace\"", "\"phases\"", "\"mix\"",
-    "\"\u{e9}\u{202e}\u{1f600}\"", "\"\\u0000\"", "'literal'", "\"\"\"multi\nline\"\"\"",
+    "0",
+    "-1",
+    "1",
+    "0.5",
+    "2",
+    "1e308",
+    "-1e308",
+    "nan",
+    "inf",
+    "-inf",
+    "4294967296",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "\"\"",
+    "\" \"",
+    "true",
+    "false",
+    "[]",
+    "{}",
+    "[1, 2]",
+    "[\"\"]",
+    "{ a = 1 }",
+    "1979-05-27T07:32:00Z",
+    "\"0 B\"",
+    "\"1 B\"",
+    "\"4 KiB\"",
+    "\"3 KiB\"",
+    "\"64 MiB\"",
+    "\"16 TiB\"",
+    "\"1 EiB\"",
+    "\"1073741824\"",
+    "\"0 GiB\"",
+    "\"-1 GiB\"",
+    "\"1.5 GiB\"",
+    "\"1 bit/s\"",
+    "\"10 Kbit/s\"",
+    "\"1 Mbit/s\"",
+    "\"1 Tbit/s\"",
+    "\"0 bit/s\"",
+    "\"nan Gbit/s\"",
+    "\"1e9 pages/s\"",
+    "\"5e7 pages/s\"",
+    "\"5e6 pages/s\"",
+    "\"100 GiB/s\"",
+    "\"0 pages/s\"",
+    "\"1 ns\"",
+    "\"0 s\"",
+    "\"100000 h\"",
+    "\"1 h\"",
+    "\"-5 ms\"",
+    "\"300 ms\"",
+    "\"1e30 s\"",
+    "\"5 min\"",
+    "\"1 pages\"",
+    "\"10 %\"",
+    "\"precopy\"",
+    "\"postcopy\"",
+    "\"hybrid\"",
+    "\"cold\"",
+    "[\"precopy\", \"postcopy\", \"hybrid\", \"cold\"]",
+    "\"qemu\"",
+    "\"xen\"",
+    "\"hotcold\"",
+    "\"uniform\"",
+    "\"zipf\"",
+    "\"trace\"",
+    "\"phases\"",
+    "\"mix\"",
+    "\"\u{e9}\u{202e}\u{1f600}\"",
+    "\"\\u0000\"",
+    "'literal'",
+    "\"\"\"multi\nline\"\"\"",
 ];
 
 /// Strings that are not TOML values at all.
@@ -141,8 +209,11 @@ impl Corpus {
         let tiny = dir.join("tiny.toml");
         std::fs::write(&tiny, TINY).expect("write tiny.toml");
         let tiny_sweep = dir.join("tiny-sweep.toml");
-        std::fs::write(&tiny_sweep, format!("{TINY}\n[sweep]\nreplications = 2\n\"workload.write_rate\" = [\"1000 pages/s\", \"4000 pages/s\"]\n"))
-            .expect("write tiny-sweep.toml");
+        std::fs::write(
+            &tiny_sweep,
+            format!("{TINY}\n[sweep]\nreplications = 2\n\"workload.write_rate\" = [\"1000 pages/s\", \"4000 pages/s\"]\n"),
+        )
+        .expect("write tiny-sweep.toml");
         let sweep_csv = dir.join("sweep-out/tiny/sweep.csv");
         let (mut cheap, mut dear) = (Vec::new(), Vec::new());
         // Each scenario twice: as shipped, and without its comment lines (a third of the text or
@@ -153,9 +224,10 @@ impl Corpus {
             .collect();
         let mut cheap_commented = Vec::new();
         for (k, (p, text)) in stripped.iter().chain(&scenarios).enumerate() {
-            let t = std::time::Instant::now();
-            let _ = migsim::input::from_str(&p.display().to_string(), "fuzz", text, &[]);
-            let pool = match (t.elapsed().as_secs_f64() < 0.003, k < stripped.len()) {
+            // By what the scenario holds, not by a clock: input i must be the same on every machine.
+            let big = migsim::input::from_str(&p.display().to_string(), "fuzz", text, &[])
+                .map_or(true, |sc| sc.vms.len() > 64 || sc.vms.iter().map(|v| v.pages()).sum::<u64>() > 1 << 24);
+            let pool = match (!big, k < stripped.len()) {
                 (false, _) => &mut dear,
                 (true, true) => &mut cheap,
                 (true, false) => &mut cheap_commented,
@@ -173,7 +245,21 @@ impl Corpus {
             Ok(other) => panic!("MIGSIM_FUZZ_ONLY={other}: expected scenarios, runs, traces or commands"),
             Err(_) => None,
         };
-        Corpus { only, cheap, cheap_commented, dear, repo: repo.to_path_buf(), dir: dir.to_path_buf(), scenarios, keys, tables, values, traces, tiny, tiny_sweep, sweep_csv }
+        Corpus {
+            only,
+            cheap,
+            cheap_commented,
+            dear,
+            dir: dir.to_path_buf(),
+            scenarios,
+            keys,
+            tables,
+            values,
+            traces,
+            tiny,
+            tiny_sweep,
+            sweep_csv,
+        }
     }
 
     pub fn generate(&self, r: &mut Rand) -> Input {
@@ -512,7 +598,10 @@ impl Corpus {
                 argv.push("sweep".into());
                 argv.push(scenario(r, true));
                 for (flag, vals) in [
-                    ("--sweep", &["workload.write_rate=1000,2000", "network.bandwidth=1..10:3", "x=1", "workload.write_rate=", "a=1..2:0"][..]),
+                    (
+                        "--sweep",
+                        &["workload.write_rate=1000,2000", "network.bandwidth=1..10:3", "x=1", "workload.write_rate=", "a=1..2:0"][..],
+                    ),
                     ("--replications", &["1", "2", "0", "x"][..]),
                     ("--strategy", &["precopy", "all", "nope"][..]),
                     ("--jobs", &["1", "2", "0"][..]),
@@ -667,12 +756,24 @@ const RUN_SETTINGS: &[(&str, &[&str])] = &[
 ];
 
 const UNITS: &[&str] = &[
-    "B", "KiB", "MiB", "GiB", "TiB", "KB", "GB", "bit/s", "Kbit/s", "Mbit/s", "Gbit/s", "MiB/s", "GiB/s", "pages/s", "pages",
-    "ns", "us", "ms", "s", "min", "h", "d", "%", "", "parsecs",
+    "B", "KiB", "MiB", "GiB", "TiB", "KB", "GB", "bit/s", "Kbit/s", "Mbit/s", "Gbit/s", "MiB/s", "GiB/s", "pages/s", "pages", "ns", "us",
+    "ms", "s", "min", "h", "d", "%", "", "parsecs",
 ];
 const EDGE_NUMBERS: &[&str] = &[
-    "0", "1", "-1", "4294967295", "4294967296", "18446744073709551615", "18446744073709551616", "9999999999999999999999",
-    "1e9", "x", "", "0x10", "+1", "1.5",
+    "0",
+    "1",
+    "-1",
+    "4294967295",
+    "4294967296",
+    "18446744073709551615",
+    "18446744073709551616",
+    "9999999999999999999999",
+    "1e9",
+    "x",
+    "",
+    "0x10",
+    "+1",
+    "1.5",
 ];
 
 fn number(r: &mut Rand) -> String {
@@ -692,11 +793,7 @@ fn reunit(r: &mut Rand, line: &str) -> String {
     let end = rest.find('"').unwrap_or(rest.len());
     let inner = &rest[..end];
     let (num, unit) = inner.split_once(' ').unwrap_or((inner, ""));
-    let new = if r.random_bool(0.5) {
-        format!("{num} {}", UNITS.choose(r).expect("units"))
-    } else {
-        format!("{} {unit}", number(r))
-    };
+    let new = if r.random_bool(0.5) { format!("{num} {}", UNITS.choose(r).expect("units")) } else { format!("{} {unit}", number(r)) };
     format!("{}\"{new}{}", &line[..q], &rest[end..])
 }
 
@@ -758,12 +855,14 @@ fn seed_traces(repo: &Path, dir: &Path) -> Vec<(Vec<u8>, bool)> {
     use migsim::trace::{Form, Header, Kind, Record, Writer};
     let mut out = Vec::new();
     let writes = "# migsim-trace 1\n# page_size = 4 KiB\n# memory = 1 MiB\n# note = made up\ntime_ns,page\n0,1\n10,3\n10,255\n2000,0\n";
-    let intervals =
-        "# migsim-trace 1\n# page_size = 4 KiB\n# memory = 4 MiB\n# interval = 1 ms\n# duration = 5 ms\nstart_ns,length_ns,pages\n0,1000000,0-3 7 9-12\n1000000,1000000,\n2000000,1000000,1023\n";
+    let intervals = "# migsim-trace 1\n# page_size = 4 KiB\n# memory = 4 MiB\n# interval = 1 ms\n# duration = 5 ms\nstart_ns,length_ns,pages\n0,1000000,0-3 7 9-12\n1000000,1000000,\n2000000,1000000,1023\n";
     out.push((writes.as_bytes().to_vec(), false));
     out.push((intervals.as_bytes().to_vec(), false));
     for (kind, recs) in [
-        (Kind::Writes, vec![Record::Write { time_ns: 0, page: 1 }, Record::Write { time_ns: 5, page: 200 }, Record::Write { time_ns: 9, page: 2 }]),
+        (
+            Kind::Writes,
+            vec![Record::Write { time_ns: 0, page: 1 }, Record::Write { time_ns: 5, page: 200 }, Record::Write { time_ns: 9, page: 2 }],
+        ),
         (
             Kind::Intervals,
             vec![

@@ -8,7 +8,8 @@
 //!     MIGSIM_FUZZ_INPUTS=10000000 cargo test --release --test fuzz fuzz_slice -- --nocapture
 //!
 //! with `MIGSIM_FUZZ_SEED` (default 1) and `MIGSIM_FUZZ_FROM` (the first input's number) to pick the
-//! inputs; a finding prints those three variables, which reproduce it alone. Regression cases of
+//! inputs; a finding prints those three variables, which reproduce it alone (`MIGSIM_FUZZ_SHOW=1`
+//! prints it; `MIGSIM_FUZZ_ONLY=scenarios|runs|traces|commands` keeps one class of inputs). Regression cases of
 //! what the fuzzer found are in `cases.rs` (files in `tests/fuzz/cases/`).
 
 mod alloc;
@@ -24,7 +25,7 @@ use std::time::Instant;
 static ALLOC: alloc::Counting = alloc::Counting;
 
 /// Inputs of the slice `cargo test` runs (about a minute on 2 cores; docs/reliability.md).
-const SLICE_INPUTS: u64 = 20_000;
+const SLICE_INPUTS: u64 = 50_000;
 
 /// One test at a time in this binary: memory and CPU are measured per process.
 pub fn serial() -> MutexGuard<'static, ()> {
@@ -62,6 +63,8 @@ fn fuzz_slice() {
     let inputs = env_u64("MIGSIM_FUZZ_INPUTS", SLICE_INPUTS);
     let from = env_u64("MIGSIM_FUZZ_FROM", 0);
     let long = std::env::var_os("MIGSIM_FUZZ_INPUTS").is_some();
+    // MIGSIM_FUZZ_SHOW=1 prints each input before it runs (with MIGSIM_FUZZ_FROM, to see one).
+    let show = std::env::var_os("MIGSIM_FUZZ_SHOW").is_some();
     alloc::SEED.store(seed, std::sync::atomic::Ordering::Relaxed);
     let dir = scratch().join("slice");
     let corpus = inputs::Corpus::load(repo(), &dir);
@@ -85,12 +88,24 @@ fn fuzz_slice() {
     let t0 = Instant::now();
     for i in from..from + inputs {
         let input = corpus.generate(&mut inputs::rng_for(seed, i));
+        if show {
+            eprintln!("== input {i}: {}", check::describe(&input));
+        }
         for f in check::run_one(&corpus, i, &input, &mut tally) {
+            if long {
+                // Kept as found: a long run may be stopped before its end.
+                eprintln!("fuzz: finding at input {i}: {}", f.what);
+            }
             if findings.len() < 200 { findings.push(f) } else { more += 1 }
         }
         if long && (i - from + 1) % (1 << 17) == 0 {
             let n = i - from + 1;
-            eprintln!("fuzz: {n} inputs in {:.0} s ({:.0}/s), {} findings", t0.elapsed().as_secs_f64(), n as f64 / t0.elapsed().as_secs_f64(), findings.len());
+            eprintln!(
+                "fuzz: {n} inputs in {:.0} s ({:.0}/s), {} findings",
+                t0.elapsed().as_secs_f64(),
+                n as f64 / t0.elapsed().as_secs_f64(),
+                findings.len()
+            );
         }
     }
     let secs = t0.elapsed().as_secs_f64();
