@@ -179,11 +179,11 @@ impl Corpus {
             for line in text.lines().map(str::trim) {
                 if line.starts_with('[') {
                     tables.push(line.to_string());
-                } else if let Some((k, v)) = line.split_once('=') {
-                    if !line.starts_with('#') {
-                        keys.push(k.trim().to_string());
-                        values.push(v.trim().to_string());
-                    }
+                } else if let Some((k, v)) = line.split_once('=')
+                    && !line.starts_with('#')
+                {
+                    keys.push(k.trim().to_string());
+                    values.push(v.trim().to_string());
                 }
             }
         }
@@ -319,7 +319,7 @@ impl Corpus {
         let key = self.keys.choose(r).cloned().unwrap_or_default();
         let path = match r.random_range(0..4) {
             0 => key,
-            1 => format!("{table}"),
+            1 => table,
             _ => format!("{table}.{key}"),
         };
         format!("{path}={}", self.value(r))
@@ -463,7 +463,7 @@ impl Corpus {
             // A number in a record made extreme.
             3..6 => {
                 let l = &lines[i];
-                let mut fields: Vec<String> = l.split(|c| c == ',' || c == ' ' || c == '-').map(str::to_string).collect();
+                let mut fields: Vec<String> = l.split([',', ' ', '-']).map(str::to_string).collect();
                 if !fields.is_empty() {
                     let j = r.random_range(0..fields.len());
                     fields[j] = EDGE_NUMBERS.choose(r).expect("numbers").to_string();

@@ -7,7 +7,7 @@
 //!
 //!     MIGSIM_FUZZ_INPUTS=10000000 cargo test --release --test fuzz fuzz_slice -- --nocapture
 //!
-//! with `MIGSIM_FUZZ_SEED` (default 1) and `MIGSIM_FUZZ_FROM` (the first input's number) to pick the
+//! (`MIGSIM_FUZZ_SECONDS=N` stops it after N seconds, with its summary) with `MIGSIM_FUZZ_SEED` (default 1) and `MIGSIM_FUZZ_FROM` (the first input's number) to pick the
 //! inputs; a finding prints those three variables, which reproduce it alone (`MIGSIM_FUZZ_SHOW=1`
 //! prints it; `MIGSIM_FUZZ_ONLY=scenarios|runs|traces|commands` keeps one class of inputs). Regression cases of
 //! what the fuzzer found are in `cases.rs` (files in `tests/fuzz/cases/`).
@@ -82,11 +82,18 @@ fn fuzz_slice() {
     ]);
     assert!(made.is_ok() && corpus.sweep_csv.exists(), "the tiny sweep: {:?}", made.err().map(|f| f.message));
     check::start_watchdog(seed);
+    let t0 = Instant::now();
     let mut tally = check::Tally::default();
     let mut findings: Vec<check::Finding> = Vec::new();
     let mut more = 0u64;
-    let t0 = Instant::now();
+    // MIGSIM_FUZZ_SECONDS: stop (with the summary) after this long, whatever is left.
+    let deadline = std::env::var_os("MIGSIM_FUZZ_SECONDS").map(|_| t0 + std::time::Duration::from_secs(env_u64("MIGSIM_FUZZ_SECONDS", 0)));
+    let mut done = 0u64;
     for i in from..from + inputs {
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            break;
+        }
+        done += 1;
         let input = corpus.generate(&mut inputs::rng_for(seed, i));
         if show {
             eprintln!("== input {i}: {}", check::describe(&input));
@@ -98,7 +105,7 @@ fn fuzz_slice() {
             }
             if findings.len() < 200 { findings.push(f) } else { more += 1 }
         }
-        if long && (i - from + 1) % (1 << 17) == 0 {
+        if long && (i - from + 1).is_multiple_of(1 << 17) {
             let n = i - from + 1;
             eprintln!(
                 "fuzz: {n} inputs in {:.0} s ({:.0}/s), {} findings",
@@ -109,7 +116,12 @@ fn fuzz_slice() {
         }
     }
     let secs = t0.elapsed().as_secs_f64();
-    eprintln!("fuzz: seed {seed}, inputs {from}..{}: {secs:.1} s, {:.0} inputs/s", from + inputs, inputs as f64 / secs);
+    eprintln!(
+        "fuzz: seed {seed}, inputs {from}..{}: {secs:.1} s, {:.0} inputs/s, {:.1} s of CPU",
+        from + done,
+        done as f64 / secs,
+        check::cpu_s()
+    );
     for (k, n) in &tally.counts {
         eprintln!("  {n:>10}  {k}");
     }
@@ -127,7 +139,7 @@ fn fuzz_slice() {
             heads.join("\n")
         );
     }
-    if inputs >= SLICE_INPUTS {
+    if done >= SLICE_INPUTS {
         // The slice must reach every kind of input, or it proves little.
         for k in [
             "scenario: error",
