@@ -45,6 +45,12 @@ fn grow(size: usize) -> bool {
 fn over_cap(size: usize, live: usize) {
     let mut buf = [0u8; 400];
     let mut w = &mut buf[..];
+    if CURRENT.load(Relaxed) == u64::MAX {
+        let _ = write!(w, "\nfuzz: a regression case asked for {size} bytes with {live} alive, over the bound of {HARD_CAP} bytes\n");
+        let n = 400 - w.len();
+        let _ = std::io::stderr().write_all(&buf[..n]);
+        return;
+    }
     let _ = write!(
         w,
         "\nfuzz: input {} asked for {size} bytes with {live} alive, over the bound of {HARD_CAP} bytes; reproduce with \
