@@ -429,7 +429,8 @@ fn command(corpus: &Corpus, argv: &[String], tally: &mut Tally) -> Result<Cost, 
                 }
                 2 => {
                     tally.add("command: status 2");
-                    if names_argument(msg, argv) {
+                    // Untrimmed: a path of blanks ("\r") is still named at the message's start.
+                    if names_argument(&f.message, argv) {
                         Ok(cost)
                     } else {
                         Err(format!("an input error that names no argument, key or position: {msg}"))
