@@ -13,6 +13,7 @@
 //! what the fuzzer found are in `cases.rs` (files in `tests/fuzz/cases/`).
 
 mod alloc;
+mod args;
 mod cases;
 mod check;
 mod inputs;
