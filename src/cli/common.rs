@@ -23,9 +23,26 @@ impl Failure {
     }
 }
 
+thread_local! {
+    /// Where `out` writes instead of stdout while `capture_stdout` runs on this thread.
+    static CAPTURED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` with what it prints through `out` on this thread collected instead of printed; for
+/// running commands in-process (`cli::execute` in the fuzz harness) without touching stdout.
+pub fn capture_stdout<R>(f: impl FnOnce() -> R) -> (R, String) {
+    let before = CAPTURED.with(|c| c.replace(Some(String::new())));
+    let r = f();
+    let text = CAPTURED.with(|c| c.replace(before)).unwrap_or_default();
+    (r, text)
+}
+
 /// Print to stdout; a closed pipe (`migsim run ... | head`) is not an error.
 pub fn out(s: &str) -> Result<(), Failure> {
     use std::io::Write;
+    if CAPTURED.with(|c| c.borrow_mut().as_mut().map(|buf| buf.push_str(s)).is_some()) {
+        return Ok(());
+    }
     let mut o = std::io::stdout().lock();
     match o.write_all(s.as_bytes()).and_then(|_| o.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::other(format!("cannot write to stdout: {e}"))),

@@ -13,6 +13,7 @@ pub mod trace;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
+use common::Failure;
 use run::{CheckArgs, RunArgs};
 use std::process::ExitCode;
 use sweep::{MergeArgs, PlotArgs, SweepArgs};
@@ -56,8 +57,39 @@ pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error in migsim (please report it with the scenario): {info}");
     }));
+    // clap prints its own usage errors (coloured on a terminal), --help and --version, and exits.
     let cli = Cli::parse();
-    let result = match cli.command {
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.status)
+        }
+    }
+}
+
+/// The binary's work for a command line (`argv[0]` is the program name), in-process: what the fuzz
+/// harness and tests call. Usage errors come back as a `Failure` with clap's status (2) and message;
+/// `--help` and `--version` print through `common::out`. The caller prints `error: ` + the message.
+pub fn execute<I, T>(argv: I) -> Result<(), Failure>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(argv) {
+        Ok(cli) => dispatch(cli.command),
+        Err(e) if !e.use_stderr() => common::out(&e.to_string()),
+        Err(e) => {
+            let text = e.to_string();
+            let message = text.strip_prefix("error: ").unwrap_or(&text).trim_end().to_string();
+            Err(Failure { status: u8::try_from(e.exit_code()).unwrap_or(2), message })
+        }
+    }
+}
+
+/// Run one parsed command.
+pub fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
         Command::Run(a) => run::cmd_run(&a),
         Command::Check(a) => run::cmd_check(&a),
         Command::Validate(a) => validate::cmd_validate(&a),
@@ -68,12 +100,5 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::cmd_explain(&a),
         Command::Report(a) => report::cmd_report(&a),
         Command::Advise(a) => crate::cli::advise::cmd_advise(&a),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("error: {}", f.message);
-            ExitCode::from(f.status)
-        }
     }
 }

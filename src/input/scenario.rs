@@ -279,6 +279,9 @@ fn resolve(file: &str, default_name: &str, root: &Node) -> Result<Scenario, Conf
     // VMs.
     let mut vms = Vec::new();
     match top.tables("vms")? {
+        Some(list) if list.is_empty() => {
+            return Err(top.error("vms", "the list is empty: give at least one VM ([[vms]] with a name, or a [vm] table)"));
+        }
         Some(list) => {
             let mut names = std::collections::HashSet::new();
             let mut used = vec![0u64; hosts.len()];

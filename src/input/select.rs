@@ -137,6 +137,9 @@ pub fn group_hosts(
             Value::Str(h) => Ok((vec![host_index(t, "host", h, &n.origin)?], "host")),
             other => Err(t.error("host", format!("expected a host name, found {}", other.type_name()))),
         },
+        (None, Some(racks)) if racks.is_empty() => {
+            Err(t.error("rack", "the list is empty: name at least one rack, e.g. rack = [\"rack1\"] (or give host = \"<host name>\")"))
+        }
         (None, Some(racks)) => {
             let mut on = Vec::new();
             for (r, origin) in &racks {

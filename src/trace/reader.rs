@@ -83,8 +83,9 @@ impl Reader {
             let mut p = HeaderParser::default();
             let kind = loop {
                 if !next(&mut r, &mut buf, &mut line)? {
+                    // At the end of the file: point at its last line, not the one after it.
                     return Err(err(
-                        Place::Line(line),
+                        Place::Line(line - 1),
                         format!("the header never ends: the column line `{WRITES_COLUMNS}` or `{INTERVALS_COLUMNS}` is missing"),
                     ));
                 }
@@ -545,7 +546,7 @@ mod tests {
             ),
             ("# migsim-trace 1\n# page_size = 3 KiB\n# memory = 64 KiB\ntime_ns,page\n".into(), "not a power of two"),
             ("# migsim-trace 1\n# page_size = 4 KiB\n# memory = 64 KiB\nstart_ns,length_ns,pages\n".into(), "needs its sampling interval"),
-            ("# migsim-trace 1\n# page_size = 4 KiB\n# memory = 64 KiB\n".into(), "the header never ends"),
+            ("# migsim-trace 1\n# page_size = 4 KiB\n# memory = 64 KiB\n".into(), ":3: the header never ends"),
             (format!("{H}0,10,16\n"), ":6: page 16 is beyond the trace's memory: 64 KiB of 4 KiB pages holds pages 0 to 15"),
             (format!("{H}0,10,1\n5,10,2\n"), ":7: interval starts at 5 ns, before the previous one ends (10 ns)"),
             (format!("{H}0,10\n"), ":6: expected 3 fields"),
