@@ -88,7 +88,6 @@ fn high_write_rates_end_within_the_cpu_budget() {
 /// Issue 18, item 1 (branch robust): a 125-byte trace declaring 16 TiB with one interval of 2^32
 /// pages made `trace convert` (and check, run) abort on a 34 GB allocation.
 #[test]
-#[ignore = "issue 18: fixed on branch robust (src/trace)"]
 fn a_huge_declared_range_is_an_error_or_streams() {
     let bytes = std::fs::read(case("huge-range.csv")).expect("case");
     clean(Input::Trace { bytes, ext: "csv", then: TraceUse::Convert { to_binary: true } }, true);
@@ -97,7 +96,6 @@ fn a_huge_declared_range_is_an_error_or_streams() {
 /// Found by the fuzzer (seed 1, input 25711), the same class as the one above (branch robust):
 /// `trace stats` keeps a row per interval of the declared duration, empty ones included.
 #[test]
-#[ignore = "issue 18: fixed on branch robust (src/trace)"]
 fn trace_stats_of_a_long_declared_duration_stays_within_memory() {
     let bytes = std::fs::read(case("long-declared-duration.csv")).expect("case");
     clean(Input::Trace { bytes, ext: "csv", then: TraceUse::Stats }, true);
@@ -126,7 +124,6 @@ fn tiny() -> (PathBuf, String) {
 /// Issue 18, item 3 (the engineer, src/model): post-copy is not bounded by max_time; over 1 bit/s
 /// it would run for weeks.
 #[test]
-#[ignore = "issue 18: post-copy bounded by max_time, being fixed in src/model"]
 fn post_copy_over_a_1_bit_link_ends_by_max_time() {
     let (f, t) = tiny();
     ends_by_max_time(f, t, &["migration.strategy=\"postcopy\"", "network.bandwidth=\"1 bit/s\"", "migration.max_time=\"1 h\""], 3600.0);
@@ -135,7 +132,6 @@ fn post_copy_over_a_1_bit_link_ends_by_max_time() {
 /// Issue 18, item 4 (the engineer, src/model): with a 1 bit/s link a run reported more than 9 h
 /// against a 1 h max_time.
 #[test]
-#[ignore = "issue 18: max_time overshoot, being fixed in src/model"]
 fn pre_copy_over_a_1_bit_link_ends_by_max_time() {
     let (f, t) = tiny();
     ends_by_max_time(f, t, &["migration.strategy=\"precopy\"", "network.bandwidth=\"1 bit/s\"", "migration.max_time=\"1 h\""], 3600.0);
@@ -143,7 +139,6 @@ fn pre_copy_over_a_1_bit_link_ends_by_max_time() {
 
 /// Issue 18, item 4: `setup_time = "100000 h"` against a 1 h max_time.
 #[test]
-#[ignore = "issue 18: max_time overshoot, being fixed in src/model"]
 fn a_huge_setup_time_ends_by_max_time() {
     let (f, t) = tiny();
     ends_by_max_time(f, t, &["migration.setup_time=\"100000 h\"", "migration.max_time=\"1 h\""], 3600.0);
@@ -153,7 +148,6 @@ fn a_huge_setup_time_ends_by_max_time() {
 /// max_bandwidth; each migration overshoots by days while the other guests are simulated, minutes
 /// of CPU in all.
 #[test]
-#[ignore = "issue 18: max_time overshoot, being fixed in src/model"]
 fn a_plan_over_a_1_bit_cap_ends_within_the_cpu_budget() {
     let file = repo().join("scenarios/maintenance.toml");
     let text = std::fs::read_to_string(&file).expect("maintenance.toml");
@@ -164,7 +158,6 @@ fn a_plan_over_a_1_bit_cap_ends_within_the_cpu_budget() {
 /// work"): zipf.toml at 1e8 writes/s did not end within 120 s (1e7: 22 s of CPU); zipf writes are
 /// drawn one by one. Uniform, hotcold, sequential and phases at 1e8 take under 0.2 s.
 #[test]
-#[ignore = "issue 18 item 2: zipf writes drawn one by one, src/model (the engineer)"]
 fn zipf_at_a_high_write_rate_ends_within_the_cpu_budget() {
     let file = repo().join("scenarios/zipf.toml");
     let text = std::fs::read_to_string(&file).expect("zipf.toml");

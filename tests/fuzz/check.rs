@@ -37,10 +37,10 @@ const RUN_MAX_VMS: usize = 256;
 /// copy alone outlasts `max_time` runs on (for days of CPU at 1 bit/s), and a `setup_time` beyond
 /// `max_time` is simulated in full, the guest writing all along (a plan of 16 VMs with a 1 h setup
 /// takes minutes of CPU).
-pub const MAX_TIME_BOUNDS_EVERY_RUN: bool = false;
+pub const MAX_TIME_BOUNDS_EVERY_RUN: bool = true;
 /// A trace whose header declares huge memory can expand one interval into billions of pages and
 /// abort (branch robust, src/trace).
-pub const HUGE_TRACES_FIXED: bool = false;
+pub const HUGE_TRACES_FIXED: bool = true;
 /// Pages a trace may declare before it counts as huge while `HUGE_TRACES_FIXED` is false.
 const HUGE_TRACE_PAGES: u64 = 1 << 24;
 /// `trace stats` keeps a row per interval (100 ms by default) of the trace's span, empty ones
@@ -267,16 +267,16 @@ fn skip_reason(sc: &Scenario) -> Option<&'static str> {
         if overshoot {
             return Some("known open: max_time overshoot on a slow link (src/model)");
         }
-        // Issue 18, item 2: zipf writes are still drawn one by one, about a million a CPU second
-        // (found by the fuzzer: zipf.toml at 1e8 pages/s; uniform, hotcold, sequential and phases
-        // are fast since the engine's change).
-        let zipf_writes = sc.vms.iter().map(|v| zipf_pps(&v.workload)).sum::<f64>() * (RUN_MAX_TIME_NS as f64 * 1e-9);
-        if zipf_writes.is_nan() || zipf_writes >= 2e7 {
-            return Some("known open: zipf writes drawn one by one (src/model)");
-        }
         if sc.migrations.iter().any(|m| m.params.setup_time_ns >= m.params.max_time_ns.min(RUN_MAX_TIME_NS) / 2) {
             return Some("known open: setup_time not bounded by max_time (src/model)");
         }
+    }
+    // Issue 18, item 2, still open for Zipf: a span of fewer than 4 writes a page is drawn write by
+    // write (about a million a CPU second; more are drawn page by page since the fix of the
+    // fuzzer's zipf.toml at 1e8 pages/s, now 7 s). Kept out of the slice so its CPU budget holds.
+    let zipf_writes = sc.vms.iter().map(|v| zipf_pps(&v.workload)).sum::<f64>() * (RUN_MAX_TIME_NS as f64 * 1e-9);
+    if zipf_writes.is_nan() || zipf_writes >= 2e7 {
+        return Some("known open: zipf writes under 4 a page drawn one by one (src/model)");
     }
     None
 }

@@ -646,8 +646,8 @@ fn seed_traces(repo: &Path, dir: &Path) -> Vec<(Vec<u8>, bool)> {
         (
             Kind::Intervals,
             vec![
-                Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![0, 1, 2, 9, 10] },
-                Record::Interval { start_ns: 1_000_000, length_ns: 1_000_000, pages: vec![] },
+                Record::Interval { start_ns: 0, length_ns: 1_000_000, pages: vec![0, 1, 2, 9, 10].into() },
+                Record::Interval { start_ns: 1_000_000, length_ns: 1_000_000, pages: vec![].into() },
                 Record::Interval { start_ns: 2_000_000, length_ns: 1_000_000, pages: (100..300).collect() },
             ],
         ),
