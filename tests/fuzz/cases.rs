@@ -163,3 +163,14 @@ fn zipf_at_a_high_write_rate_ends_within_the_cpu_budget() {
     let text = std::fs::read_to_string(&file).expect("zipf.toml");
     ends_by_max_time(file, text, &["workload.write_rate=\"1e8 pages/s\"", "migration.max_time=\"20 s\""], f64::INFINITY);
 }
+
+/// Found by the long run (seed 3, inputs 407500 and 5349788): a write trace whose last write is at
+/// 2^64 - 1 ns made the replay walk every empty group (of its interval) up to it: a hang. Empty
+/// groups now run on to the group of the next write in one chunk.
+#[test]
+fn a_write_trace_with_a_far_off_last_write_replays_at_once() {
+    for strategy in ["precopy", "postcopy", "hybrid", "cold"] {
+        let bytes = std::fs::read(case("far-last-write.csv")).expect("case");
+        clean(Input::Trace { bytes, ext: "csv", then: TraceUse::Replay { strategy } }, false);
+    }
+}
