@@ -279,7 +279,13 @@ impl Network {
         let class = &mut self.classes[c];
         let Reverse((_, f)) = class.members.pop().expect("a class in the heap has members");
         advance(class, now);
-        class.count -= 1;
+        self.leave(c, f, seq);
+        f
+    }
+
+    /// Flow `f`, already out of class `c`'s member heap (and its clock brought to now), turns idle.
+    fn leave(&mut self, c: ClassId, f: FlowId, seq: &mut u64) {
+        self.classes[c].count -= 1;
         let fl = &mut self.flows[f];
         fl.active = false;
         for &l in &self.routes[fl.route] {
@@ -287,7 +293,6 @@ impl Network {
         }
         self.changed.push(c);
         self.reschedule(c, seq);
-        f
     }
 
     /// Stop flow `f`'s batch in flight at `now` (a migration cut off at `max_time`); returns the bytes
@@ -302,14 +307,7 @@ impl Network {
         advance(class, now);
         let left = (self.flows[f].target - class.v).max(0.0);
         class.members.retain(|Reverse((_, g))| *g != f);
-        class.count -= 1;
-        let fl = &mut self.flows[f];
-        fl.active = false;
-        for &l in &self.routes[fl.route] {
-            self.link_active[l] -= 1;
-        }
-        self.changed.push(c);
-        self.reschedule(c, seq);
+        self.leave(c, f, seq);
         left
     }
 
