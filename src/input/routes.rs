@@ -55,7 +55,8 @@ impl Router {
         let mut sources: Vec<usize> = by_source.keys().copied().collect();
         sources.sort_unstable();
         for s in sources {
-            let prev = self.search(s);
+            let targets: Vec<usize> = by_source[&s].iter().map(|&i| pairs[i].1).collect();
+            let prev = self.search(s, &targets);
             for &i in &by_source[&s] {
                 out[i] = walk_back(&prev, s, pairs[i].1);
             }
@@ -65,23 +66,40 @@ impl Router {
 
     /// The fewest-hop route alone (for `migsim check`, to tell a fixed route from the default one).
     pub fn shortest(&self, from: usize, to: usize) -> Option<Vec<usize>> {
-        walk_back(&self.search(from), from, to)
+        walk_back(&self.search(from, &[to]), from, to)
     }
 
     /// Breadth-first search from `from`: per host, the host and link it was reached by. Hosts are
     /// taken from the queue in order and their links tried in link order, as `network::route` does,
-    /// so the tree (and every route read off it) is the same.
-    fn search(&self, from: usize) -> Vec<Option<(u32, u32)>> {
+    /// so the tree (and every route read off it) is the same. It stops once every host in `targets`
+    /// is reached: a host's entry is fixed when it is first reached, so the routes to them are those
+    /// of the whole search, and a drain of a few racks in a data center of thousands does not walk
+    /// every host once per source.
+    fn search(&self, from: usize, targets: &[usize]) -> Vec<Option<(u32, u32)>> {
         let mut prev: Vec<Option<(u32, u32)>> = vec![None; self.adj.len()];
         let mut seen = vec![false; self.adj.len()];
+        let mut wanted = vec![false; self.adj.len()];
+        let mut left = 0usize;
+        for &t in targets {
+            if t != from && !wanted[t] {
+                wanted[t] = true;
+                left += 1;
+            }
+        }
         seen[from] = true;
         let mut q = std::collections::VecDeque::from([from]);
         while let Some(h) = q.pop_front() {
+            if left == 0 {
+                break;
+            }
             for &(other, li) in &self.adj[h] {
                 if !seen[other] {
                     seen[other] = true;
                     prev[other] = Some((h as u32, li as u32));
                     q.push_back(other);
+                    if wanted[other] {
+                        left -= 1;
+                    }
                 }
             }
         }

@@ -9,15 +9,24 @@ use crate::names::suggest;
 
 /// Whether `name` matches `pattern` (`*` any run of characters, `?` one; anything else itself).
 pub fn glob(pattern: &str, name: &str) -> bool {
+    // Bytes when both are ASCII (the common case, and no allocation: a data center's host lists are
+    // matched against every pattern); characters otherwise, so `?` takes one character.
+    if pattern.is_ascii() && name.is_ascii() {
+        return glob_in(pattern.as_bytes(), name.as_bytes(), b'*', b'?');
+    }
     let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    glob_in(&p, &n, '*', '?')
+}
+
+fn glob_in<T: PartialEq + Copy>(p: &[T], n: &[T], any: T, one: T) -> bool {
     // Iterative matching with one backtrack point for the last `*` (linear for typical patterns).
     let (mut i, mut j) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while j < n.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+        if i < p.len() && (p[i] == one || p[i] == n[j]) {
             i += 1;
             j += 1;
-        } else if i < p.len() && p[i] == '*' {
+        } else if i < p.len() && p[i] == any {
             star = Some((i, j));
             i += 1;
         } else if let Some((si, sj)) = star {
@@ -28,7 +37,7 @@ pub fn glob(pattern: &str, name: &str) -> bool {
             return false;
         }
     }
-    p[i..].iter().all(|&c| c == '*')
+    p[i..].iter().all(|&c| c == any)
 }
 
 pub fn is_pattern(s: &str) -> bool {
@@ -172,5 +181,7 @@ mod tests {
         assert!(glob("web-?", "web-7") && !glob("web-?", "web-17"));
         assert!(glob("*", "") && glob("a*b*c", "aXbYbZc") && !glob("a*b*c", "aXbYbZ"));
         assert!(glob("db1", "db1") && !glob("db1", "db10"));
+        // `?` is one character, not one byte.
+        assert!(glob("h?st", "höst") && !glob("h??st", "höst") && glob("*ö*", "höst"));
     }
 }

@@ -174,3 +174,32 @@ fn a_write_trace_with_a_far_off_last_write_replays_at_once() {
         clean(Input::Trace { bytes, ext: "csv", then: TraceUse::Replay { strategy } }, false);
     }
 }
+
+/// Found by the long run (seed 4, input 7180189): `sweep --emit-slurm` with `--out '"'` was refused
+/// with a message that named the results folder but not the argument that made it.
+#[test]
+fn a_slurm_script_refused_for_a_quote_names_out() {
+    let dir = corpus().dir.clone();
+    let tiny = dir.join("tiny.toml");
+    std::fs::write(&tiny, crate::inputs::TINY).expect("write tiny.toml");
+    let script = dir.join("out/job.sh").display().to_string();
+    let argv: Vec<String> =
+        ["sweep", &tiny.display().to_string(), "--emit-slurm", &script, "--no-charts", "-q", "--out", "\""].map(String::from).to_vec();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_migsim")).args(&argv).current_dir(&dir).output().expect("run migsim");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: --out ") && err.contains("quotes"), "the message must name --out: {err}");
+    clean(Input::Args { argv, file: None }, false);
+}
+
+/// Found by the long run (seed 4, input 7486474): `check` of the 10,000-VM drain bench with
+/// `racks = 4000` (200,000 hosts) took 3.8 s of CPU: a breadth-first search over every host per
+/// source host, and a rack pattern matched per host with two allocations. Routes now stop searching
+/// once their destinations are reached, and patterns match without allocating (1.2 s).
+#[test]
+fn a_drain_in_a_data_center_of_200k_hosts_checks_within_the_budget() {
+    let file = repo().join("benches/drain-10k.toml");
+    let text = std::fs::read_to_string(&file).expect("drain-10k.toml").replace("racks = 20", "racks = 4000");
+    assert!(text.contains("racks = 4000"));
+    clean(Input::Scenario { file, text, sets: vec![], run: false }, false);
+}

@@ -147,21 +147,39 @@ pub fn shell_word(s: &str) -> String {
 }
 
 /// A path on an `#SBATCH` line: sbatch splits the line at blanks and removes double quotes.
-fn directive_path(p: &Path) -> Result<String, Error> {
+fn directive_path(p: &Path, job: &Job) -> Result<String, Error> {
     let s = p.display().to_string();
-    if s.contains(['"', '\n', '\r', '\\']) {
-        return Err(Error::Input(format!("{s}: a results folder for a Slurm script cannot contain quotes, backslashes or line breaks")));
+    let bad = |t: &str| t.contains(['"', '\n', '\r', '\\']);
+    if bad(&s) {
+        return Err(Error::Input(format!(
+            "{}: the Slurm logs go in {s:?}, and an #SBATCH line cannot hold quotes, backslashes or line breaks; {}",
+            cause(job, bad),
+            "choose a results folder without them"
+        )));
     }
     Ok(if s.contains(char::is_whitespace) { format!("\"{s}\"") } else { s })
 }
 
 /// A path written in the script's comments and variables: no line breaks.
-fn one_line(p: &Path) -> Result<String, Error> {
+fn one_line(p: &Path, job: &Job) -> Result<String, Error> {
     let s = p.display().to_string();
-    if s.contains(['\n', '\r']) {
-        return Err(Error::Input(format!("{s:?}: a path in a Slurm script cannot contain a line break")));
+    let bad = |t: &str| t.contains(['\n', '\r']);
+    if bad(&s) {
+        return Err(Error::Input(format!("{}: {s:?} cannot go in a Slurm script: it holds a line break", cause(job, bad))));
     }
     Ok(s)
+}
+
+/// Which of the user's inputs put a character the script cannot hold into a path: `--out`, the
+/// scenario's name (the results folder's last part) or the migsim binary's path.
+fn cause(job: &Job, bad: impl Fn(&str) -> bool) -> String {
+    if bad(&job.out.display().to_string()) {
+        format!("--out {:?}", job.out.display().to_string())
+    } else if bad(&job.name) {
+        format!("the scenario's name {:?} (the results folder is named after it; change `name`)", job.name)
+    } else {
+        format!("the migsim binary's path {:?}", job.migsim.display().to_string())
+    }
 }
 
 /// The task count, checked against the sweep: every task must have at least one point.
@@ -217,7 +235,7 @@ pub fn script(plan: &Plan, job: &Job, res: &Resources, script_name: &str) -> Res
         d.extend(res.extra.iter().map(|o| format!("#SBATCH {o}")));
     }
     d.push("# One log per task: %x is the job name, %A the array's job id, %a the task.".into());
-    d.push(format!("#SBATCH --output={}/%x-%A_%a.out", directive_path(&logs)?));
+    d.push(format!("#SBATCH --output={}/%x-%A_%a.out", directive_path(&logs, job)?));
 
     let mut command = vec!["migsim".to_string()];
     command.extend(job.sweep.iter().cloned());
@@ -247,15 +265,15 @@ pub fn script(plan: &Plan, job: &Job, res: &Resources, script_name: &str) -> Res
         ("VERSION", env!("CARGO_PKG_VERSION").into()),
         ("COMMAND", command.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ").replace(['\n', '\r'], " ")),
         ("PER_TASK", per_task_text),
-        ("RESULTS_TEXT", one_line(&job.results)?),
-        ("LOGS_TEXT", one_line(&logs)?),
+        ("RESULTS_TEXT", one_line(&job.results, job)?),
+        ("LOGS_TEXT", one_line(&logs, job)?),
         ("SCRIPT", script_name.replace(['\n', '\r'], " ")),
         ("DIRECTIVES", d.join("\n")),
-        ("MIGSIM", shell_word(&one_line(&job.migsim)?)),
+        ("MIGSIM", shell_word(&one_line(&job.migsim, job)?)),
         ("SWEEP", job.sweep.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ")),
-        ("OUT", shell_word(&one_line(&job.out)?)),
-        ("RESULTS", shell_word(&one_line(&job.results)?)),
-        ("LOGS", shell_word(&one_line(&logs)?)),
+        ("OUT", shell_word(&one_line(&job.out, job)?)),
+        ("RESULTS", shell_word(&one_line(&job.results, job)?)),
+        ("LOGS", shell_word(&one_line(&logs, job)?)),
         ("JOBNAME", shell_word(&format!("migsim-{}", job.name))),
         ("MERGE_FLAGS", if job.charts { String::new() } else { " --no-charts".into() }),
     ];
