@@ -8,6 +8,7 @@ use crate::model::bitmap::Bitmap;
 use crate::model::events::{EventQueue, SimTime};
 use crate::model::mechanism::{self, Lookup, Throttle, XbzrleCache};
 use crate::model::network::{FlowId, Network};
+use crate::model::remote_access::RemoteAccess;
 use crate::model::result::{MigrationResult, RoundRecord};
 use crate::model::scenario::{MigrationParams, MigrationSpec, Scenario, VmSpec};
 use crate::model::stop::Progress;
@@ -132,6 +133,10 @@ pub struct Migration {
     /// whether any page of `access_spans` is still missing.
     pub present_streak: u64,
     pub next_spans_check: u64,
+    /// Post-copy: the guest's accesses drawn only where they can fault, when its access law allows
+    /// (`remote_access`), and the time at which to ask the workload for its law again.
+    pub remote: Option<RemoteAccess>,
+    pub remote_due: SimTime,
     // Mechanisms.
     pub throttle: Option<Throttle>,
     pub throttle_schedule: Vec<[f64; 2]>,
@@ -196,6 +201,8 @@ impl Migration {
             spans_present: false,
             present_streak: 0,
             next_spans_check: SPANS_CHECK_FIRST,
+            remote: None,
+            remote_due: 0,
             urgent: Vec::new(),
             wake_gen: 0,
             wake_at: None,

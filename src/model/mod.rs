@@ -10,6 +10,7 @@
 //! - The migration itself: `sim` (the run and its event loop), `vm` (a guest while it migrates),
 //!   `migration` (one migration's state), `strategy` (pre-copy, post-copy, hybrid, cold, one file
 //!   each) and `stop` (the stop policies, one file each).
+//! - Post-copy's guest: `remote_access` (its accesses drawn only where they can fault).
 //! - What comes out: `result`.
 //!
 //! Nothing here reads files or command-line arguments: `input` builds a `Scenario`, `output` reads
@@ -23,6 +24,7 @@ pub mod migration;
 pub mod network;
 pub mod plan;
 pub mod probe;
+pub mod remote_access;
 pub mod result;
 pub mod scenario;
 pub mod sim;

@@ -16,6 +16,7 @@ use super::rule::{Begin, StrategyRule};
 use crate::model::bitmap::Bitmap;
 use crate::model::events::SimTime;
 use crate::model::migration::{Ctx, Ev, InFlight, SPANS_CHECK_FIRST, Stage};
+use crate::model::remote_access::RemoteAccess;
 use crate::model::stop::Asks;
 use crate::model::transfer::{Batch, Window};
 
@@ -64,6 +65,8 @@ pub fn switch(c: &mut Ctx<'_>, now: SimTime) {
     mg.in_flight_bits = Bitmap::new(pages);
     mg.access_spans.clear();
     c.vm.workload.access_spans(&mut mg.access_spans);
+    mg.remote = None;
+    mg.remote_due = 0;
     mg.in_flight = InFlight::Final;
     mg.final_batch = Batch::default();
     let bytes = c.spec.device_state_bytes;
@@ -305,22 +308,60 @@ pub fn run_vcpu(c: &mut Ctx<'_>, now: SimTime) {
             }
             continue;
         }
-        let gap = 1e9 / rate + mg.vcpu_carry;
-        let whole = gap.floor();
-        let at = t + whole as u64;
-        if at > horizon {
-            break;
+        if mg.remote_due <= t {
+            // The workload's access law now (it changes with its phase): draw only what can fault.
+            let law = vm.workload.access_pieces(t);
+            mg.remote_due = law.as_ref().map_or(until, |l| l.until).max(t + 1);
+            mg.remote = law.map(|l| RemoteAccess::new(&l));
         }
-        mg.vcpu_carry = gap - whole;
-        t = at;
-        if mg.spans_present {
-            // No access can fault any more: skip the draws up to the horizon.
-            t = horizon;
-            break;
-        }
-        let page = vm.workload.sample_access(t, &mut vm.rng);
+        let (page, block) = if let Some(ra) = &mut mg.remote {
+            // Accesses that land where every page is present cannot fault and change nothing:
+            // skip them in one geometric draw, to the next that lands in a live block.
+            let end = horizon.min(until).min(ra.until);
+            let g = 1e9 / rate;
+            let k = if ra.all_retired() { u64::MAX / 2 } else { ra.accesses_to_next_live(&mut vm.rng) };
+            let total = k as f64 * g + mg.vcpu_carry;
+            if t as f64 + total.floor() > end as f64 {
+                if end < horizon {
+                    // The law or the rate changes first: take it up from there.
+                    t = end;
+                    mg.vcpu_carry = 0.0;
+                    continue;
+                }
+                // The accesses up to the horizon all land where nothing is missing.
+                let h = horizon.saturating_sub(t) as f64;
+                let m = (((h + 1.0 - mg.vcpu_carry) / g).ceil() - 1.0).max(0.0);
+                let adv = m * g + mg.vcpu_carry;
+                t = (t + adv.floor() as u64).min(horizon.max(t));
+                mg.vcpu_carry = adv - adv.floor();
+                break;
+            }
+            t += total.floor() as u64;
+            mg.vcpu_carry = total - total.floor();
+            let (b, page) = ra.draw(&mut vm.rng);
+            (page, Some(b))
+        } else {
+            let gap = 1e9 / rate + mg.vcpu_carry;
+            let whole = gap.floor();
+            let at = t + whole as u64;
+            if at > horizon {
+                break;
+            }
+            mg.vcpu_carry = gap - whole;
+            t = at;
+            if mg.spans_present {
+                // No access can fault any more: skip the draws up to the horizon.
+                t = horizon;
+                break;
+            }
+            (vm.workload.sample_access(t, &mut vm.rng), None)
+        };
         let missing = mg.bits.get(page);
         if !missing && !mg.in_flight_bits.get(page) {
+            if let (Some(ra), Some(b)) = (&mut mg.remote, block) {
+                ra.retire_if_present(b, &mg.bits, &mg.in_flight_bits);
+                continue;
+            }
             mg.present_streak += 1;
             if mg.present_streak >= mg.next_spans_check {
                 // A long run of hits: are any pages the guest may touch still missing? The

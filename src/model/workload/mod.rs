@@ -24,6 +24,17 @@ use trace::TraceReplay;
 /// The random stream of one VM's guest (and, seeded apart, of one migration's mechanisms).
 pub type SimRng = rand_chacha::ChaCha8Rng;
 
+/// The access law of a workload whose accesses are independent and uniform over a few spans
+/// (`Workload::access_pieces`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessPieces {
+    pub working_set: PageRange,
+    /// Offset ranges of the working set and the probability that an access falls in each.
+    pub pieces: Vec<(std::ops::Range<u64>, f64)>,
+    /// The law holds until this time (ns); `u64::MAX`: for good.
+    pub until: u64,
+}
+
 /// The running state of one workload (one per VM).
 pub struct Workload {
     spec: WorkloadSpec,
@@ -248,6 +259,33 @@ impl Workload {
             WorkloadKind::Idle => (self.spec.read_pps, u64::MAX),
             _ => (self.spec.write_pps + self.spec.read_pps, u64::MAX),
         }
+    }
+
+    /// The access law at `t` as uniform pieces, when it is one: each access independently touches
+    /// offset range `pieces[i].0` of `working_set` with probability `pieces[i].1`, uniformly within
+    /// it, until the returned time. It is the law `sample_access` draws from (hot/cold: the hot
+    /// offsets with `hot_share`, the rest with the remainder). None where accesses are not
+    /// independent and piecewise uniform: Zipf, sequential, fluid, traces and mixes. Post-copy's
+    /// guest uses it to draw only the accesses that can fault (`model::remote_access`).
+    pub fn access_pieces(&self, t: u64) -> Option<AccessPieces> {
+        if let Some((i, end)) = self.phase_at(t) {
+            let mut p = self.phases[i].access_pieces(t)?;
+            p.until = p.until.min(end);
+            return Some(p);
+        }
+        if self.trace.is_some() || !self.parts.is_empty() {
+            return None;
+        }
+        let ws = self.spec.working_set;
+        let pieces = match (&self.pick, &self.spec.kind) {
+            _ if ws.count == 0 => return None,
+            (Some((_, Some(_))), WorkloadKind::HotCold { hot_pages, hot_share }) => {
+                vec![(0..*hot_pages, *hot_share), (*hot_pages..ws.count, 1.0 - hot_share)]
+            }
+            (Some((_, None)), _) => vec![(0..ws.count, 1.0)],
+            _ => return None,
+        };
+        Some(AccessPieces { working_set: ws, pieces, until: u64::MAX })
     }
 
     /// The page touched by one access at `t`.

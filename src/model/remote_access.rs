@@ -1,0 +1,213 @@
+//! Post-copy's guest at the destination, drawn only where it can fault.
+//!
+//! During post-copy an access faults only if its page is missing or in flight, and that set only
+//! shrinks (pages arrive; none leaves again). When the workload's accesses are independent and
+//! uniform over a few spans (`Workload::access_pieces`: uniform, idle, hot/cold, and those in
+//! phases), the spans are cut into blocks of pages; a block found free of missing and in-flight
+//! pages is retired for good. The number of accesses until one lands in a live block is geometric,
+//! so the accesses that land in retired blocks, which cannot fault and change nothing, are skipped
+//! in one draw instead of drawn one by one. The accesses that are drawn have exactly the law they
+//! had: the live blocks in proportion to their weight (a Fenwick tree over the blocks), the page
+//! uniform within its block. A 1 TiB guest at 100,000 accesses/s drew some 37 million accesses
+//! over its post-copy, one by one; it now draws those that land in blocks not yet retired.
+//!
+//! The Fenwick tree is a few lines here: the crates that offer one either store integers only or
+//! bring more than this needs.
+
+use crate::model::bitmap::Bitmap;
+use crate::model::workload::{AccessPieces, PageRange, SimRng};
+use rand::Rng;
+
+/// Offsets per block at least; a large working set gets larger blocks so that there are at most
+/// `MAX_BLOCKS` of them.
+const BLOCK_OFFSETS: u64 = 4096;
+const MAX_BLOCKS: u64 = 1 << 16;
+
+pub struct RemoteAccess {
+    ws: PageRange,
+    /// Per block: its first offset and its end (offsets of the working set).
+    lo: Vec<u64>,
+    hi: Vec<u64>,
+    /// Per block: the probability that an access lands in it; 0 once retired.
+    weight: Vec<f64>,
+    /// Fenwick tree over `weight`.
+    tree: Vec<f64>,
+    /// The weight of every block, retired ones included (1 but for rounding).
+    total: f64,
+    live_weight: f64,
+    live_blocks: usize,
+    /// The law holds until this time (ns).
+    pub until: u64,
+}
+
+impl RemoteAccess {
+    pub fn new(law: &AccessPieces) -> Self {
+        let mut s = RemoteAccess {
+            ws: law.working_set,
+            lo: Vec::new(),
+            hi: Vec::new(),
+            weight: Vec::new(),
+            tree: Vec::new(),
+            total: 0.0,
+            live_weight: 0.0,
+            live_blocks: 0,
+            until: law.until,
+        };
+        let count: u64 = law.pieces.iter().map(|(r, _)| r.end - r.start).sum();
+        let size = BLOCK_OFFSETS.max(count.div_ceil(MAX_BLOCKS));
+        for (r, w) in &law.pieces {
+            let n = r.end - r.start;
+            if n == 0 {
+                continue;
+            }
+            let mut a = r.start;
+            while a < r.end {
+                let b = (a + size).min(r.end);
+                let bw = w * (b - a) as f64 / n as f64;
+                s.lo.push(a);
+                s.hi.push(b);
+                s.weight.push(if bw > 0.0 { bw } else { 0.0 });
+                a = b;
+            }
+        }
+        s.total = s.weight.iter().sum();
+        s.live_weight = s.total;
+        s.live_blocks = s.weight.iter().filter(|&&w| w > 0.0).count();
+        // Build the tree in O(n).
+        s.tree = s.weight.clone();
+        for i in 0..s.tree.len() {
+            let j = i | (i + 1);
+            if j < s.tree.len() {
+                s.tree[j] += s.tree[i];
+            }
+        }
+        s
+    }
+
+    /// Whether no block is live: no access can fault while this law holds.
+    pub fn all_retired(&self) -> bool {
+        self.live_blocks == 0 || self.live_weight <= 0.0
+    }
+
+    /// How many accesses, counting the last, until the first that lands in a live block: geometric
+    /// with the live blocks' share of the weight. Call only when some block is live.
+    pub fn accesses_to_next_live(&self, rng: &mut SimRng) -> u64 {
+        let p = (self.live_weight / self.total).min(1.0);
+        if p >= 1.0 {
+            return 1;
+        }
+        let u = 1.0 - rng.random::<f64>(); // in (0, 1]
+        let k = (u.ln() / (-p).ln_1p()).floor();
+        if k >= u64::MAX as f64 / 2.0 { u64::MAX / 2 } else { 1 + k as u64 }
+    }
+
+    /// An access that landed in a live block: the block (by weight) and the page (uniform in it).
+    pub fn draw(&self, rng: &mut SimRng) -> (usize, usize) {
+        let x = rng.random::<f64>() * self.live_weight;
+        let b = self.find(x);
+        let off = rng.random_range(self.lo[b]..self.hi[b]);
+        (b, self.ws.page(off) as usize)
+    }
+
+    /// After an access to `block` found its page present: retire the block if none of its pages
+    /// is missing or in flight (it never will be again).
+    pub fn retire_if_present(&mut self, block: usize, missing: &Bitmap, in_flight: &Bitmap) {
+        if self.weight[block] == 0.0 {
+            return;
+        }
+        let first = self.ws.page(self.lo[block]) as usize;
+        let end = self.ws.page(self.hi[block] - 1) as usize + 1;
+        if missing.count_range(first, end) == 0 && in_flight.count_range(first, end) == 0 {
+            let w = std::mem::take(&mut self.weight[block]);
+            self.live_blocks -= 1;
+            self.live_weight = if self.live_blocks == 0 { 0.0 } else { (self.live_weight - w).max(0.0) };
+            let mut i = block;
+            while i < self.tree.len() {
+                self.tree[i] -= w;
+                i |= i + 1;
+            }
+        }
+    }
+
+    /// The block in which the running sum of weights passes `x` (the last live block if rounding
+    /// puts `x` past the end).
+    fn find(&self, mut x: f64) -> usize {
+        let n = self.tree.len();
+        let mut pos = 0usize; // blocks before `pos` sum to at most x
+        let mut step = n.next_power_of_two();
+        while step > 0 {
+            let next = pos + step;
+            if next <= n && self.tree[next - 1] <= x {
+                x -= self.tree[next - 1];
+                pos = next;
+            }
+            step /= 2;
+        }
+        if pos < n && self.weight[pos] > 0.0 {
+            return pos;
+        }
+        // Rounding: the nearest live block before (or after) it.
+        (0..pos.min(n)).rev().chain(pos.min(n)..n).find(|&i| self.weight[i] > 0.0).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn law(pieces: Vec<(std::ops::Range<u64>, f64)>, count: u64) -> AccessPieces {
+        AccessPieces { working_set: PageRange::contiguous(100, count), pieces, until: u64::MAX }
+    }
+
+    #[test]
+    fn live_draws_follow_the_pieces_weights() {
+        // Hot 0..4096 with 0.9, cold 4096..40960 with 0.1: blocks of 4096 offsets.
+        let mut s = RemoteAccess::new(&law(vec![(0..4096, 0.9), (4096..40960, 0.1)], 40960));
+        assert_eq!(s.lo.len(), 10);
+        let mut rng = SimRng::seed_from_u64(1);
+        let n = 200_000;
+        let hot = (0..n).filter(|_| s.draw(&mut rng).1 < 100 + 4096).count();
+        assert!((hot as f64 / n as f64 - 0.9).abs() < 0.005, "{hot}");
+        // Retire the hot block: every draw is cold now, uniform over the nine cold blocks, and an
+        // access lands in a live block with probability 0.1.
+        let empty = Bitmap::new(100 + 40960);
+        s.retire_if_present(0, &empty, &empty);
+        assert!((s.live_weight - 0.1).abs() < 1e-12);
+        let mut per_block = [0u32; 10];
+        for _ in 0..90_000 {
+            let (b, page) = s.draw(&mut rng);
+            assert!(b > 0 && (100 + 4096..100 + 40960).contains(&page));
+            per_block[b] += 1;
+        }
+        assert!(per_block[1..].iter().all(|&c| (10_000 - 400..10_000 + 400).contains(&c)), "{per_block:?}");
+        let mean = (0..50_000).map(|_| s.accesses_to_next_live(&mut rng)).sum::<u64>() as f64 / 50_000.0;
+        assert!((mean - 10.0).abs() < 0.2, "{mean}");
+    }
+
+    #[test]
+    fn a_block_with_a_missing_or_in_flight_page_stays_live() {
+        let mut s = RemoteAccess::new(&law(vec![(0..8192, 1.0)], 8192));
+        let mut missing = Bitmap::new(100 + 8192);
+        let mut in_flight = Bitmap::new(100 + 8192);
+        missing.set(100 + 4095);
+        in_flight.set(100 + 4096);
+        s.retire_if_present(0, &missing, &in_flight);
+        s.retire_if_present(1, &missing, &in_flight);
+        assert_eq!(s.live_blocks, 2);
+        missing.clear(100 + 4095);
+        s.retire_if_present(0, &missing, &in_flight);
+        assert_eq!(s.live_blocks, 1);
+        assert!((0..1000).all(|_| s.draw(&mut SimRng::seed_from_u64(2)).0 == 1));
+        in_flight.clear(100 + 4096);
+        s.retire_if_present(1, &missing, &in_flight);
+        assert!(s.all_retired());
+    }
+
+    #[test]
+    fn a_large_working_set_has_at_most_max_blocks() {
+        let s = RemoteAccess::new(&law(vec![(0..1 << 28, 1.0)], 1 << 28));
+        assert!(s.lo.len() as u64 <= MAX_BLOCKS && s.lo.len() as u64 >= MAX_BLOCKS / 2);
+        assert!((s.total - 1.0).abs() < 1e-9);
+    }
+}
