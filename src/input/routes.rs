@@ -11,9 +11,17 @@ use crate::input::topology::FatTree;
 use crate::model::scenario::Link;
 use std::collections::HashMap;
 
+/// A host's parent in a tree of links and the link to it (None at a root).
+type Up = Option<(u32, u32)>;
+
 pub struct Router {
     /// Per host: (neighbour, link) in link order.
     adj: Vec<Vec<(usize, usize)>>,
+    /// When the links form a forest (no cycle, no two links between the same hosts, as in a
+    /// two-tier data center): per host, its parent and the link to it (None at a root) and its
+    /// depth. Between two hosts of a tree there is one simple path, so it is the fewest-hop route
+    /// too, read off by climbing to the common ancestor, without a search per source.
+    tree: Option<(Vec<Up>, Vec<u32>)>,
     /// The first link (in order) between two hosts, either way round.
     between: HashMap<(usize, usize), usize>,
     fat_tree: Option<FatTree>,
@@ -28,7 +36,8 @@ impl Router {
             adj[l.b].push((l.a, i));
             between.entry((l.a.min(l.b), l.a.max(l.b))).or_insert(i);
         }
-        Router { adj, between, fat_tree }
+        let tree = forest(&adj, links.len());
+        Router { adj, between, fat_tree, tree }
     }
 
     /// The link joining `a` and `b` directly (the first written), if any.
@@ -52,6 +61,14 @@ impl Router {
                 None => by_source.entry(from).or_default().push(i),
             }
         }
+        if let Some((up, depth)) = &self.tree {
+            for (_, is) in by_source {
+                for i in is {
+                    out[i] = tree_path(up, depth, pairs[i].0, pairs[i].1);
+                }
+            }
+            return out;
+        }
         let mut sources: Vec<usize> = by_source.keys().copied().collect();
         sources.sort_unstable();
         for s in sources {
@@ -66,6 +83,9 @@ impl Router {
 
     /// The fewest-hop route alone (for `migsim check`, to tell a fixed route from the default one).
     pub fn shortest(&self, from: usize, to: usize) -> Option<Vec<usize>> {
+        if let Some((up, depth)) = &self.tree {
+            return tree_path(up, depth, from, to);
+        }
         walk_back(&self.search(from, &[to]), from, to)
     }
 
@@ -107,6 +127,62 @@ impl Router {
     }
 }
 
+/// Parents and depths when the links form a forest, each tree rooted at its lowest-numbered host.
+fn forest(adj: &[Vec<(usize, usize)>], links: usize) -> Option<(Vec<Up>, Vec<u32>)> {
+    let n = adj.len();
+    if links >= n || u32::try_from(n).is_err() {
+        return None; // a forest has fewer links than hosts
+    }
+    let mut up: Vec<Up> = vec![None; n];
+    let mut depth = vec![u32::MAX; n];
+    let mut q = std::collections::VecDeque::new();
+    for root in 0..n {
+        if depth[root] != u32::MAX {
+            continue;
+        }
+        depth[root] = 0;
+        q.push_back(root);
+        while let Some(h) = q.pop_front() {
+            for &(o, li) in &adj[h] {
+                if up[h].is_some_and(|(_, pl)| pl as usize == li) {
+                    continue; // the link back to the parent
+                }
+                if depth[o] != u32::MAX {
+                    return None; // a cycle (or a second link between two hosts)
+                }
+                depth[o] = depth[h] + 1;
+                up[o] = Some((h as u32, li as u32));
+                q.push_back(o);
+            }
+        }
+    }
+    Some((up, depth))
+}
+
+/// The one path from `a` to `b` in a forest: up from both to their common ancestor.
+fn tree_path(up: &[Up], depth: &[u32], a: usize, b: usize) -> Option<Vec<usize>> {
+    let (mut x, mut y) = (a, b);
+    let (mut head, mut tail) = (Vec::new(), Vec::new());
+    while depth[x] > depth[y] {
+        let (p, l) = up[x]?;
+        head.push(l as usize);
+        x = p as usize;
+    }
+    while depth[y] > depth[x] {
+        let (p, l) = up[y]?;
+        tail.push(l as usize);
+        y = p as usize;
+    }
+    while x != y {
+        let ((px, lx), (py, ly)) = (up[x]?, up[y]?);
+        head.push(lx as usize);
+        tail.push(ly as usize);
+        (x, y) = (px as usize, py as usize);
+    }
+    head.extend(tail.into_iter().rev());
+    Some(head)
+}
+
 fn walk_back(prev: &[Option<(u32, u32)>], from: usize, to: usize) -> Option<Vec<usize>> {
     if from == to {
         return Some(Vec::new());
@@ -143,6 +219,25 @@ mod tests {
             assert_eq!(r.shortest(a, b), route(&links, 7, a, b));
         }
         assert_eq!(r.along(&[0, 1, 4]), Ok(vec![0, 5]));
+        assert!(r.tree.is_none(), "a mesh is not a forest");
         assert_eq!(r.along(&[0, 4]), Err((0, 4)));
+    }
+
+    #[test]
+    fn a_forest_gives_the_routes_a_search_finds() {
+        // Two trees (a two-tier rack pair under a core, and a pair apart), links in scrambled order.
+        let links = vec![link(7, 1), link(0, 1), link(2, 0), link(3, 1), link(0, 4), link(5, 2), link(6, 2), link(8, 9)];
+        let r = Router::new(10, &links, None);
+        assert!(r.tree.is_some());
+        let pairs: Vec<(usize, usize)> = (0..10).flat_map(|a| (0..10).map(move |b| (a, b))).collect();
+        let got = r.routes(&pairs);
+        for (i, &(a, b)) in pairs.iter().enumerate() {
+            assert_eq!(got[i], route(&links, 10, a, b), "{a} -> {b}");
+            assert_eq!(r.shortest(a, b), route(&links, 10, a, b));
+        }
+        // A second link between two hosts makes a cycle: the search is used.
+        let mut twice = links.clone();
+        twice.push(link(1, 0));
+        assert!(Router::new(10, &twice, None).tree.is_none());
     }
 }

@@ -233,16 +233,22 @@ pub fn read(t: &mut TableReader<'_>, w: &World<'_>) -> Result<Expanded, ConfigEr
         room.used[v.host] += v.memory_bytes;
     }
     let default_to: Vec<usize> = (0..w.hosts.len()).filter(|&h| !w.hosts[h].switch).collect();
+    // One list of undrained candidates per destination list, shared by the VMs that use it.
+    let mut shared: Vec<(*const Vec<usize>, std::rc::Rc<[usize]>)> = Vec::new();
     let wants: Vec<place::Want> = selected
         .iter()
         .zip(&combos)
         .map(|(&v, combo)| {
             let list = combo.iter().rev().find_map(|&o| overrides[o].to.as_ref()).or(to.as_ref()).unwrap_or(&default_to);
-            place::Want {
-                name: w.vms[v].name.clone(),
-                memory: w.vms[v].memory_bytes,
-                candidates: list.iter().copied().filter(|&h| !is_drained[h] && h != w.vms[v].host).collect(),
-            }
+            let candidates = match shared.iter().find(|(p, _)| std::ptr::eq(*p, list)) {
+                Some((_, c)) => c.clone(),
+                None => {
+                    let c: std::rc::Rc<[usize]> = list.iter().copied().filter(|&h| !is_drained[h]).collect();
+                    shared.push((list, c.clone()));
+                    c
+                }
+            };
+            place::Want { name: w.vms[v].name.clone(), memory: w.vms[v].memory_bytes, candidates, own: Some(w.vms[v].host) }
         })
         .collect();
     // The key to blame for a VM's destinations: its last override with `to`, else the plan's `to`.
@@ -257,7 +263,7 @@ pub fn read(t: &mut TableReader<'_>, w: &World<'_>) -> Result<Expanded, ConfigEr
             None => t.error("to", ""),
         }
     };
-    if let Some(i) = wants.iter().position(|x| x.candidates.is_empty()) {
+    if let Some(i) = wants.iter().position(|x| x.count() == 0) {
         let mut e = blame(i);
         e.message = format!("VM \"{}\" has no destination: every host it may go to is drained or is its own", wants[i].name);
         return Err(e);

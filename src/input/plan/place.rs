@@ -13,6 +13,9 @@
 //! A VM that fits nowhere is an error naming the host that came closest and the shortfall.
 
 use crate::units::format_size;
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+use std::rc::Rc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -40,30 +43,45 @@ impl Room {
 pub struct Want {
     pub name: String,
     pub memory: u64,
-    /// Host indices, in host order.
-    pub candidates: Vec<usize>,
+    /// Host indices, in host order, shared by the VMs that may go to the same hosts (a drain of
+    /// thousands of VMs into thousands of hosts holds one list, not one per VM).
+    pub candidates: Rc<[usize]>,
+    /// The VM's own host, never a destination (None: none to leave out).
+    pub own: Option<usize>,
+}
+
+impl Want {
+    /// The hosts the VM may go to, in host order.
+    pub fn hosts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.candidates.iter().copied().filter(move |&h| Some(h) != self.own)
+    }
+
+    pub fn count(&self) -> usize {
+        let own = self.own.is_some_and(|o| self.candidates.binary_search(&o).is_ok());
+        self.candidates.len() - usize::from(own)
+    }
 }
 
 /// The destination of each VM, or (the VM's index in `wants`, why it fits nowhere).
 pub fn place(wants: &[Want], room: &mut Room, rule: Rule, host_name: &dyn Fn(usize) -> String) -> Result<Vec<usize>, (usize, String)> {
     let mut order: Vec<usize> = (0..wants.len()).collect();
     // Single candidates first (in listing order), then the largest first (stable).
-    order.sort_by_key(|&i| (wants[i].candidates.len() > 1, std::cmp::Reverse(wants[i].memory)));
+    order.sort_by_key(|&i| (wants[i].count() > 1, Reverse(wants[i].memory)));
     let mut out = vec![usize::MAX; wants.len()];
+    let mut ranked = Ranked::new(wants, room, rule);
     for i in order {
         let w = &wants[i];
         let fits = |h: &usize| room.free(*h).is_none_or(|f| f >= w.memory);
-        let pick = match rule {
-            Rule::FirstFit => w.candidates.iter().copied().find(|h| fits(h)),
-            Rule::LeastLoaded => w
-                .candidates
-                .iter()
-                .copied()
-                .filter(|h| fits(h))
-                .min_by_key(|&h| (std::cmp::Reverse(room.free(h).unwrap_or(u64::MAX)), room.used[h])),
+        let pick = match (rule, &ranked) {
+            (Rule::FirstFit, _) => w.hosts().find(|h| fits(h)),
+            (Rule::LeastLoaded, Some(r)) => r.best(w).filter(|h| fits(h)),
+            (Rule::LeastLoaded, None) => w.hosts().filter(|h| fits(h)).min_by_key(|&h| least_loaded_key(room, h)),
         };
         match pick {
             Some(h) => {
+                if let Some(r) = &mut ranked {
+                    r.update(h, room, w.memory);
+                }
                 room.used[h] += w.memory;
                 out[i] = h;
             }
@@ -73,8 +91,64 @@ pub fn place(wants: &[Want], room: &mut Room, rule: Rule, host_name: &dyn Fn(usi
     Ok(out)
 }
 
+/// Least-loaded's order: the most free memory (a host without a capacity first), then the least
+/// used; ties go to the first host.
+type LoadKey = (Reverse<u64>, u64);
+/// Hosts in least-loaded order.
+type ByLoad = BTreeSet<(LoadKey, usize)>;
+
+fn least_loaded_key(room: &Room, h: usize) -> LoadKey {
+    (Reverse(room.free(h).unwrap_or(u64::MAX)), room.used[h])
+}
+
+/// Least-loaded over shared candidate lists: each list's hosts kept ordered by `least_loaded_key`,
+/// so that a drain of thousands of VMs into thousands of hosts does not scan every host per VM. The
+/// first host fits if any does (it has the most room). Used when the VMs share a few lists.
+struct Ranked {
+    lists: Vec<(Rc<[usize]>, ByLoad)>,
+}
+
+impl Ranked {
+    const MAX_LISTS: usize = 64;
+
+    fn new(wants: &[Want], room: &Room, rule: Rule) -> Option<Self> {
+        if rule != Rule::LeastLoaded {
+            return None;
+        }
+        let mut lists: Vec<(Rc<[usize]>, ByLoad)> = Vec::new();
+        for w in wants {
+            if lists.iter().any(|(q, _)| Rc::ptr_eq(q, &w.candidates)) {
+                continue;
+            }
+            if lists.len() == Self::MAX_LISTS {
+                return None;
+            }
+            lists.push((w.candidates.clone(), w.candidates.iter().map(|&h| (least_loaded_key(room, h), h)).collect()));
+        }
+        Some(Ranked { lists })
+    }
+
+    /// The least-loaded host of `w`'s list, its own host left out.
+    fn best(&self, w: &Want) -> Option<usize> {
+        let (_, set) = self.lists.iter().find(|(q, _)| Rc::ptr_eq(q, &w.candidates))?;
+        set.iter().map(|&(_, h)| h).find(|&h| Some(h) != w.own)
+    }
+
+    /// Host `h` takes `memory` more: move it in every list that holds it (before `room` changes).
+    fn update(&mut self, h: usize, room: &Room, memory: u64) {
+        let old = least_loaded_key(room, h);
+        let new = (Reverse(room.free(h).map_or(u64::MAX, |f| f.saturating_sub(memory))), room.used[h] + memory);
+        for (list, set) in &mut self.lists {
+            if list.binary_search(&h).is_ok() {
+                set.remove(&(old, h));
+                set.insert((new, h));
+            }
+        }
+    }
+}
+
 fn shortfall(w: &Want, room: &Room, host_name: &dyn Fn(usize) -> String) -> String {
-    let best = w.candidates.iter().copied().max_by_key(|&h| (room.free(h), std::cmp::Reverse(h)));
+    let best = w.hosts().max_by_key(|&h| (room.free(h), Reverse(h)));
     let Some(h) = best else {
         return format!("VM \"{}\" has no destination to go to", w.name);
     };
@@ -87,14 +161,14 @@ fn shortfall(w: &Want, room: &Room, host_name: &dyn Fn(usize) -> String) -> Stri
         format_size(room.used[h]),
         format_size(w.memory - free)
     );
-    if w.candidates.len() == 1 {
+    if w.count() == 1 {
         format!("host \"{}\" has no room for VM \"{}\" ({}): {detail}", host_name(h), w.name, format_size(w.memory))
     } else {
         format!(
             "VM \"{}\" ({}) fits on none of its {} destinations: the roomiest, host \"{}\", has {detail}",
             w.name,
             format_size(w.memory),
-            w.candidates.len(),
+            w.count(),
             host_name(h)
         )
     }
@@ -107,7 +181,7 @@ mod tests {
     const G: u64 = 1 << 30;
 
     fn want(name: &str, gib: u64, candidates: &[usize]) -> Want {
-        Want { name: name.into(), memory: gib * G, candidates: candidates.to_vec() }
+        Want { name: name.into(), memory: gib * G, candidates: candidates.into(), own: None }
     }
 
     fn room(caps: &[Option<u64>]) -> Room {
@@ -116,6 +190,52 @@ mod tests {
 
     fn name(h: usize) -> String {
         format!("h{h}")
+    }
+
+    /// Least-loaded by a scan of every candidate, as the ranked lists must choose.
+    fn least_loaded_by_scan(wants: &[Want], room: &mut Room) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..wants.len()).collect();
+        order.sort_by_key(|&i| (wants[i].count() > 1, Reverse(wants[i].memory)));
+        let mut out = vec![usize::MAX; wants.len()];
+        for i in order {
+            let w = &wants[i];
+            let fits = |h: &usize| room.free(*h).is_none_or(|f| f >= w.memory);
+            let h = w.hosts().filter(|h| fits(h)).min_by_key(|&h| least_loaded_key(room, h)).expect("room");
+            room.used[h] += w.memory;
+            out[i] = h;
+        }
+        out
+    }
+
+    #[test]
+    fn ranked_least_loaded_chooses_as_a_scan_does() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..20 {
+            let hosts = 40;
+            let caps: Vec<Option<u64>> =
+                (0..hosts).map(|_| if rng.random_bool(0.1) { None } else { Some(rng.random_range(8..64)) }).collect();
+            // Two shared lists (even and all hosts), VMs on hosts of their own, sizes 1-6 GiB.
+            let even: Rc<[usize]> = (0..hosts).step_by(2).collect();
+            let all: Rc<[usize]> = (0..hosts).collect();
+            let wants: Vec<Want> = (0..60)
+                .map(|i| Want {
+                    name: format!("v{i}"),
+                    memory: rng.random_range(1..7) * G,
+                    candidates: if rng.random_bool(0.5) { even.clone() } else { all.clone() },
+                    own: Some(rng.random_range(0..hosts)),
+                })
+                .collect();
+            let mut used = room(&caps);
+            for (h, u) in used.used.iter_mut().enumerate() {
+                *u = (h as u64 % 3) * G;
+            }
+            let mut a = Room { capacity: used.capacity.clone(), used: used.used.clone() };
+            let got = place(&wants, &mut a, Rule::LeastLoaded, &name);
+            let want = least_loaded_by_scan(&wants, &mut used);
+            assert_eq!(got.unwrap(), want);
+            assert_eq!(a.used, used.used);
+        }
     }
 
     #[test]
