@@ -2,7 +2,7 @@
 //! address order (zero pages cost a header only), and QEMU's 100 ms accounting windows, which both
 //! pace a rate-limited stream and measure the bandwidth that the stop rule uses.
 
-use crate::model::bitmap::{Bitmap, CHUNK_WORDS, ChunkKind, valid_mask};
+use crate::model::bitmap::{Bitmap, CHUNK_WORDS, ChunkKind, select_in_word, valid_mask};
 use crate::model::events::SimTime;
 
 /// QEMU's BUFFER_DELAY: rate limiting and bandwidth estimation work in 100 ms windows
@@ -163,6 +163,25 @@ impl Limit {
     fn done(&self, bytes: u64, pages: u64) -> bool {
         bytes >= self.hard || (bytes >= self.soft && (pages - 1).is_multiple_of(self.granule))
     }
+
+    /// A batch at `bytes` and `pages` adds pages of `cost` bytes each: after how many (at least 1)
+    /// it is complete, as `done` would find page by page. None: never (a cost of 0 below the limits).
+    #[inline]
+    fn first_done(&self, bytes: u64, pages: u64, cost: u64) -> Option<u64> {
+        // Pages to add until `bytes` reaches `to` (at least 1).
+        let upto = |to: u64| if cost == 0 { (bytes >= to).then_some(1) } else { Some(to.saturating_sub(bytes).div_ceil(cost).max(1)) };
+        let at_hard = upto(self.hard);
+        // Past `soft`, the first added page j with (pages + j - 1) a multiple of the granule.
+        let at_soft = upto(self.soft).map(|js| {
+            let g = self.granule;
+            let r = (pages + js - 1) % g;
+            if r == 0 { js } else { js + (g - r) }
+        });
+        match (at_hard, at_soft) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// Take pages from `bits` starting at `*cursor`, in address order, clearing their bits, until the
@@ -259,8 +278,26 @@ pub fn take_batch(
                 let n = w.count_ones() as u64;
                 let n_nz = (w & nz).count_ones() as u64;
                 let bytes = n_nz * cost.nonzero + (n - n_nz) * cost.zero;
-                if b.bytes + bytes < limit.soft {
-                    // The whole word fits.
+                // Where the word's pages all cost the same, the page at which the batch completes
+                // is found by arithmetic: the whole word when none does, else its first `j` pages.
+                let same = if n_nz == n {
+                    Some(cost.nonzero)
+                } else if n_nz == 0 {
+                    Some(cost.zero)
+                } else {
+                    None
+                };
+                let first_done = same.and_then(|c| limit.first_done(b.bytes, b.pages, c));
+                let (w, n, n_nz, bytes) = match (first_done, same) {
+                    (Some(j), Some(c)) if j < n => {
+                        let w = w & (u64::MAX >> (63 - select_in_word(w, j as u32 - 1)));
+                        (w, j, if n_nz == 0 { 0 } else { j }, j * c)
+                    }
+                    _ => (w, n, n_nz, bytes),
+                };
+                if b.bytes + bytes < limit.soft || same.is_some() {
+                    // The whole word (or its first pages, up to the one that completes the batch) fits.
+                    let ends = first_done == Some(n);
                     b.pages += n;
                     b.zero_pages += n - n_nz;
                     b.bytes += bytes;
@@ -276,6 +313,10 @@ pub fn take_batch(
                             t.push(wi * 64 + x.trailing_zeros() as usize);
                             x &= x - 1;
                         }
+                    }
+                    if ends {
+                        *cursor = wi * 64 + 64 - w.leading_zeros() as usize;
+                        return b;
                     }
                 } else {
                     // Page by page until the limit is crossed.
@@ -385,6 +426,21 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_done_finds_the_page_done_would() {
+        for (soft, hard, granule) in [(0, 0, 1), (100, 100, 1), (150, 1000, 64), (1, 5000, 64), (700, 700, 7), (0, 300, 5)] {
+            let limit = Limit::iteration(soft, hard, granule);
+            for bytes in [0u64, 1, 99, 150, 600, 699] {
+                for pages in [0u64, 1, 5, 63, 64, 65, 127] {
+                    for cost in [0u64, 1, 13, 100, 4104] {
+                        let by_page = (1..=10_000u64).find(|&j| limit.done(bytes + j * cost, pages + j));
+                        assert_eq!(limit.first_done(bytes, pages, cost), by_page, "{limit:?} {bytes} B {pages} pages, {cost} B each");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn batch_respects_limit_and_order() {
