@@ -8,6 +8,7 @@ use crate::model::bitmap::Bitmap;
 use crate::model::events::{EventQueue, SimTime};
 use crate::model::mechanism::{self, Lookup, Throttle, XbzrleCache};
 use crate::model::network::{FlowId, Network};
+use crate::model::page_set::PageSet;
 use crate::model::remote_access::RemoteAccess;
 use crate::model::result::{MigrationResult, RoundRecord};
 use crate::model::scenario::{MigrationParams, MigrationSpec, Scenario, VmSpec};
@@ -91,7 +92,7 @@ pub struct Migration {
     pub batch: Batch,
     /// Post-copy: pages of the batch in flight, and the same as a bitmap for quick lookups.
     pub batch_pages: Vec<usize>,
-    pub in_flight_bits: Bitmap,
+    pub in_flight_pages: PageSet,
     pub urgent: Vec<usize>,
     pub wake_gen: u64,
     pub wake_at: Option<SimTime>,
@@ -196,7 +197,7 @@ impl Migration {
             in_flight: InFlight::None,
             batch: Batch::default(),
             batch_pages: Vec::new(),
-            in_flight_bits: Bitmap::new(0),
+            in_flight_pages: PageSet::default(),
             access_spans: Vec::new(),
             spans_present: false,
             present_streak: 0,

@@ -10,7 +10,8 @@
 //! - The migration itself: `sim` (the run and its event loop), `vm` (a guest while it migrates),
 //!   `migration` (one migration's state), `strategy` (pre-copy, post-copy, hybrid, cold, one file
 //!   each) and `stop` (the stop policies, one file each).
-//! - Post-copy's guest: `remote_access` (its accesses drawn only where they can fault).
+//! - Post-copy's guest: `remote_access` (its accesses drawn only where they can fault) and
+//!   `page_set` (the batch in flight).
 //! - What comes out: `result`.
 //!
 //! Nothing here reads files or command-line arguments: `input` builds a `Scenario`, `output` reads
@@ -22,6 +23,7 @@ pub mod mechanism;
 pub mod memory;
 pub mod migration;
 pub mod network;
+pub mod page_set;
 pub mod plan;
 pub mod probe;
 pub mod remote_access;

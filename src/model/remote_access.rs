@@ -15,6 +15,7 @@
 //! bring more than this needs.
 
 use crate::model::bitmap::Bitmap;
+use crate::model::page_set::PageSet;
 use crate::model::workload::{AccessPieces, PageRange, SimRng};
 use rand::Rng;
 
@@ -111,13 +112,13 @@ impl RemoteAccess {
 
     /// After an access to `block` found its page present: retire the block if none of its pages
     /// is missing or in flight (it never will be again).
-    pub fn retire_if_present(&mut self, block: usize, missing: &Bitmap, in_flight: &Bitmap) {
+    pub fn retire_if_present(&mut self, block: usize, missing: &Bitmap, in_flight: &PageSet) {
         if self.weight[block] == 0.0 {
             return;
         }
         let first = self.ws.page(self.lo[block]) as usize;
         let end = self.ws.page(self.hi[block] - 1) as usize + 1;
-        if missing.count_range(first, end) == 0 && in_flight.count_range(first, end) == 0 {
+        if missing.count_range(first, end) == 0 && !in_flight.any_in(first, end) {
             let w = std::mem::take(&mut self.weight[block]);
             self.live_blocks -= 1;
             self.live_weight = if self.live_blocks == 0 { 0.0 } else { (self.live_weight - w).max(0.0) };
@@ -171,8 +172,7 @@ mod tests {
         assert!((hot as f64 / n as f64 - 0.9).abs() < 0.005, "{hot}");
         // Retire the hot block: every draw is cold now, uniform over the nine cold blocks, and an
         // access lands in a live block with probability 0.1.
-        let empty = Bitmap::new(100 + 40960);
-        s.retire_if_present(0, &empty, &empty);
+        s.retire_if_present(0, &Bitmap::new(100 + 40960), &PageSet::default());
         assert!((s.live_weight - 0.1).abs() < 1e-12);
         let mut per_block = [0u32; 10];
         for _ in 0..90_000 {
@@ -189,9 +189,9 @@ mod tests {
     fn a_block_with_a_missing_or_in_flight_page_stays_live() {
         let mut s = RemoteAccess::new(&law(vec![(0..8192, 1.0)], 8192));
         let mut missing = Bitmap::new(100 + 8192);
-        let mut in_flight = Bitmap::new(100 + 8192);
+        let mut in_flight = PageSet::default();
         missing.set(100 + 4095);
-        in_flight.set(100 + 4096);
+        in_flight.take_from(&mut vec![100 + 4096]);
         s.retire_if_present(0, &missing, &in_flight);
         s.retire_if_present(1, &missing, &in_flight);
         assert_eq!(s.live_blocks, 2);
@@ -199,7 +199,7 @@ mod tests {
         s.retire_if_present(0, &missing, &in_flight);
         assert_eq!(s.live_blocks, 1);
         assert!((0..1000).all(|_| s.draw(&mut SimRng::seed_from_u64(2)).0 == 1));
-        in_flight.clear(100 + 4096);
+        in_flight.clear();
         s.retire_if_present(1, &missing, &in_flight);
         assert!(s.all_retired());
     }

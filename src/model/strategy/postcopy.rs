@@ -13,7 +13,6 @@
 //! Without the push (`postcopy_push = false`), only faults (and pre-paging) move pages.
 
 use super::rule::{Begin, StrategyRule};
-use crate::model::bitmap::Bitmap;
 use crate::model::events::SimTime;
 use crate::model::migration::{Ctx, Ev, InFlight, SPANS_CHECK_FIRST, Stage};
 use crate::model::remote_access::RemoteAccess;
@@ -39,7 +38,6 @@ impl StrategyRule for PostCopy {
 /// Pause the VM and send its device state; what pre-copy left dirty becomes the missing set.
 pub fn switch(c: &mut Ctx<'_>, now: SimTime) {
     c.pause(now);
-    let pages = c.vm.mem.pages();
     let mg = &mut *c.mig;
     if mg.round_sent.pages > 0 {
         let row = mg.round_row("precopy", now, mg.pending);
@@ -62,7 +60,7 @@ pub fn switch(c: &mut Ctx<'_>, now: SimTime) {
     mg.cursor = 0;
     // QEMU does not use XBZRLE once post-copy runs.
     mg.xbz_on = false;
-    mg.in_flight_bits = Bitmap::new(pages);
+    mg.in_flight_pages.clear();
     mg.access_spans.clear();
     c.vm.workload.access_spans(&mut mg.access_spans);
     mg.remote = None;
@@ -102,11 +100,10 @@ pub fn batch_done(c: &mut Ctx<'_>, now: SimTime) {
     mg.sent.add(b);
     mg.round_sent.add(b);
     mg.window.bytes += b.bytes;
-    mg.in_flight_bits.clear_many(&mg.batch_pages);
     let arrived = now + mg.latency;
-    if let Some((page, since)) = mg.waiting_on
-        && mg.batch_pages.contains(&page)
-    {
+    let waited_on = mg.waiting_on.filter(|&(page, _)| mg.in_flight_pages.contains(page));
+    mg.in_flight_pages.clear();
+    if let Some((_, since)) = waited_on {
         mg.stall_ns += arrived.saturating_sub(since);
         mg.waiting_on = None;
         mg.vcpu_time = arrived;
@@ -219,7 +216,7 @@ pub fn step(c: &mut Ctx<'_>, now: SimTime) {
     if b.pages == 0 {
         return;
     }
-    mg.in_flight_bits.set_many(&mg.batch_pages);
+    mg.in_flight_pages.take_from(&mut mg.batch_pages);
     mg.batch = b;
     mg.in_flight = if last { InFlight::Final } else { InFlight::Pages };
     let cap = mg.cpu.cap(&b, 0, cap);
@@ -357,9 +354,9 @@ pub fn run_vcpu(c: &mut Ctx<'_>, now: SimTime) {
             (vm.workload.sample_access(t, &mut vm.rng), None)
         };
         let missing = mg.bits.get(page);
-        if !missing && !mg.in_flight_bits.get(page) {
+        if !missing && !mg.in_flight_pages.contains(page) {
             if let (Some(ra), Some(b)) = (&mut mg.remote, block) {
-                ra.retire_if_present(b, &mg.bits, &mg.in_flight_bits);
+                ra.retire_if_present(b, &mg.bits, &mg.in_flight_pages);
                 continue;
             }
             mg.present_streak += 1;
@@ -367,10 +364,10 @@ pub fn run_vcpu(c: &mut Ctx<'_>, now: SimTime) {
                 // A long run of hits: are any pages the guest may touch still missing? The
                 // checks back off so that a few rarely touched missing pages cost little.
                 mg.next_spans_check = mg.next_spans_check.saturating_mul(2);
-                mg.spans_present = mg.access_spans.iter().all(|r| {
-                    let none = |b: &Bitmap| b.next_set(r.start).is_none_or(|i| i >= r.end);
-                    none(&mg.bits) && none(&mg.in_flight_bits)
-                });
+                mg.spans_present = mg
+                    .access_spans
+                    .iter()
+                    .all(|r| mg.bits.next_set(r.start).is_none_or(|i| i >= r.end) && !mg.in_flight_pages.any_in(r.start, r.end));
             }
             continue;
         }
