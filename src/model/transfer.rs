@@ -174,7 +174,8 @@ impl Limit {
         // Past `soft`, the first added page j with (pages + j - 1) a multiple of the granule.
         let at_soft = upto(self.soft).map(|js| {
             let g = self.granule;
-            let r = (pages + js - 1) % g;
+            // The granule is 1 or QEMU's 64 pages: a mask, not a division, on this hot path.
+            let r = if g.is_power_of_two() { (pages + js - 1) & (g - 1) } else { (pages + js - 1) % g };
             if r == 0 { js } else { js + (g - r) }
         });
         match (at_hard, at_soft) {
@@ -278,26 +279,16 @@ pub fn take_batch(
                 let n = w.count_ones() as u64;
                 let n_nz = (w & nz).count_ones() as u64;
                 let bytes = n_nz * cost.nonzero + (n - n_nz) * cost.zero;
-                // Where the word's pages all cost the same, the page at which the batch completes
-                // is found by arithmetic: the whole word when none does, else its first `j` pages.
-                let same = if n_nz == n {
-                    Some(cost.nonzero)
-                } else if n_nz == 0 {
-                    Some(cost.zero)
+                // A word that stays under `soft` is taken whole. Past it, where the word's pages all
+                // cost the same, the page at which the batch completes is found by arithmetic: the
+                // whole word when none does, else its first `j` pages; else page by page below.
+                let take = if b.bytes + bytes < limit.soft {
+                    Some((w, n, n_nz, bytes, false))
                 } else {
-                    None
+                    past_soft(w, n, n_nz, bytes, &b, cost, limit)
                 };
-                let first_done = same.and_then(|c| limit.first_done(b.bytes, b.pages, c));
-                let (w, n, n_nz, bytes) = match (first_done, same) {
-                    (Some(j), Some(c)) if j < n => {
-                        let w = w & (u64::MAX >> (63 - select_in_word(w, j as u32 - 1)));
-                        (w, j, if n_nz == 0 { 0 } else { j }, j * c)
-                    }
-                    _ => (w, n, n_nz, bytes),
-                };
-                if b.bytes + bytes < limit.soft || same.is_some() {
-                    // The whole word (or its first pages, up to the one that completes the batch) fits.
-                    let ends = first_done == Some(n);
+                if let Some((w, n, n_nz, bytes, ends)) = take {
+                    // The whole word, or its first pages up to the one that completes the batch.
                     b.pages += n;
                     b.zero_pages += n - n_nz;
                     b.bytes += bytes;
@@ -359,6 +350,26 @@ pub fn take_batch(
         // A chunk emptied by the scan gives its block back.
         bits.tidy(ci);
     }
+}
+
+/// `take_batch`'s word `w` (`n` pages, `n_nz` of them non-zero, `bytes` in all) when the batch `b`
+/// would pass `limit.soft` within it: where its pages all cost the same, what to take of it (the
+/// whole word, or its first pages up to the one that completes the batch) and whether the batch
+/// then ends; None to go page by page. Out of line: it runs once or twice a batch, and the word
+/// loop stays small.
+#[inline(never)]
+fn past_soft(w: u64, n: u64, n_nz: u64, bytes: u64, b: &Batch, cost: PageCost, limit: Limit) -> Option<(u64, u64, u64, u64, bool)> {
+    if n_nz != n && n_nz != 0 {
+        return None;
+    }
+    let c = if n_nz == 0 { cost.zero } else { cost.nonzero };
+    Some(match limit.first_done(b.bytes, b.pages, c) {
+        Some(j) if j < n => {
+            let w = w & (u64::MAX >> (63 - select_in_word(w, j as u32 - 1)));
+            (w, j, if n_nz == 0 { 0 } else { j }, j * c, true)
+        }
+        j => (w, n, n_nz, bytes, j == Some(n)),
+    })
 }
 
 /// The cost of sending every page set in `bits` (without taking them); `present` as for `take_batch`
