@@ -439,6 +439,17 @@ impl Bitmap {
         }
     }
 
+    /// The first chunk at or after `ci` with a bit set, looking no further than `end` (then `end`,
+    /// or `ci` if that is past it): a run of clear chunks skipped in one tight loop.
+    #[inline]
+    pub fn next_nonclear_chunk(&self, mut ci: usize, end: usize) -> usize {
+        let end = end.min(self.counts.len());
+        while ci < end && self.counts[ci] == 0 {
+            ci += 1;
+        }
+        ci
+    }
+
     /// What chunk `ci` holds (a mixed chunk whose bits are all clear or all set counts as such).
     #[inline]
     pub fn chunk_kind(&self, ci: usize) -> ChunkKind {

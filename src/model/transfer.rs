@@ -236,7 +236,11 @@ pub fn take_batch(
                     *cursor = w * 64 + 64;
                     return b;
                 }
-                wi = chunk_end;
+                // The clear chunks after it in one tight loop (a sparse round scans mostly these),
+                // up to the chunk the wrapped scan ends in.
+                let limit = if wrapped { stop_word / CHUNK_WORDS } else { usize::MAX };
+                let next = bits.next_nonclear_chunk(ci + 1, limit);
+                wi = (next * CHUNK_WORDS).clamp(chunk_end, words);
                 mask = u64::MAX;
                 continue;
             }

@@ -175,7 +175,7 @@ impl Plan {
         }
         let sc = &mut cache.as_mut().expect("just filled").1;
         sc.seed = self.base.spec.seed(self.seed, p, k);
-        let results = crate::model::sim::run(sc, sc.strategies[s]);
+        let mut results = crate::model::sim::run(sc, sc.strategies[s]);
         let axis: Vec<String> = self.base.spec.values(p).iter().map(|v| v.column.clone()).collect();
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut names = Vec::new();
@@ -185,8 +185,13 @@ impl Plan {
             row.extend([k.to_string(), sc.seed.to_string(), strategy.to_string(), vm.to_string()]);
             row
         };
-        for m in &results {
-            let fields = result_fields(m)?;
+        for m in &mut results {
+            // The per-round arrays are not columns: out of the way while the fields are read (a
+            // long timeline cost more to write as JSON and read back than the run itself).
+            let (timeline, schedule) = (std::mem::take(&mut m.timeline), std::mem::take(&mut m.throttle_schedule));
+            let fields = result_fields(m);
+            (m.timeline, m.throttle_schedule) = (timeline, schedule);
+            let fields = fields?;
             let mut row = key(&m.vm, &m.strategy);
             names.clear();
             for (n, v) in fields {
