@@ -1,7 +1,7 @@
 //! The random draws behind the synthetic workloads: uniform page numbers (Lemire's method), Zipf
 //! ranks, and the distinct pages that `n` uniform writes dirty in a region.
 
-use crate::model::bitmap::CHUNK_BITS;
+use crate::model::bitmap::{Bitmap, CHUNK_BITS, select_in_word};
 use crate::model::memory::Memory;
 use crate::model::workload::SimRng;
 use rand::Rng;
@@ -58,7 +58,19 @@ pub struct ZipfSampler {
     /// ln(1 - w_k) for each rank's probability w_k, for `write_many`'s page-by-page draw (made on
     /// first use).
     log_miss: Option<Vec<f64>>,
+    /// For `write_fresh` (made on first use): per block of 64 ranks, the probability of its first
+    /// (most likely) rank; and scratch, per block, the ranks clean at the span's start and the
+    /// running sum of the blocks' bounds.
+    block_top: Option<Vec<f64>>,
+    fresh_masks: Vec<u64>,
+    fresh_sums: Vec<f64>,
 }
+
+/// `write_fresh` is tried for spans of at least pages / this many writes (its pass over the blocks
+/// then costs at most a few per cent of drawing them one by one).
+const ZIPF_FRESH_MIN_DIVISOR: u64 = 64;
+/// ... and used when the clean pages' bound is at most this share of the writes' law.
+const ZIPF_FRESH_MAX_SHARE: f64 = 0.25;
 
 /// A span's writes are drawn page by page (`write_many`) once they outnumber the pages this many
 /// times: one draw per page then costs less than one per write.
@@ -108,7 +120,17 @@ impl ZipfSampler {
     /// The exact sampler until `n` draws, then a table of its own.
     fn lazy(n: u64, exponent: f64) -> Self {
         let exact = rand_distr::Zipf::new(n as f64, exponent).expect("exponent > 0 and n >= 1 are validated");
-        ZipfSampler { exact, n, exponent, draws: 0, alias: None, log_miss: None }
+        ZipfSampler {
+            exact,
+            n,
+            exponent,
+            draws: 0,
+            alias: None,
+            log_miss: None,
+            block_top: None,
+            fresh_masks: Vec::new(),
+            fresh_sums: Vec::new(),
+        }
     }
 
     /// `writes` Zipf writes over pages `[first, first + n)` (rank k on page first + k). Few writes are
@@ -119,6 +141,9 @@ impl ZipfSampler {
     /// range.
     pub fn write_many(&mut self, first: u64, writes: u64, rng: &mut SimRng, mem: &mut Memory) {
         if writes < ZIPF_PAGEWISE_FACTOR.saturating_mul(self.n) {
+            if writes >= self.n / ZIPF_FRESH_MIN_DIVISOR && self.write_fresh(first, writes, rng, mem, false) {
+                return;
+            }
             for _ in 0..writes {
                 mem.write((first + self.rank0(rng)) as usize);
             }
@@ -142,6 +167,63 @@ impl ZipfSampler {
         }
     }
 
+    /// `writes` Zipf writes over pages `[first, first + n)`, drawing only those that can land on a
+    /// page clean at the span's start (exact in law, as `Uniform::Fresh` is for uniform writes): a
+    /// write that lands on a dirty page changes nothing. Per block of 64 ranks, its clean ranks
+    /// times the probability of its first rank bound their share; a write is a candidate with the
+    /// sum B of those bounds (the writes until the next candidate are geometric), the candidate's
+    /// block is drawn by its bound, its rank uniformly among the block's clean ranks and accepted
+    /// with w_k / w_first, so each clean rank k is hit with its own w_k. The cost follows the
+    /// candidates (about B times the writes) plus one pass over the blocks. Used when B is at most
+    /// `ZIPF_FRESH_MAX_SHARE` (or `force`); returns whether it drew the span.
+    fn write_fresh(&mut self, first: u64, writes: u64, rng: &mut SimRng, mem: &mut Memory, force: bool) -> bool {
+        let (n, s) = (self.n, self.exponent);
+        let blocks = n.div_ceil(64) as usize;
+        let top = self.block_top.get_or_insert_with(|| {
+            let h: f64 = (1..=n).map(|k| (k as f64).powf(-s)).sum();
+            (0..blocks).map(|b| ((64 * b + 1) as f64).powf(-s) / h).collect()
+        });
+        self.fresh_masks.clear();
+        self.fresh_sums.clear();
+        let mut bound = 0.0;
+        for (b, &t) in top.iter().enumerate() {
+            let lo = first + 64 * b as u64;
+            let len = (n - 64 * b as u64).min(64);
+            let clean = !dirty_word(&mem.dirty_log, lo) & (u64::MAX >> (64 - len));
+            bound += clean.count_ones() as f64 * t;
+            self.fresh_masks.push(clean);
+            self.fresh_sums.push(bound);
+        }
+        if !(force || bound <= ZIPF_FRESH_MAX_SHARE) {
+            return false;
+        }
+        if bound <= 0.0 {
+            return true; // every page is dirty: no write changes anything
+        }
+        let ln_miss = (-bound.min(1.0)).ln_1p();
+        let mut left = writes;
+        loop {
+            // The writes up to and including the next candidate.
+            let gap =
+                if bound >= 1.0 { 1 } else { 1 + ((1.0 - rng.random::<f64>()).ln() / ln_miss).floor().min(u64::MAX as f64 / 2.0) as u64 };
+            if gap > left {
+                return true;
+            }
+            left -= gap;
+            let x = rng.random::<f64>() * bound;
+            let b = self.fresh_sums.partition_point(|&c| c <= x).min(blocks - 1);
+            let mask = self.fresh_masks[b];
+            if mask == 0 {
+                continue; // only by rounding at a block's edge
+            }
+            let bit = select_in_word(mask, rng.random_range(0..mask.count_ones()));
+            let k = 64 * b as u64 + bit as u64;
+            if rng.random::<f64>() < ((64 * b + 1) as f64 / (k + 1) as f64).powf(s) {
+                mem.write((first + k) as usize);
+            }
+        }
+    }
+
     pub fn rank0(&mut self, rng: &mut SimRng) -> u64 {
         if let Some(a) = &self.alias {
             return a.sample(rng) as u64;
@@ -152,6 +234,13 @@ impl ZipfSampler {
         }
         (self.exact.sample(rng) as u64).clamp(1, self.n) - 1
     }
+}
+
+/// The 64 bits of `log` from bit `at` (bits past its end read as set: those pages do not exist).
+fn dirty_word(log: &Bitmap, at: u64) -> u64 {
+    let (wi, sh) = ((at / 64) as usize, at % 64);
+    let word = |i: usize| if i < log.words_len() { log.word(i) } else { u64::MAX };
+    if sh == 0 { word(wi) } else { word(wi) >> sh | word(wi + 1) << (64 - sh) }
 }
 
 /// `n` uniform writes over pages `[first, first + count)`.
@@ -472,6 +561,47 @@ mod tests {
             assert!((got - p).abs() <= 5.0 * sd + 1e-9, "rank {k}: {got} vs {p}");
         }
         assert_eq!(hits[0], spans, "the top rank is certain");
+    }
+
+    #[test]
+    fn zipf_writes_drawn_where_pages_are_clean_have_the_per_write_law() {
+        use crate::model::memory::ZeroLayout;
+        // 300 ranks on pages 37.. (blocks of 64 ranks across word edges), Zipf(0.99); the top 150
+        // ranks and every third of the rest dirty already; 400 writes. One by one and fresh: the
+        // law of the count newly dirtied and each clean page's chance to be hit.
+        let (n, s, first, writes, trials) = (300u64, 0.99, 37u64, 400u64, 20_000u32);
+        let dirty: Vec<u64> = (0..n).filter(|k| *k < 150 || k % 3 == 0).collect();
+        let clean = n - dirty.len() as u64;
+        let run = |fresh: bool| {
+            let mut z = ZipfSampler::new(n, s);
+            let mut rng = SimRng::seed_from_u64(if fresh { 5 } else { 6 });
+            let mut sizes = vec![0u32; clean as usize + 1];
+            let mut hits = vec![0u32; n as usize];
+            for _ in 0..trials {
+                let mut mem = Memory::new(1024, 4096, 0.0, ZeroLayout::Spread, 0..1024);
+                dirty.iter().for_each(|&k| mem.write((first + k) as usize));
+                if fresh {
+                    assert!(z.write_fresh(first, writes, &mut rng, &mut mem, true));
+                } else {
+                    (0..writes).for_each(|_| mem.write((first + z.rank0(&mut rng)) as usize));
+                }
+                sizes[(mem.dirty_log.count_ones() - dirty.len() as u64) as usize] += 1;
+                for k in 0..n {
+                    hits[k as usize] += u32::from(mem.dirty_log.get((first + k) as usize));
+                }
+                assert_eq!(mem.dirty_log.count_range(0, first as usize), 0, "no page outside the working set");
+            }
+            (sizes, hits)
+        };
+        let ((sa, ha), (sb, hb)) = (run(false), run(true));
+        let t = trials as f64;
+        let tv: f64 = sa.iter().zip(&sb).map(|(&a, &b)| (a as f64 - b as f64).abs() / t).sum::<f64>() / 2.0;
+        assert!(tv < 0.03, "total variation between the two laws of the count: {tv}");
+        for k in 0..n as usize {
+            let (a, b) = (ha[k] as f64 / t, hb[k] as f64 / t);
+            let sd = (a.max(b) * (1.0 - a.min(b)) * 2.0 / t).sqrt();
+            assert!((a - b).abs() <= 5.0 * sd + 1e-3, "rank {k}: one by one {a}, fresh {b}");
+        }
     }
 
     #[test]
