@@ -31,6 +31,9 @@ pub struct AccessPieces {
     pub working_set: PageRange,
     /// Offset ranges of the working set and the probability that an access falls in each.
     pub pieces: Vec<(std::ops::Range<u64>, f64)>,
+    /// Zipf's exponent when offset k is touched in proportion to 1/(k+1)^exponent (one piece, the
+    /// whole working set); None: uniform within each piece.
+    pub zipf: Option<f64>,
     /// The law holds until this time (ns); `u64::MAX`: for good.
     pub until: u64,
 }
@@ -263,9 +266,10 @@ impl Workload {
 
     /// The access law at `t` as uniform pieces, when it is one: each access independently touches
     /// offset range `pieces[i].0` of `working_set` with probability `pieces[i].1`, uniformly within
-    /// it, until the returned time. It is the law `sample_access` draws from (hot/cold: the hot
-    /// offsets with `hot_share`, the rest with the remainder). None where accesses are not
-    /// independent and piecewise uniform: Zipf, sequential, fluid, traces and mixes. Post-copy's
+    /// it (or, for Zipf, in proportion to its rank's weight), until the returned time. It is the law
+    /// `sample_access` draws from (hot/cold: the hot offsets with `hot_share`, the rest with the
+    /// remainder). None where accesses are not independent draws of such a law: sequential, fluid,
+    /// traces and mixes. Post-copy's
     /// guest uses it to draw only the accesses that can fault (`model::remote_access`).
     pub fn access_pieces(&self, t: u64) -> Option<AccessPieces> {
         if let Some((i, end)) = self.phase_at(t) {
@@ -283,9 +287,14 @@ impl Workload {
                 vec![(0..*hot_pages, *hot_share), (*hot_pages..ws.count, 1.0 - hot_share)]
             }
             (Some((_, None)), _) => vec![(0..ws.count, 1.0)],
+            (None, WorkloadKind::Zipf { .. }) => vec![(0..ws.count, 1.0)],
             _ => return None,
         };
-        Some(AccessPieces { working_set: ws, pieces, until: u64::MAX })
+        let zipf = match self.spec.kind {
+            WorkloadKind::Zipf { exponent } => Some(exponent),
+            _ => None,
+        };
+        Some(AccessPieces { working_set: ws, pieces, zipf, until: u64::MAX })
     }
 
     /// The page touched by one access at `t`.
