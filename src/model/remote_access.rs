@@ -17,14 +17,19 @@
 
 use crate::model::bitmap::Bitmap;
 use crate::model::page_set::PageSet;
+use crate::model::workload::sample::{ZIPF_ALIAS_EAGER_PAGES, shared_alias};
 use crate::model::workload::{AccessPieces, PageRange, SimRng};
 use rand::Rng;
 use rand_distr::Distribution;
+use rand_distr::weighted::WeightedAliasIndex;
+use std::sync::{Arc, Mutex};
 
 /// Offsets per block at least; a large working set gets larger blocks so that there are at most
 /// `MAX_BLOCKS` of them.
 const BLOCK_OFFSETS: u64 = 4096;
 const MAX_BLOCKS: u64 = 1 << 16;
+/// Zipf draws from the whole law (and retries) while the live blocks hold at least this share.
+const ALIAS_LIVE_SHARE: f64 = 0.25;
 
 pub struct RemoteAccess {
     ws: PageRange,
@@ -44,6 +49,34 @@ pub struct RemoteAccess {
     /// Zipf's exponent, and rand_distr's sampler over the first block's ranks (where the weights
     /// vary too much to draw by rejection from a uniform page).
     zipf: Option<(f64, rand_distr::Zipf<f64>)>,
+    /// Zipf over a working set small enough for the process's alias table (`shared_alias`): the
+    /// table and the block size. While the live blocks hold much of the law, a rank drawn from the
+    /// whole law until it lands in one is the cheaper draw, with the same conditional law.
+    alias: Option<(Arc<WeightedAliasIndex<f64>>, u64)>,
+}
+
+/// Each block's exact share of Zipf's law over `count` ranks (blocks of `size`): the sum of its
+/// ranks' weights 1/(k+1)^e, normalized. A pure function of its arguments, kept per process for
+/// the last few (a sweep's post-copy runs of one working set compute it once: a `powf` a rank).
+fn zipf_blocks(count: u64, e: f64, size: u64) -> Arc<Vec<f64>> {
+    type Entry = ((u64, u64, u64), Arc<Vec<f64>>);
+    static CACHE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+    let key = (count, e.to_bits(), size);
+    let lock = || CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, w)) = lock().iter().find(|(k, _)| *k == key) {
+        return w.clone();
+    }
+    let mut w: Vec<f64> =
+        (0..count.div_ceil(size)).map(|b| (b * size..((b + 1) * size).min(count)).map(|k| ((k + 1) as f64).powf(-e)).sum()).collect();
+    let h: f64 = w.iter().sum();
+    w.iter_mut().for_each(|x| *x /= h);
+    let w = Arc::new(w);
+    let mut cache = lock();
+    if cache.len() >= 4 {
+        cache.remove(0);
+    }
+    cache.push((key, w.clone()));
+    w
 }
 
 impl RemoteAccess {
@@ -59,6 +92,7 @@ impl RemoteAccess {
             live_blocks: 0,
             until: law.until,
             zipf: None,
+            alias: None,
         };
         let count: u64 = law.pieces.iter().map(|(r, _)| r.end - r.start).sum();
         let size = BLOCK_OFFSETS.max(count.div_ceil(MAX_BLOCKS));
@@ -78,14 +112,12 @@ impl RemoteAccess {
             }
         }
         if let Some(e) = law.zipf {
-            // Each block's exact share: the sum of its ranks' weights 1/(k+1)^e, normalized.
-            for (b, w) in s.weight.iter_mut().enumerate() {
-                *w = (s.lo[b]..s.hi[b]).map(|k| ((k + 1) as f64).powf(-e)).sum();
-            }
-            let h: f64 = s.weight.iter().sum();
-            s.weight.iter_mut().for_each(|w| *w /= h);
+            s.weight.copy_from_slice(&zipf_blocks(count, e, size));
             let first = s.hi.first().copied().unwrap_or(1).max(1);
             s.zipf = rand_distr::Zipf::new(first as f64, e).ok().map(|z| (e, z));
+            if count <= ZIPF_ALIAS_EAGER_PAGES {
+                s.alias = shared_alias(count, e).map(|a| (a, size));
+            }
         }
         s.total = s.weight.iter().sum();
         s.live_weight = s.total;
@@ -120,6 +152,17 @@ impl RemoteAccess {
 
     /// An access that landed in a live block: the block (by weight) and the page (uniform in it).
     pub fn draw(&self, rng: &mut SimRng) -> (usize, usize) {
+        if let Some((alias, size)) = &self.alias
+            && self.live_weight >= ALIAS_LIVE_SHARE * self.total
+        {
+            loop {
+                let k = alias.sample(rng) as u64;
+                let b = (k / size) as usize;
+                if self.weight[b] > 0.0 {
+                    return (b, self.ws.page(k) as usize);
+                }
+            }
+        }
         let x = rng.random::<f64>() * self.live_weight;
         let b = self.find(x);
         let (lo, hi) = (self.lo[b], self.hi[b]);

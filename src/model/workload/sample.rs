@@ -61,7 +61,7 @@ pub struct ZipfSampler {
     /// For `write_fresh` (made on first use): per block of 64 ranks, the probability of its first
     /// (most likely) rank; and scratch, per block, the ranks clean at the span's start and the
     /// running sum of the blocks' bounds.
-    block_top: Option<Vec<f64>>,
+    block_top: Option<Arc<Vec<f64>>>,
     fresh_masks: Vec<u64>,
     fresh_sums: Vec<f64>,
 }
@@ -77,7 +77,7 @@ const ZIPF_FRESH_MAX_SHARE: f64 = 0.25;
 const ZIPF_PAGEWISE_FACTOR: u64 = 4;
 
 /// 1 Mi pages (4 GiB of 4 KiB pages): a 12 MiB table, built in milliseconds.
-const ZIPF_ALIAS_EAGER_PAGES: u64 = 1 << 20;
+pub const ZIPF_ALIAS_EAGER_PAGES: u64 = 1 << 20;
 /// 4 Mi pages (16 GiB of 4 KiB pages): a 48 MiB alias table at most.
 const ZIPF_ALIAS_MAX_PAGES: u64 = 1 << 22;
 /// Shared tables kept at most (the oldest goes first).
@@ -89,8 +89,8 @@ fn alias_table(n: u64, exponent: f64) -> Option<rand_distr::weighted::WeightedAl
 }
 
 /// The process's table for (n, exponent): a table is a pure function of them, so sharing it
-/// changes no draw.
-fn shared_alias(n: u64, exponent: f64) -> Option<Arc<rand_distr::weighted::WeightedAliasIndex<f64>>> {
+/// changes no draw. (Post-copy's guest draws from it too: `model::remote_access`.)
+pub fn shared_alias(n: u64, exponent: f64) -> Option<Arc<rand_distr::weighted::WeightedAliasIndex<f64>>> {
     type Table = Arc<rand_distr::weighted::WeightedAliasIndex<f64>>;
     static CACHE: Mutex<Vec<((u64, u64), Table)>> = Mutex::new(Vec::new());
     let key = (n, exponent.to_bits());
@@ -106,6 +106,27 @@ fn shared_alias(n: u64, exponent: f64) -> Option<Arc<rand_distr::weighted::Weigh
     }
     cache.push((key, t.clone()));
     Some(t)
+}
+
+/// Per block of 64 ranks of Zipf(n, exponent), the probability of its first rank (for
+/// `write_fresh`): a `powf` a rank to normalize, so kept per process for the last few, as the
+/// alias tables are (a pure function of its key).
+fn shared_block_top(n: u64, exponent: f64) -> Arc<Vec<f64>> {
+    type Tops = Arc<Vec<f64>>;
+    static CACHE: Mutex<Vec<((u64, u64), Tops)>> = Mutex::new(Vec::new());
+    let key = (n, exponent.to_bits());
+    let lock = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, t)) = lock().iter().find(|(k, _)| *k == key) {
+        return t.clone();
+    }
+    let h: f64 = (1..=n).map(|k| (k as f64).powf(-exponent)).sum();
+    let t = Arc::new((0..n.div_ceil(64)).map(|b| ((64 * b + 1) as f64).powf(-exponent) / h).collect::<Vec<f64>>());
+    let mut cache = lock();
+    if cache.len() >= ZIPF_SHARED_TABLES {
+        cache.remove(0);
+    }
+    cache.push((key, t.clone()));
+    t
 }
 
 impl ZipfSampler {
@@ -179,10 +200,7 @@ impl ZipfSampler {
     fn write_fresh(&mut self, first: u64, writes: u64, rng: &mut SimRng, mem: &mut Memory, force: bool) -> bool {
         let (n, s) = (self.n, self.exponent);
         let blocks = n.div_ceil(64) as usize;
-        let top = self.block_top.get_or_insert_with(|| {
-            let h: f64 = (1..=n).map(|k| (k as f64).powf(-s)).sum();
-            (0..blocks).map(|b| ((64 * b + 1) as f64).powf(-s) / h).collect()
-        });
+        let top = self.block_top.get_or_insert_with(|| shared_block_top(n, s));
         self.fresh_masks.clear();
         self.fresh_sums.clear();
         let mut bound = 0.0;
