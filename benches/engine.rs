@@ -1,8 +1,9 @@
 //! The engine at scale (issue 17): many concurrent migrations over one shared link and over a
 //! two-tier network (benches/concurrent-*.toml), SimGrid's grid (the 42 converging rows of
 //! validation/simgrid, one run each), and a 1 TiB VM under each strategy (benches/hotcold-1t.toml).
-//! Run with `cargo bench --bench engine`; the 10,000-migration points and the curves against an
-//! older commit are in `benches/scale.sh` (whole runs, too long for criterion's samples).
+//! Run with `cargo bench --bench engine` (the 10,000-migration points take a few minutes: criterion's
+//! 10 samples of runs of seconds; `cargo bench --bench engine -- "concurrent/10 "` and the like pick
+//! some). The curves against an older commit are in `benches/scale.sh` (whole runs).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use migsim::model::{Scenario, strategy};
@@ -18,12 +19,16 @@ fn load(file: &str, overrides: &[&str]) -> Scenario {
 fn concurrency(c: &mut Criterion) {
     let mut g = c.benchmark_group("concurrent");
     g.sample_size(10);
-    for n in [10, 100, 1000] {
+    for n in [10, 100, 1000, 10_000] {
         let sc = load("benches/concurrent-link.toml", &[&format!("vms.0.count={n}")]);
         g.bench_function(format!("{n} on one 10 Gbit/s link"), |b| b.iter(|| black_box(migsim::model::simulate(&sc))));
     }
-    let sc = load("benches/concurrent-two-tier.toml", &["vms.0.count=600", "vms.1.count=400"]);
-    g.bench_function("1000 over a two-tier network", |b| b.iter(|| black_box(migsim::model::simulate(&sc))));
+    // The two-tier bench's mix: 60 % web servers, 40 % databases.
+    for n in [10u64, 100, 1000, 10_000] {
+        let (web, db) = (n * 6 / 10, n - n * 6 / 10);
+        let sc = load("benches/concurrent-two-tier.toml", &[&format!("vms.0.count={web}"), &format!("vms.1.count={db}")]);
+        g.bench_function(format!("{n} over a two-tier network"), |b| b.iter(|| black_box(migsim::model::simulate(&sc))));
+    }
     g.finish();
 }
 
