@@ -17,7 +17,7 @@
 
 use crate::model::bitmap::Bitmap;
 use crate::model::page_set::PageSet;
-use crate::model::workload::sample::{ZIPF_ALIAS_EAGER_PAGES, shared_alias};
+use crate::model::workload::sample::{Shared, ZIPF_ALIAS_EAGER_PAGES, keep_shared, shared_alias};
 use crate::model::workload::{AccessPieces, PageRange, SimRng};
 use rand::Rng;
 use rand_distr::Distribution;
@@ -59,24 +59,15 @@ pub struct RemoteAccess {
 /// ranks' weights 1/(k+1)^e, normalized. A pure function of its arguments, kept per process for
 /// the last few (a sweep's post-copy runs of one working set compute it once: a `powf` a rank).
 fn zipf_blocks(count: u64, e: f64, size: u64) -> Arc<Vec<f64>> {
-    type Entry = ((u64, u64, u64), Arc<Vec<f64>>);
-    static CACHE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
-    let key = (count, e.to_bits(), size);
-    let lock = || CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, w)) = lock().iter().find(|(k, _)| *k == key) {
-        return w.clone();
-    }
-    let mut w: Vec<f64> =
-        (0..count.div_ceil(size)).map(|b| (b * size..((b + 1) * size).min(count)).map(|k| ((k + 1) as f64).powf(-e)).sum()).collect();
-    let h: f64 = w.iter().sum();
-    w.iter_mut().for_each(|x| *x /= h);
-    let w = Arc::new(w);
-    let mut cache = lock();
-    if cache.len() >= 4 {
-        cache.remove(0);
-    }
-    cache.push((key, w.clone()));
-    w
+    static CACHE: Shared<(u64, u64, u64), Arc<Vec<f64>>> = Mutex::new(Vec::new());
+    let build = || {
+        let mut w: Vec<f64> =
+            (0..count.div_ceil(size)).map(|b| (b * size..((b + 1) * size).min(count)).map(|k| ((k + 1) as f64).powf(-e)).sum()).collect();
+        let h: f64 = w.iter().sum();
+        w.iter_mut().for_each(|x| *x /= h);
+        Some(Arc::new(w))
+    };
+    keep_shared(&CACHE, (count, e.to_bits(), size), build).expect("always built")
 }
 
 impl RemoteAccess {

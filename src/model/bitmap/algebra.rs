@@ -115,18 +115,22 @@ impl Bitmap {
                     self.state[ci] = MIXED;
                     self.counts[ci] = other.counts[ci];
                 }
-                _ => {
-                    let mut k = 0;
-                    let r = ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS;
-                    for (a, b) in self.words[r.clone()].iter_mut().zip(&other.words[r]) {
-                        *a |= *b;
-                        k += a.count_ones();
-                    }
-                    self.counts[ci] = k;
-                    self.tidy(ci);
-                }
+                _ => self.combine_chunk(other, ci, |a, b| a | b),
             }
         }
+    }
+
+    /// Chunk `ci`'s words (both with words) become `f(self, other)` word by word, recounted.
+    #[inline(always)]
+    fn combine_chunk(&mut self, other: &Bitmap, ci: usize, f: impl Fn(u64, u64) -> u64) {
+        let mut k = 0;
+        let r = ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS;
+        for (a, b) in self.words[r.clone()].iter_mut().zip(&other.words[r]) {
+            *a = f(*a, *b);
+            k += a.count_ones();
+        }
+        self.counts[ci] = k;
+        self.tidy(ci);
     }
 
     /// `self |= other`, then `other` cleared (a dirty-bitmap sync).
@@ -144,14 +148,7 @@ impl Bitmap {
                 (_, FULL) => self.fill_chunk(ci, false),
                 _ => {
                     self.materialize(ci);
-                    let mut k = 0;
-                    let r = ci * CHUNK_WORDS..(ci + 1) * CHUNK_WORDS;
-                    for (a, b) in self.words[r.clone()].iter_mut().zip(&other.words[r]) {
-                        *a &= !*b;
-                        k += a.count_ones();
-                    }
-                    self.counts[ci] = k;
-                    self.tidy(ci);
+                    self.combine_chunk(other, ci, |a, b| a & !b);
                 }
             }
         }

@@ -88,45 +88,43 @@ fn alias_table(n: u64, exponent: f64) -> Option<rand_distr::weighted::WeightedAl
     rand_distr::weighted::WeightedAliasIndex::new(weights).ok()
 }
 
-/// The process's table for (n, exponent): a table is a pure function of them, so sharing it
-/// changes no draw. (Post-copy's guest draws from it too: `model::remote_access`.)
+/// Values kept per process by key (`keep_shared`).
+pub type Shared<K, V> = Mutex<Vec<(K, V)>>;
+
+/// The value `build` makes for `key`, kept in `cache` for the last `ZIPF_SHARED_TABLES` keys (the
+/// oldest goes first). What is kept must be a pure function of its key, so that sharing it between
+/// VMs, runs and threads changes no draw. Built outside the lock: two threads may build the same
+/// value once each, never wait.
+pub fn keep_shared<K: PartialEq + Copy, V: Clone>(cache: &Shared<K, V>, key: K, build: impl FnOnce() -> Option<V>) -> Option<V> {
+    let lock = || cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, v)) = lock().iter().find(|(k, _)| *k == key) {
+        return Some(v.clone());
+    }
+    let v = build()?;
+    let mut kept = lock();
+    if kept.len() >= ZIPF_SHARED_TABLES {
+        kept.remove(0);
+    }
+    kept.push((key, v.clone()));
+    Some(v)
+}
+
+/// The process's table for (n, exponent). (Post-copy's guest draws from it too:
+/// `model::remote_access`.)
 pub fn shared_alias(n: u64, exponent: f64) -> Option<Arc<rand_distr::weighted::WeightedAliasIndex<f64>>> {
-    type Table = Arc<rand_distr::weighted::WeightedAliasIndex<f64>>;
-    static CACHE: Mutex<Vec<((u64, u64), Table)>> = Mutex::new(Vec::new());
-    let key = (n, exponent.to_bits());
-    let lock = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, t)) = lock().iter().find(|(k, _)| *k == key) {
-        return Some(t.clone());
-    }
-    // Built outside the lock: two threads may build the same table once each, never wait.
-    let t = Arc::new(alias_table(n, exponent)?);
-    let mut cache = lock();
-    if cache.len() >= ZIPF_SHARED_TABLES {
-        cache.remove(0);
-    }
-    cache.push((key, t.clone()));
-    Some(t)
+    static CACHE: Shared<(u64, u64), Arc<rand_distr::weighted::WeightedAliasIndex<f64>>> = Mutex::new(Vec::new());
+    keep_shared(&CACHE, (n, exponent.to_bits()), || alias_table(n, exponent).map(Arc::new))
 }
 
 /// Per block of 64 ranks of Zipf(n, exponent), the probability of its first rank (for
-/// `write_fresh`): a `powf` a rank to normalize, so kept per process for the last few, as the
-/// alias tables are (a pure function of its key).
+/// `write_fresh`): a `powf` a rank to normalize, so kept per process, as the alias tables are.
 fn shared_block_top(n: u64, exponent: f64) -> Arc<Vec<f64>> {
-    type Tops = Arc<Vec<f64>>;
-    static CACHE: Mutex<Vec<((u64, u64), Tops)>> = Mutex::new(Vec::new());
-    let key = (n, exponent.to_bits());
-    let lock = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, t)) = lock().iter().find(|(k, _)| *k == key) {
-        return t.clone();
-    }
-    let h: f64 = (1..=n).map(|k| (k as f64).powf(-exponent)).sum();
-    let t = Arc::new((0..n.div_ceil(64)).map(|b| ((64 * b + 1) as f64).powf(-exponent) / h).collect::<Vec<f64>>());
-    let mut cache = lock();
-    if cache.len() >= ZIPF_SHARED_TABLES {
-        cache.remove(0);
-    }
-    cache.push((key, t.clone()));
-    t
+    static CACHE: Shared<(u64, u64), Arc<Vec<f64>>> = Mutex::new(Vec::new());
+    let build = || {
+        let h: f64 = (1..=n).map(|k| (k as f64).powf(-exponent)).sum();
+        Some(Arc::new((0..n.div_ceil(64)).map(|b| ((64 * b + 1) as f64).powf(-exponent) / h).collect()))
+    };
+    keep_shared(&CACHE, (n, exponent.to_bits()), build).expect("always built")
 }
 
 impl ZipfSampler {
