@@ -37,10 +37,11 @@ const IDLE: &str = "kind = \"idle\"";
 fn other_load_slows_the_stream_by_its_fair_share() {
     let dir = TempDir::new("hostcpu-load");
     let free = run_one(&dir, "free", &scenario(IDLE, ""), &[]);
-    // Sender and receiver on 2 cores with nothing else: a core each, the same pace as without the model.
+    // The stream (its sender and receiver take turns: one thread) on 2 cores with nothing else: a
+    // core, the same pace as without the model.
     let quiet = run_one(&dir, "quiet", &scenario(IDLE, "host_cores = 2"), &[]);
-    // Two other busy threads: 4 threads on 2 cores, half a core each: twice as long.
-    let busy = run_one(&dir, "busy", &scenario(IDLE, "host_cores = 2\nhost_busy_threads = 2"), &[]);
+    // Three other busy threads: 4 threads on 2 cores, half a core each: twice as long.
+    let busy = run_one(&dir, "busy", &scenario(IDLE, "host_cores = 2\nhost_busy_threads = 3"), &[]);
     let (t0, t1, t2) = (f64_of(&free, "total_time_s"), f64_of(&quiet, "total_time_s"), f64_of(&busy, "total_time_s"));
     assert!((t1 / t0 - 1.0).abs() < 0.01, "a core for each thread changes nothing: {t0} s vs {t1} s");
     assert!((t2 / t1 - 2.0).abs() < 0.02, "half a core each doubles the time: {t1} s vs {t2} s");
@@ -52,25 +53,29 @@ fn other_load_slows_the_stream_by_its_fair_share() {
 fn a_cpu_bound_guest_and_the_stream_slow_each_other() {
     let dir = TempDir::new("hostcpu-guest");
     let writer = "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"8 MiB\"\nfull_cpu_rate = \"20000 pages/s\"";
-    let m = run_one(&dir, "spin", &scenario(writer, "host_cores = 2\nguest_cpu = 1"), &[]);
-    // Three threads wanting a core on two: the vCPU runs 2/3 of the time and writes 1/3 less.
+    // The stream and the spinning vCPU on two cores: a core each, the writer loses nothing.
+    let m = run_one(&dir, "alone", &scenario(writer, "host_cores = 2\nguest_cpu = 1"), &[]);
+    assert!(f64_of(&m, "app_slowdown") < 1e-9, "{m}");
+    // With one other busy thread, three threads want a core on two: the vCPU runs 2/3 of the time
+    // and writes 1/3 less.
+    let m = run_one(&dir, "spin", &scenario(writer, "host_cores = 2\nhost_busy_threads = 1\nguest_cpu = 1"), &[]);
     let slow = f64_of(&m, "app_slowdown");
     assert!((slow - 1.0 / 3.0).abs() < 0.01, "app_slowdown {slow}");
     // A writer that needs 1 % of a core keeps its rate and leaves the stream its cores.
     let light = "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"8 MiB\"\nfull_cpu_rate = \"2000000 pages/s\"";
-    let m = run_one(&dir, "light", &scenario(light, "host_cores = 2\nguest_cpu = 0.01"), &[]);
+    let m = run_one(&dir, "light", &scenario(light, "host_cores = 2\nhost_busy_threads = 1\nguest_cpu = 0.01"), &[]);
     assert!(f64_of(&m, "app_slowdown") < 1e-9, "{m}");
     // The spinning guest's first pass (64 MiB of new pages; a 1 ms downtime limit lets no round
-    // end early) goes at 2/3 of the pace, the light writer's at 0.995 (its 1 % leaves the two
-    // stream threads 1.99 cores).
+    // end early) goes at 2/3 of the pace, the light writer's at 0.995 (its 1 % leaves the stream
+    // and the busy thread 1.99 cores).
     let first = |m: &serde_json::Value| {
         let rows = m["timeline"].as_array().expect("timeline");
         let r = rows.iter().find(|r| r["phase"] == "precopy").expect("a pre-copy round");
         f64_of(r, "end_s") - f64_of(r, "start_s")
     };
     let short = ["--set", "migration.downtime_limit=1 ms", "--set", "migration.max_time=5 s"];
-    let spin = run_one(&dir, "spin2", &scenario(writer, "host_cores = 2\nguest_cpu = 1"), &short);
-    let light = run_one(&dir, "light2", &scenario(light, "host_cores = 2\nguest_cpu = 0.01"), &short);
+    let spin = run_one(&dir, "spin2", &scenario(writer, "host_cores = 2\nhost_busy_threads = 1\nguest_cpu = 1"), &short);
+    let light = run_one(&dir, "light2", &scenario(light, "host_cores = 2\nhost_busy_threads = 1\nguest_cpu = 0.01"), &short);
     assert!((first(&spin) - 0.96).abs() < 0.01, "first pass {} s", first(&spin));
     let ratio = first(&spin) / first(&light);
     assert!((ratio - 1.5 * 0.995).abs() < 0.01, "first pass {} s vs {} s", first(&spin), first(&light));

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""Calibrate the host CPU model's three converter constants on the lab's calibration runs.
+"""Calibrate the host CPU model's converter constants on the lab's calibration runs.
 
-    python3 validation/tools/calibrate_cpu.py validation/tools/lab/results [--migsim target/release/migsim]
+    python3 validation/tools/calibrate_cpu.py RESULTS --pace      # a quiet host: its own pace
+    python3 validation/tools/calibrate_cpu.py RESULTS [--new R --zero Z]   # a loaded host: the load
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
-the median |error| of total time, then of bytes sent. First with the load average alone
-(IGNORE_PROBE=1): OWN_LOAD (the harness's own share of the 1-min load at a run's start), LOAD_WEIGHT
-(threads per unit of the rest) and CPU_RATE_ZERO (the CPU pace of zero pages); then with the CPU
-probe: HOST_LOAD_MODEL (threads or group, see convert_qemu.py) and CPU_RATE_ZERO. The best
-candidates are printed; the converter's defaults (convert_qemu.py) hold them. The scored runs
-(`cpu-`) are never read here. Python 3 standard library only.
+the median |error| of total time, then of bytes sent.
+
+--pace, for runs taken while the machine was quiet (its load the harness's own, no other threads):
+HOST_CPU_NEW (the stream's pace for pages new to the destination) and CPU_RATE_ZERO (the CPU pace
+of zero pages). Without it, for runs taken under other jobs' load, with the pace given (--new,
+--zero; by default the quiet machine's): OWN_LOAD (the harness's own share of the 1-min load at a
+run's start) and LOAD_WEIGHT (threads per unit of the rest); then with the CPU probe:
+HOST_LOAD_MODEL (threads or group, see convert_qemu.py). The best candidates are printed;
+convert_qemu.py's SET_CONSTANTS hold them. The scored runs (`cpu-`) are never read here. Python 3
+standard library only.
 """
 import argparse
 import csv
@@ -25,12 +30,13 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def score(results, migsim, own, weight, zero, extra=None):
+def score(results, migsim, own, weight, zero, extra=None, new="320 MiB/s"):
     with tempfile.TemporaryDirectory() as d:
         os.makedirs(os.path.join(d, "calib"))
         with open(os.path.join(d, "calib", "set.toml"), "w") as f:
             f.write('name = "calib"\nkind = "qemu"\n')
-        env = dict(os.environ, OWN_LOAD=str(own), LOAD_WEIGHT=str(weight), CPU_RATE_ZERO=zero, **(extra or {}))
+        env = dict(os.environ, OWN_LOAD=str(own), LOAD_WEIGHT=str(weight), CPU_RATE_ZERO=zero, HOST_CPU_NEW=new,
+                   **(extra or {}))
         subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), results, "--set", "calib",
                         "--only", "calib-", "--out", d], env=env, check=True, stdout=subprocess.DEVNULL)
         out = subprocess.run([migsim, "validate", d, "--format", "csv"], capture_output=True, text=True).stdout
@@ -43,30 +49,40 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("results", help="the lab's results folder (results.csv, runs/)")
     ap.add_argument("--migsim", default=os.path.join(HERE, "..", "..", "target", "release", "migsim"))
+    ap.add_argument("--pace", action="store_true", help="fit the quiet machine's pace (HOST_CPU_NEW, CPU_RATE_ZERO)")
+    ap.add_argument("--new", default="320 MiB/s", help="HOST_CPU_NEW for the load stages")
+    ap.add_argument("--zero", default="3 GB/s", help="CPU_RATE_ZERO for the load stages")
     a = ap.parse_args()
+    if a.pace:
+        # OWN_LOAD 99: the load is the harness's own, no other threads.
+        news = ["%d MiB/s" % r for r in range(300, 421, 20)]
+        zeros = ["1 GB/s", "1.5 GB/s", "2 GB/s", "3 GB/s", "4 GB/s", ""]
+        best(a, "pace", ("HOST_CPU_NEW", "CPU_RATE_ZERO"), itertools.product(news, zeros),
+             lambda new, zero: (99.0, 0.5, zero, {"IGNORE_PROBE": "1"}, new))
+        return
     # Stage 1: the load average alone (IGNORE_PROBE=1), for runs with no probe.
-    grid = itertools.product((0.0, 0.8, 1.6), (0.5, 0.75, 1.0, 1.5), ("", "4 GB/s", "1 GB/s"))
-    best = None
-    for own, weight, zero in grid:
-        t, b, _ = score(a.results, a.migsim, own, weight, zero, {"IGNORE_PROBE": "1"})
-        print("load average: OWN_LOAD=%-4s LOAD_WEIGHT=%-5s CPU_RATE_ZERO=%-8r time median %6.2f%%  bytes median %6.2f%%" % (
-            own, weight, zero, t * 100, b * 100), flush=True)
-        if best is None or (t, b) < best[0]:
-            best = ((t, b), (own, weight, zero))
-    (t, b), (own, weight, zero) = best
-    print("best with the load average: OWN_LOAD=%s LOAD_WEIGHT=%s CPU_RATE_ZERO=%r (time median %.2f%%, bytes median %.2f%%)" % (
-        own, weight, zero, t * 100, b * 100))
+    own, weight = best(a, "load average", ("OWN_LOAD", "LOAD_WEIGHT"),
+                       itertools.product((0.0, 0.8, 1.6), (0.25, 0.35, 0.5, 0.75, 1.0, 1.5)),
+                       lambda own, weight: (own, weight, a.zero, {"IGNORE_PROBE": "1"}, a.new))
     # Stage 2: the probe, read as threads in one scheduler or as a share left to QEMU's group.
-    best2 = None
-    for model, zero2 in itertools.product(("threads", "group"), ("", "4 GB/s", "1 GB/s")):
-        t, b, _ = score(a.results, a.migsim, own, weight, zero2, {"HOST_LOAD_MODEL": model, "IGNORE_PROBE": "0"})
-        print("probe: HOST_LOAD_MODEL=%-7s CPU_RATE_ZERO=%-8r time median %6.2f%%  bytes median %6.2f%%" % (
-            model, zero2, t * 100, b * 100), flush=True)
-        if best2 is None or (t, b) < best2[0]:
-            best2 = ((t, b), (model, zero2))
-    (t, b), (model, zero2) = best2
-    print("best with the probe: HOST_LOAD_MODEL=%s CPU_RATE_ZERO=%r (time median %.2f%%, bytes median %.2f%%)" % (
-        model, zero2, t * 100, b * 100))
+    best(a, "probe", ("HOST_LOAD_MODEL",), [("threads",), ("group",)],
+         lambda model: (own, weight, a.zero, {"HOST_LOAD_MODEL": model, "IGNORE_PROBE": "0"}, a.new))
+
+
+def best(a, stage, names, candidates, inputs):
+    """Score every candidate (a tuple of values for `names`; `inputs` turns it into score()'s
+    arguments), print each and the best (lowest time median, then bytes median), return the best."""
+    top = None
+    for cand in candidates:
+        own, weight, zero, extra, new = inputs(*cand)
+        t, b, _ = score(a.results, a.migsim, own, weight, zero, extra, new=new)
+        label = " ".join("%s=%r" % kv for kv in zip(names, cand))
+        print("%s: %-50s time median %6.2f%%  bytes median %6.2f%%" % (stage, label, t * 100, b * 100), flush=True)
+        if top is None or (t, b) < top[0]:
+            top = ((t, b), cand, label)
+    (t, b), cand, label = top
+    print("best (%s): %s (time median %.2f%%, bytes median %.2f%%)" % (stage, label, t * 100, b * 100), flush=True)
+    return cand
 
 
 if __name__ == "__main__":

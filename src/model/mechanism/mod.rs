@@ -37,6 +37,8 @@ pub struct Mechanisms {
     /// Other threads busy on those cores (the guest's vCPUs, say), competing with the migration.
     pub cpu_busy_threads: f64,
     /// The destination's receiving threads run on the same cores (a migration to the same machine).
+    /// They take turns with the senders, so a channel still counts as one thread (`parallel`,
+    /// `cpu::HostCpu`); the per-page rates are those of the pair, as measured on loopback.
     pub cpu_loopback: bool,
     /// The host's cores shared by the migration's threads, the guest's vCPUs and other load
     /// (`cpu`); `None`: the stream's CPU pace is fixed (`cpu_rate_*`, `parallel`).
@@ -96,25 +98,28 @@ impl Mechanisms {
 }
 
 /// CPU demand of QEMU's main migration thread under multifd, in busy threads: it still walks the
-/// dirty bitmap, detects zero pages and queues pages to the channels (lab README, multifd). Fitted:
-/// with it, a fair share of the lab's 2 cores gives 2 channels 1.09x and 4 channels 1.26x one
-/// stream, against measured 1.03-1.08x and 1.29-1.34x.
-pub const MULTIFD_MAIN_THREAD_LOAD: f64 = 0.5;
+/// dirty bitmap, reads every page to detect zero pages and queues pages to the channels (lab README,
+/// multifd), so it is counted busy. Not fitted: with a channel counted as one thread (`parallel`),
+/// a fair share of the lab's 2 cores gives 2 channels 1.00x and 4 channels 1.33x one stream,
+/// against measured 1.03-1.08x and 1.29-1.34x.
+pub const MULTIFD_MAIN_THREAD_LOAD: f64 = 1.0;
 
 impl Mechanisms {
     /// How much faster the channels do the stream's CPU work than the single stream does.
     ///
-    /// Runnable threads share the host's cores fairly, a thread getting at most one core: each of
-    /// the N channels is one sending thread (two with `cpu_loopback`, the receiver being on the same
-    /// cores), next to `cpu_busy_threads` others and, under multifd, the main migration thread. The
+    /// Runnable threads share the host's cores fairly, a thread getting at most one core. Each of
+    /// the N channels counts as one thread: its sender and, with `cpu_loopback`, its receiver on
+    /// the same cores pass the same bytes through a socket and take turns, so together they keep
+    /// about one core busy (with an idle guest, 4 channels ran 1.6x one stream on 2 cores, which
+    /// could not be if one stream's two threads already had a core each: docs/model.md 15.5). Next
+    /// to them run `cpu_busy_threads` others and, under multifd, the main migration thread. The
     /// speedup is N x share(N) / share(1); with cores to spare it is N.
     pub fn parallel(&self) -> f64 {
         let n = f64::from(self.multifd_channels);
         let Some(cores) = self.cpu_cores.filter(|_| self.multifd_channels > 1) else { return n };
-        let per_channel = if self.cpu_loopback { 2.0 } else { 1.0 };
         let share = |threads: f64| (cores / threads).min(1.0);
-        let single = share(self.cpu_busy_threads + per_channel);
-        n * share(self.cpu_busy_threads + per_channel * n + MULTIFD_MAIN_THREAD_LOAD) / single
+        let single = share(self.cpu_busy_threads + 1.0);
+        n * share(self.cpu_busy_threads + n + MULTIFD_MAIN_THREAD_LOAD) / single
     }
 }
 
@@ -208,11 +213,13 @@ mod tests {
         assert!(close(mech(4, None, 0.0, false).parallel(), 4.0));
         assert!(close(mech(4, Some(8.0), 1.0, false).parallel(), 4.0));
         assert!(close(mech(1, Some(0.5), 3.0, true).parallel(), 1.0));
-        // One core, nothing else busy: 2 channels + the main thread's half share it (2.5 threads).
-        assert!(close(mech(2, Some(1.0), 0.0, false).parallel(), 2.0 / 2.5));
-        // The lab: 2 cores, one busy vCPU, sender and receiver on the same cores.
-        // One stream: 3 threads (2/3 core each); 2 channels: 5.5; 4 channels: 9.5.
-        assert!(close(mech(2, Some(2.0), 1.0, true).parallel(), 2.0 * (2.0 / 5.5) / (2.0 / 3.0)));
-        assert!(close(mech(4, Some(2.0), 1.0, true).parallel(), 4.0 * (2.0 / 9.5) / (2.0 / 3.0)));
+        // One core, nothing else busy: 2 channels and the main thread share it (3 threads).
+        assert!(close(mech(2, Some(1.0), 0.0, false).parallel(), 2.0 / 3.0));
+        // The lab: 2 cores, one busy vCPU. One stream: 2 threads (a core each); 2 channels: 4
+        // threads (half a core each); 4 channels: 6. Loopback or not, a channel is one thread.
+        for loopback in [true, false] {
+            assert!(close(mech(2, Some(2.0), 1.0, loopback).parallel(), 1.0));
+            assert!(close(mech(4, Some(2.0), 1.0, loopback).parallel(), 4.0 / 3.0));
+        }
     }
 }

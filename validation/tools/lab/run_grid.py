@@ -175,9 +175,11 @@ def cpu():
     return g
 
 
-def calib():
+def calib(reps=1):
     """Calibration runs for the CPU model (never scored): another guest (64 MiB working set), so
-    that no scored setting is among them."""
+    that no scored setting is among them. With reps > 1 every setting is run that many times, all
+    first runs before any second (ids of the second and later end in -repN; the first keeps the id
+    it always had). The 10k writer over 1, 2 and 4 channels came with the quiet-host batch."""
     g = []
     g.append(C(256, "idle", 0, wss=64, suffix="-calib"))
     g.append(C(256, "uniform", 0, rate=0, wss=64, suffix="-calib"))
@@ -185,9 +187,16 @@ def calib():
         g.append(C(256, "uniform", 0, rate=0, wss=64, mfd=ch, suffix="-mfd%d-calib" % ch))
     g.append(C(256, "uniform", 0, rate=20000, wss=64, suffix="-calib"))
     g.append(C(256, "uniform", 64, rate=0, wss=64, ac=True, suffix="-ac-calib", timeout=90))
-    for c in g:
-        c["run_id"] = "calib-" + c["run_id"]
-    return g
+    for ch in (1, 2, 4):
+        g.append(C(256, "uniform", 0, rate=10000, wss=64, mfd=ch if ch > 1 else None,
+                   suffix=("-mfd%d" % ch if ch > 1 else "") + "-calib"))
+    out = []
+    for rep in range(1, reps + 1):
+        for c in g:
+            c = dict(c)
+            c["run_id"] = "calib-" + c["run_id"] + ("-rep%d" % rep if rep > 1 else "")
+            out.append(c)
+    return out
 
 
 def main():
@@ -202,9 +211,10 @@ def main():
                     help="run the mechanism batch (auto-converge, xbzrle, multifd, 2 GiB) instead")
     ap.add_argument("--cpu", action="store_true", help="run the CPU-bound batch (3 repeats) instead")
     ap.add_argument("--calib", action="store_true", help="run the calibration batch instead")
+    ap.add_argument("--reps", type=int, default=1, help="with --calib: run every setting this many times")
     ap.add_argument("--post-s", type=float, default=4.0)
     args = ap.parse_args()
-    g = calib() if args.calib else cpu() if args.cpu else mech() if args.mech else extras() if args.extras else grid()
+    g = calib(args.reps) if args.calib else cpu() if args.cpu else mech() if args.mech else extras() if args.extras else grid()
     if args.only:
         g = [c for c in g if args.only in c["run_id"]]
     if args.list:
