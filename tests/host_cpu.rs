@@ -98,3 +98,31 @@ fn host_cpu_keys_are_checked() {
         assert!(err.contains(want), "{extra}: {err}");
     }
 }
+
+#[test]
+fn reserved_cpu_is_paid_before_the_writes() {
+    let dir = TempDir::new("hostcpu-reserved");
+    // 199 other busy threads, the stream and the spinning vCPU on 2 cores: 2/201 of a core each,
+    // less than the 1.2 % the writer spends on other work each second, so it writes nothing.
+    let writer = |reserved: &str| {
+        format!(
+            "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"8 MiB\"\nfull_cpu_rate = \"20000 pages/s\"\n{reserved}"
+        )
+    };
+    let host = "host_cores = 2\nhost_busy_threads = 199\nguest_cpu = 1";
+    let short = ["--set", "migration.max_time=2 s"];
+    let plain = run_one(&dir, "plain", &scenario(&writer(""), host), &short);
+    let reserved = run_one(&dir, "reserved", &scenario(&writer("reserved_cpu = 0.012"), host), &short);
+    let share = 2.0 / 201.0;
+    let slow = f64_of(&plain, "app_slowdown");
+    assert!((slow - (1.0 - share)).abs() < 1e-3, "without reserved work: app_slowdown {slow}");
+    let slow = f64_of(&reserved, "app_slowdown");
+    assert!((slow - 1.0).abs() < 1e-9, "with it: app_slowdown {slow}");
+    // A value of 1 or more is refused, naming the key.
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, scenario(&writer("reserved_cpu = 1"), "")).expect("write");
+    let o = migsim(["run", p.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("reserved_cpu") && err.contains("below 1"), "{err}");
+}

@@ -665,6 +665,7 @@ fn build_vm(
             read_pps: 0.0,
             working_set: PageRange::contiguous(0, pages),
             full_cpu_pps: None,
+            reserved_cpu: 0.0,
             write_delta: DEFAULT_WRITE_DELTA,
         },
     };

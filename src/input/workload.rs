@@ -137,7 +137,7 @@ pub fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_siz
     only_for(&mut t, "repeat", "phases")?;
     only_for(&mut t, "parts", "mix")?;
     if kind == K::Mix {
-        for key in ["write_rate", "read_rate", "working_set", "offset", "full_cpu_rate"] {
+        for key in ["write_rate", "read_rate", "working_set", "offset", "full_cpu_rate", "reserved_cpu"] {
             if t.has(key) {
                 return Err(t.error(key, "a mix takes this key in each of its parts, not for the whole"));
             }
@@ -224,6 +224,15 @@ pub fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_siz
         Some(r) => Some(r.pages_per_sec(page_size)),
         None => None,
     };
+    let reserved_cpu = match t.float("reserved_cpu")? {
+        None => 0.0,
+        Some(r) if (0.0..1.0).contains(&r) => r,
+        Some(r) => {
+            return Err(
+                t.error("reserved_cpu", format!("{r} must be at least 0 and below 1, e.g. 0.0117 for 11.7 ms of a core each second"))
+            );
+        }
+    };
     let write_delta = read_delta(&mut t, page_size)?;
     t.finish()?;
     let (mut write_pps, mut read_pps, mut working_set) = (write_pps, read_pps, range);
@@ -235,7 +244,7 @@ pub fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_siz
         let end = parts.iter().map(|p| p.working_set.span().end as u64).max().unwrap_or(0);
         working_set = PageRange::contiguous(first, end - first);
     }
-    Ok(WorkloadSpec { kind, write_pps, read_pps, working_set, full_cpu_pps, write_delta })
+    Ok(WorkloadSpec { kind, write_pps, read_pps, working_set, full_cpu_pps, reserved_cpu, write_delta })
 }
 
 /// `write_delta = "64 B"` or `write_delta = { min = "16 B", max = "4 KiB" }`.

@@ -177,6 +177,9 @@ fn workload_inline(w: &WorkloadSpec, page_size: u64) -> String {
     if let Some(f) = w.full_cpu_pps {
         parts.push(format!("full_cpu_rate = {}", q(&units::format_pages_rate(f))));
     }
+    if w.reserved_cpu > 0.0 {
+        parts.push(format!("reserved_cpu = {:?}", w.reserved_cpu));
+    }
     parts.push(delta_inline(w.write_delta, page_size));
     match &w.kind {
         WorkloadKind::HotCold { hot_pages, hot_share } => {

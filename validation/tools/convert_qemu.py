@@ -363,6 +363,7 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     h("# Link: loopback (HOST_LINK_BW, never the bottleneck), latency 0.05 ms; host CPU pace HOST_CPU_NEW/RESENT; device_state")
     h("#   256 KiB is assumed (QEMU's byte counters leave device state out).")
     rate = rate_target if rate_target > 0 else float(r.get("guest_wps") or 0)
+    verify_duty = 1.0
     if kind != "idle":
         if rate_target == 0:
             h("# write_rate: rate target 0 = as fast as possible, so the measured guest_wps before migration.")
@@ -376,6 +377,7 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
                 fnum(r["guest_uniq_pps"]), float(r["guest_uniq_pps"] or 0) / 256))
         if DIRTIER_VERIFY and verify and wss > 0:
             duty = DIRTIER_PERIOD_MS / (DIRTIER_PERIOD_MS + verify[0])
+            verify_duty = duty
             h("#   Times %.4f, the share of wall-clock time it writes: each 1 s period it stops for its verify" % duty)
             h("#   pass (%.1f ms, the mean of %d reports before migration) and does not make those writes up:" % verify)
             h("#   %s x %.4f = %s writes/s." % (fnum(rate), duty, fnum(rate * duty)))
@@ -447,6 +449,12 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     # The max-rate writer's rate before migrating was measured under the host's load already: with a
     # whole vCPU it would write rate / (the share of a core its vCPU got then).
     pre_share = vcpu_share_before(host) if full_max else 1.0
+    # The max-rate writer checks the clock after every 4096 writes (dirtier.c), so it verifies once
+    # per wall-clock second whatever CPU it gets: the verify pass is CPU it spends before writing
+    # (`reserved_cpu`: the pass's CPU time per second, its wall time before migrating x the share of a
+    # core the vCPU got then). A rate-limited writer at 99 % spends a slice on a chunk of its
+    # backlog and verifies once per chunk; DIRTIER_FULL_CPU, measured there, holds that already.
+    reserved = verify[0] * pre_share / DIRTIER_PERIOD_MS if (full_max and DIRTIER_VERIFY and verify and wss > 0) else 0.0
     shadow = DIRTIER_SHADOW and kind != "idle" and wss > 0
     if shadow:
         # The dirtier writes two pages per write: the data page and its 8-byte entry in the shadow
@@ -502,8 +510,12 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
             h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU%s' % (
                 full_rate, ": the rate-limited dirtier with a whole vCPU" if len(parts) == 1 else ", this part's share"))
         elif full_max:
-            h('full_cpu_rate = "%s pages/s"   # the max-rate writer with a whole vCPU: %s / %.3f, the share its vCPU got before' % (
-                fnum(round(part_rate / pre_share)), fnum(round(part_rate)), pre_share))
+            full_part = part_rate / verify_duty / pre_share * (1 - reserved)
+            h('full_cpu_rate = "%s pages/s"   # the max-rate writer with a whole vCPU: %s / %.4f / %.3f (the share its vCPU got before) x (1 - reserved_cpu)' % (
+                fnum(round(full_part)), fnum(round(part_rate)), verify_duty, pre_share))
+            if reserved:
+                h("reserved_cpu = %s   # its verify pass: %.1f ms x %.3f of a core each second" % (
+                    fnum(round(reserved, 5)), verify[0], pre_share))
     if shadow:
         span = sum(parts[-1]) - parts[0][0]
         extra = -(-wpages // 512) + -(-wpages // 32768)
@@ -523,7 +535,9 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         if full:
             h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
         elif full_max:
-            h('full_cpu_rate = "%s pages/s"' % fnum(round(rate / pre_share)))
+            h('full_cpu_rate = "%s pages/s"' % fnum(round(rate / verify_duty / pre_share * (1 - reserved))))
+            if reserved:
+                h("reserved_cpu = %s" % fnum(round(reserved, 5)))
     h("")
     h("[migration]")
     h('strategy = "%s"' % mode)

@@ -130,11 +130,15 @@ impl Workload {
     }
 
     /// Writes per second when the vCPU gets a share `cpu` of its time: the least of the target rate,
-    /// `cpu` x the application's full-CPU rate, and the dirty limit (lab README, mechanism runs,
-    /// observation 2: a throttled rate-limited writer keeps its target until the CPU runs out).
+    /// the application's full-CPU rate scaled to the time it has for writing, and the dirty limit
+    /// (lab README, mechanism runs, observation 2: a throttled rate-limited writer keeps its target
+    /// until the CPU runs out). The time for writing is what is left of `cpu` after the
+    /// `reserved_cpu` work, as a share of what is left of a whole core.
     pub fn effective_pps(&self, cpu: f64) -> f64 {
         let full = self.spec.full_cpu_pps.unwrap_or(self.spec.write_pps);
-        self.spec.write_pps.min(cpu * full).min(self.dirty_limit_pps)
+        let r = self.spec.reserved_cpu;
+        let writing = if r > 0.0 { ((cpu - r) / (1.0 - r)).clamp(0.0, 1.0) } else { cpu };
+        self.spec.write_pps.min(writing * full).min(self.dirty_limit_pps)
     }
 
     /// The share of the application's target writes it achieves at `t` with a CPU share `cpu`.
@@ -356,6 +360,7 @@ mod tests {
             read_pps: 0.0,
             working_set: PageRange::contiguous(first, count),
             full_cpu_pps: None,
+            reserved_cpu: 0.0,
             write_delta: DEFAULT_WRITE_DELTA,
         }
     }
@@ -449,6 +454,23 @@ mod tests {
         assert_eq!(mem.dirty_log.count_ones(), 200);
         assert_eq!(w.access_rate(1_500_000_000), (0.0, 2_000_000_000));
         assert_eq!(w.access_rate(2_500_000_000).0, 100.0);
+    }
+
+    #[test]
+    fn reserved_cpu_comes_out_of_the_writers_share_first() {
+        let full = |reserved: f64, write: f64| {
+            Workload::new(&WorkloadSpec { full_cpu_pps: Some(1e6), reserved_cpu: reserved, ..spec(WorkloadKind::Uniform, write, 0, 100) })
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.max(1.0);
+        // A whole vCPU: the full-CPU rate, reserved work or not.
+        assert!(close(full(0.01, 2e6).effective_pps(1.0), 1e6));
+        // Half a vCPU: without reserved work half the rate; with 1 % reserved, (0.5 - 0.01) / 0.99 of it.
+        assert!(close(full(0.0, 2e6).effective_pps(0.5), 5e5));
+        assert!(close(full(0.01, 2e6).effective_pps(0.5), 1e6 * 0.49 / 0.99));
+        // 99 % throttled with 1.2 % reserved: nothing left for writes.
+        assert_eq!(full(0.012, 2e6).effective_pps(0.01), 0.0);
+        // A rate-limited writer keeps its target while the time left covers it.
+        assert!(close(full(0.01, 1000.0).effective_pps(0.1), 1000.0));
     }
 
     #[test]

@@ -72,8 +72,13 @@ pub struct WorkloadSpec {
     pub read_pps: f64,
     pub working_set: PageRange,
     /// Writes per second the application would issue with a whole vCPU (`None`: the write rate, a
-    /// CPU-bound application). A vCPU throttled to a share s writes min(write rate, s x this).
+    /// CPU-bound application). A vCPU throttled to a share s writes min(write rate, s x this), or
+    /// with `reserved_cpu` r, min(write rate, (s - r) / (1 - r) x this).
     pub full_cpu_pps: Option<f64>,
+    /// Share of a core the application spends each wall-clock second on work other than its
+    /// writes (the lab dirtier's once-a-second verify pass), paid before the writes when the vCPU's
+    /// time runs short; in [0, 1).
+    pub reserved_cpu: f64,
     /// Bytes of a page that change between two sends of it (the size of an XBZRLE delta).
     pub write_delta: DeltaSize,
 }
