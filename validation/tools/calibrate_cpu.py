@@ -3,6 +3,10 @@
 
     python3 validation/tools/calibrate_cpu.py RESULTS --pace      # a quiet host: its own pace
     python3 validation/tools/calibrate_cpu.py RESULTS [--new R --zero Z]   # a loaded host: the load
+    python3 validation/tools/calibrate_cpu.py --check             # the converter holds both fits
+
+RESULTS is a lab results folder; validation/tools/calibration/quiet and .../loaded hold this
+project's calibration runs (their records cut to what the converter reads).
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
@@ -15,7 +19,8 @@ of zero pages). Without it, for runs taken under other jobs' load, with the pace
 run's start) and LOAD_WEIGHT (threads per unit of the rest); then with the CPU probe:
 HOST_LOAD_MODEL (threads or group, see convert_qemu.py). The best candidates are printed;
 convert_qemu.py's SET_CONSTANTS hold them. The scored runs (`cpu-`) are never read here. Python 3
-standard library only.
+standard library only. --check refits both on validation/tools/calibration and fails unless
+convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet and qemu-cpu are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -47,26 +52,64 @@ def score(results, migsim, own, weight, zero, extra=None, new="320 MiB/s"):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("results", help="the lab's results folder (results.csv, runs/)")
+    ap.add_argument("results", nargs="?", help="the lab's results folder (results.csv, runs/)")
     ap.add_argument("--migsim", default=os.path.join(HERE, "..", "..", "target", "release", "migsim"))
     ap.add_argument("--pace", action="store_true", help="fit the quiet machine's pace (HOST_CPU_NEW, CPU_RATE_ZERO)")
     ap.add_argument("--new", default="320 MiB/s", help="HOST_CPU_NEW for the load stages")
     ap.add_argument("--zero", default="3 GB/s", help="CPU_RATE_ZERO for the load stages")
+    ap.add_argument("--check", action="store_true", help="refit on validation/tools/calibration and compare")
     a = ap.parse_args()
+    if a.check:
+        return check(a)
+    if not a.results:
+        ap.error("a results folder is needed (or --check)")
     if a.pace:
-        # OWN_LOAD 99: the load is the harness's own, no other threads.
-        news = ["%d MiB/s" % r for r in range(300, 421, 20)]
-        zeros = ["1 GB/s", "1.5 GB/s", "2 GB/s", "3 GB/s", "4 GB/s", ""]
-        best(a, "pace", ("HOST_CPU_NEW", "CPU_RATE_ZERO"), itertools.product(news, zeros),
-             lambda new, zero: (99.0, 0.5, zero, {"IGNORE_PROBE": "1"}, new))
+        fit_pace(a)
         return
     # Stage 1: the load average alone (IGNORE_PROBE=1), for runs with no probe.
-    own, weight = best(a, "load average", ("OWN_LOAD", "LOAD_WEIGHT"),
-                       itertools.product((0.0, 0.8, 1.6), (0.25, 0.35, 0.5, 0.75, 1.0, 1.5)),
-                       lambda own, weight: (own, weight, a.zero, {"IGNORE_PROBE": "1"}, a.new))
+    own, weight = fit_load(a, a.new, a.zero)
     # Stage 2: the probe, read as threads in one scheduler or as a share left to QEMU's group.
     best(a, "probe", ("HOST_LOAD_MODEL",), [("threads",), ("group",)],
          lambda model: (own, weight, a.zero, {"HOST_LOAD_MODEL": model, "IGNORE_PROBE": "0"}, a.new))
+
+
+def fit_pace(a):
+    """A quiet machine's pace: HOST_CPU_NEW and CPU_RATE_ZERO, with no other threads (OWN_LOAD 99:
+    the load is the harness's own)."""
+    news = ["%d MiB/s" % r for r in range(300, 421, 20)]
+    zeros = ["1 GB/s", "1.5 GB/s", "2 GB/s", "3 GB/s", "4 GB/s", ""]
+    return best(a, "pace", ("HOST_CPU_NEW", "CPU_RATE_ZERO"), itertools.product(news, zeros),
+                lambda new, zero: (99.0, 0.5, zero, {"IGNORE_PROBE": "1"}, new))
+
+
+def fit_load(a, new, zero):
+    """How a loaded machine's load average becomes busy threads (OWN_LOAD, LOAD_WEIGHT), at a
+    given pace."""
+    return best(a, "load average", ("OWN_LOAD", "LOAD_WEIGHT"),
+                itertools.product((0.0, 0.8, 1.6), (0.25, 0.35, 0.5, 0.75, 1.0, 1.5)),
+                lambda own, weight: (own, weight, zero, {"IGNORE_PROBE": "1"}, new))
+
+
+def check(a):
+    """Refit the quiet machine's pace and the loaded machine's load weight on the calibration runs
+    kept in the repo; 1 unless the converter's SET_CONSTANTS hold exactly those fits."""
+    sys.path.insert(0, HERE)
+    import convert_qemu  # noqa: E402
+    here = os.path.join(HERE, "calibration")
+    quiet = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "quiet")))
+    loaded = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "loaded")))
+    new, zero = fit_pace(quiet)
+    own, weight = fit_load(loaded, new, zero)
+    bad = 0
+    for name, want in (("qemu-cpu-quiet", {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero}),
+                       ("qemu-cpu", {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "OWN_LOAD": own, "LOAD_WEIGHT": weight})):
+        have = convert_qemu.SET_CONSTANTS[name]
+        for k, v in want.items():
+            if have.get(k) != v:
+                print("calibration check: %s %s is %r in convert_qemu.py, the fit says %r" % (name, k, have.get(k), v))
+                bad = 1
+    print("calibration check: %s" % ("FAILED" if bad else "convert_qemu.py holds the fits"))
+    return bad
 
 
 def best(a, stage, names, candidates, inputs):
