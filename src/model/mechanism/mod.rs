@@ -110,7 +110,7 @@ impl Mechanisms {
     /// Runnable threads share the host's cores fairly, a thread getting at most one core. Each of
     /// the N channels counts as one thread: its sender and, with `cpu_loopback`, its receiver on
     /// the same cores pass the same bytes through a socket and take turns, so together they keep
-    /// about one core busy (with an idle guest, 4 channels ran 1.6x one stream on 2 cores, which
+    /// about one core busy (with an idle guest, 4 channels ran 1.4-1.6x one stream on 2 cores, which
     /// could not be if one stream's two threads already had a core each: docs/model.md 15.5). Next
     /// to them run `cpu_busy_threads` others and, under multifd, the main migration thread. The
     /// speedup is N x share(N) / share(1); with cores to spare it is N.
