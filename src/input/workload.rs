@@ -224,14 +224,12 @@ pub fn read_workload(file: &str, path: String, node: &Node, pages: u64, page_siz
         Some(r) => Some(r.pages_per_sec(page_size)),
         None => None,
     };
-    let reserved_cpu = match t.float("reserved_cpu")? {
-        None => 0.0,
-        Some(r) if (0.0..1.0).contains(&r) => r,
-        Some(r) => {
-            return Err(
-                t.error("reserved_cpu", format!("{r} must be at least 0 and below 1, e.g. 0.0117 for 11.7 ms of a core each second"))
-            );
+    // A share of a core (`fraction` checks 0 to 1), below a whole one: the writes need some of it.
+    let reserved_cpu = match t.fraction("reserved_cpu")? {
+        Some(r) if r >= 1.0 => {
+            return Err(t.error("reserved_cpu", format!("{r} must be below 1, e.g. 0.0117 for 11.7 ms of a core each second")));
         }
+        r => r.unwrap_or(0.0),
     };
     let write_delta = read_delta(&mut t, page_size)?;
     t.finish()?;

@@ -363,7 +363,8 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     h("# Link: loopback (HOST_LINK_BW, never the bottleneck), latency 0.05 ms; host CPU pace HOST_CPU_NEW/RESENT; device_state")
     h("#   256 KiB is assumed (QEMU's byte counters leave device state out).")
     rate = rate_target if rate_target > 0 else float(r.get("guest_wps") or 0)
-    verify_duty = 1.0
+    # The share of wall-clock time the dirtier writes, and its verify pass's time (ms), where taken out.
+    verify_duty, verify_ms = 1.0, None
     if kind != "idle":
         if rate_target == 0:
             h("# write_rate: rate target 0 = as fast as possible, so the measured guest_wps before migration.")
@@ -376,12 +377,12 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
             h("#   distinct pages/s before migrating: %s (%.1f MiB/s)." % (
                 fnum(r["guest_uniq_pps"]), float(r["guest_uniq_pps"] or 0) / 256))
         if DIRTIER_VERIFY and verify and wss > 0:
-            duty = DIRTIER_PERIOD_MS / (DIRTIER_PERIOD_MS + verify[0])
-            verify_duty = duty
-            h("#   Times %.4f, the share of wall-clock time it writes: each 1 s period it stops for its verify" % duty)
+            verify_ms = verify[0]
+            verify_duty = DIRTIER_PERIOD_MS / (DIRTIER_PERIOD_MS + verify_ms)
+            h("#   Times %.4f, the share of wall-clock time it writes: each 1 s period it stops for its verify" % verify_duty)
             h("#   pass (%.1f ms, the mean of %d reports before migration) and does not make those writes up:" % verify)
-            h("#   %s x %.4f = %s writes/s." % (fnum(rate), duty, fnum(rate * duty)))
-            rate = rate * duty
+            h("#   %s x %.4f = %s writes/s." % (fnum(rate), verify_duty, fnum(rate * verify_duty)))
+            rate = rate * verify_duty
     if not converged:
         h("# Not converged: the lab cancelled precopy at %s s; bytes_sent and syncs are QEMU's counters" %
           fnum(r["timeout_s"]))
@@ -454,7 +455,11 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     # (`reserved_cpu`: the pass's CPU time per second, its wall time before migrating x the share of a
     # core the vCPU got then). A rate-limited writer at 99 % spends a slice on a chunk of its
     # backlog and verifies once per chunk; DIRTIER_FULL_CPU, measured there, holds that already.
-    reserved = verify[0] * pre_share / DIRTIER_PERIOD_MS if (full_max and DIRTIER_VERIFY and verify and wss > 0) else 0.0
+    reserved = verify_ms * pre_share / DIRTIER_PERIOD_MS if (full_max and verify_ms) else 0.0
+
+    def full_max_rate(wall_rate):
+        """The max-rate writer's (or a part's) writes/s with a whole vCPU, from its wall-clock rate."""
+        return wall_rate / verify_duty / pre_share * (1 - reserved)
     shadow = DIRTIER_SHADOW and kind != "idle" and wss > 0
     if shadow:
         # The dirtier writes two pages per write: the data page and its 8-byte entry in the shadow
@@ -510,12 +515,11 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
             h('full_cpu_rate = "%s"   # DIRTIER_FULL_CPU%s' % (
                 full_rate, ": the rate-limited dirtier with a whole vCPU" if len(parts) == 1 else ", this part's share"))
         elif full_max:
-            full_part = part_rate / verify_duty / pre_share * (1 - reserved)
             h('full_cpu_rate = "%s pages/s"   # the max-rate writer with a whole vCPU: %s / %.4f / %.3f (the share its vCPU got before) x (1 - reserved_cpu)' % (
-                fnum(round(full_part)), fnum(round(part_rate)), verify_duty, pre_share))
+                fnum(round(full_max_rate(part_rate))), fnum(round(part_rate)), verify_duty, pre_share))
             if reserved:
                 h("reserved_cpu = %s   # its verify pass: %.1f ms x %.3f of a core each second" % (
-                    fnum(round(reserved, 5)), verify[0], pre_share))
+                    fnum(round(reserved, 5)), verify_ms, pre_share))
     if shadow:
         span = sum(parts[-1]) - parts[0][0]
         extra = -(-wpages // 512) + -(-wpages // 32768)
@@ -535,7 +539,7 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         if full:
             h('full_cpu_rate = "%s"' % DIRTIER_FULL_CPU)
         elif full_max:
-            h('full_cpu_rate = "%s pages/s"' % fnum(round(rate / verify_duty / pre_share * (1 - reserved))))
+            h('full_cpu_rate = "%s pages/s"' % fnum(round(full_max_rate(rate))))
             if reserved:
                 h("reserved_cpu = %s" % fnum(round(reserved, 5)))
     h("")

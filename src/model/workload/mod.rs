@@ -137,7 +137,7 @@ impl Workload {
     pub fn effective_pps(&self, cpu: f64) -> f64 {
         let full = self.spec.full_cpu_pps.unwrap_or(self.spec.write_pps);
         let r = self.spec.reserved_cpu;
-        let writing = if r > 0.0 { ((cpu - r) / (1.0 - r)).clamp(0.0, 1.0) } else { cpu };
+        let writing = ((cpu - r) / (1.0 - r)).clamp(0.0, 1.0);
         self.spec.write_pps.min(writing * full).min(self.dirty_limit_pps)
     }
 
