@@ -1,6 +1,7 @@
 //! The host CPU model (docs/model.md 15.11) through the real binary: other load on the host's cores
 //! slows the stream by the fair share it leaves, a CPU-bound guest is slowed by the migration's
-//! threads and slows them, a writer that needs little CPU keeps its rate, and bad keys are refused.
+//! threads and slows them, a writer that needs little CPU keeps its rate, the final copy goes at
+//! its own pace when one is given, and bad keys are refused.
 
 mod common;
 use common::*;
@@ -125,4 +126,31 @@ fn reserved_cpu_is_paid_before_the_writes() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("reserved_cpu") && err.contains("below 1"), "{err}");
+}
+
+#[test]
+fn the_final_copy_goes_at_the_paused_pace() {
+    let dir = TempDir::new("hostcpu-paused");
+    // A million writes/s over 8 MiB: every page of it is dirty again at the end of each pass. The
+    // `rounds` policy stops after two passes, so the final copy re-sends those 2048 pages, which the
+    // destination already holds.
+    let writer = "kind = \"uniform\"\nwrite_rate = \"1000000 pages/s\"\nworking_set = \"8 MiB\"";
+    let stop = ["--set", "migration.stop_policy=rounds", "--set", "migration.max_rounds=2"];
+    let plain = run_one(&dir, "plain", &scenario(writer, ""), &stop);
+    let fast = run_one(&dir, "fast", &scenario(writer, "cpu_rate_resent_paused = \"200 MiB/s\""), &stop);
+    let bytes = f64_of(&plain, "stop_copy_bytes");
+    assert_eq!(bytes, f64_of(&fast, "stop_copy_bytes"), "the live part is the same");
+    assert!(bytes > 8.0 * 1048576.0, "the whole working set is re-sent: {bytes} B");
+    // CPU time is the page data's (the 8-byte headers ride along): 8 MiB at 100 and at 200 MiB/s.
+    let data = bytes * 4096.0 / 4104.0;
+    assert_rel("downtime at cpu_rate_resent", f64_of(&plain, "downtime_s"), data / (100.0 * 1048576.0), 0.01);
+    assert_rel("downtime at cpu_rate_resent_paused", f64_of(&fast, "downtime_s"), data / (200.0 * 1048576.0), 0.01);
+    let live = |m: &serde_json::Value| f64_of(m, "total_time_s") - f64_of(m, "downtime_s");
+    assert_abs("the live part's time", live(&fast), live(&plain), 1e-9);
+    // A rate of zero is refused, naming the key.
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, scenario(writer, "cpu_rate_resent_paused = \"0 MB/s\"")).expect("write");
+    let o = migsim(["run", p.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cpu_rate_resent_paused"), "{}", stderr(&o));
 }

@@ -51,6 +51,7 @@ pub fn read_migration(
         page_header_bytes: 8,
         cpu_rate_new_bps: None,
         cpu_rate_resent_bps: None,
+        cpu_rate_resent_paused_bps: None,
         mech: Mechanisms::default(),
     });
     let stop_policy = match t.string("stop_policy")? {
@@ -95,6 +96,7 @@ pub fn read_migration(
         page_header_bytes: t.size("page_header")?.unwrap_or(d.page_header_bytes),
         cpu_rate_new_bps: t.positive_rate("cpu_rate_new")?.or(d.cpu_rate_new_bps),
         cpu_rate_resent_bps: t.positive_rate("cpu_rate_resent")?.or(d.cpu_rate_resent_bps),
+        cpu_rate_resent_paused_bps: t.positive_rate("cpu_rate_resent_paused")?.or(d.cpu_rate_resent_paused_bps),
         mech: crate::input::mechanisms::read(t, &d.mech)?,
     };
     Ok((p, strategies))

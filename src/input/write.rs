@@ -120,7 +120,11 @@ pub fn to_toml(sc: &Scenario) -> String {
             let _ = writeln!(s, "switchover_bandwidth = {}", q(&units::format_rate_exact(b)));
         }
         let _ = writeln!(s, "page_header = {}", q(&units::format_size_exact(p.page_header_bytes)));
-        for (k, r) in [("cpu_rate_new", p.cpu_rate_new_bps), ("cpu_rate_resent", p.cpu_rate_resent_bps)] {
+        for (k, r) in [
+            ("cpu_rate_new", p.cpu_rate_new_bps),
+            ("cpu_rate_resent", p.cpu_rate_resent_bps),
+            ("cpu_rate_resent_paused", p.cpu_rate_resent_paused_bps),
+        ] {
             if let Some(b) = r {
                 let _ = writeln!(s, "{k} = {}", q(&units::format_rate_exact(b)));
             }

@@ -529,6 +529,9 @@ impl Ctx<'_> {
         let vm = &mut *self.vm;
         self.mig.live_to = Some((vm.lost_ns, vm.throttle_ns, now));
         vm.cpu_share = crate::model::mechanism::cpu::rebalance(&self.mig.p.mech, &mut self.mig.cpu, true, self.spec.page_size, 1.0);
+        if let Some(r) = self.mig.p.cpu_rate_resent_paused_bps {
+            self.mig.cpu.resent_page_s = self.spec.page_size as f64 / r;
+        }
         vm.workload.dirty_limit_pps = f64::INFINITY;
     }
 

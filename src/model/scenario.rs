@@ -81,6 +81,9 @@ pub struct MigrationParams {
     pub cpu_rate_new_bps: Option<f64>,
     /// The same for pages the destination already holds (re-sent dirty pages).
     pub cpu_rate_resent_bps: Option<f64>,
+    /// The same while the guest is paused (the final copy; `None`: `cpu_rate_resent_bps`): the
+    /// stream no longer competes with the vCPUs or their memory traffic.
+    pub cpu_rate_resent_paused_bps: Option<f64>,
     pub mech: Mechanisms,
 }
 

@@ -2,11 +2,12 @@
 """Calibrate the host CPU model's converter constants on the lab's calibration runs.
 
     python3 validation/tools/calibrate_cpu.py RESULTS --pace      # a quiet host: its own pace
+    python3 validation/tools/calibrate_cpu.py RESULTS --stop      # ... and its final copy's pace
     python3 validation/tools/calibrate_cpu.py RESULTS [--new R --zero Z]   # a loaded host: the load
     python3 validation/tools/calibrate_cpu.py --check             # the converter holds both fits
 
-RESULTS is a lab results folder; validation/tools/calibration/quiet and .../loaded hold this
-project's calibration runs (their records cut to what the converter reads).
+RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop and .../loaded hold
+this project's calibration runs (their records cut to what the converter reads).
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
@@ -14,13 +15,17 @@ the median |error| of total time, then of bytes sent.
 
 --pace, for runs taken while the machine was quiet (its load the harness's own, no other threads):
 HOST_CPU_NEW (the stream's pace for pages new to the destination) and CPU_RATE_ZERO (the CPU pace
-of zero pages). Without it, for runs taken under other jobs' load, with the pace given (--new,
+of zero pages). --stop, for the stop-and-copy runs (`run_grid.py --calib-stop`: the max-rate
+writer over working sets no scored case uses, so that the final copy re-sends 100-270 MB the
+destination holds while the guest is paused): HOST_CPU_RESENT_PAUSED, by the median |error| of
+downtime, then of total time. Without either, for runs taken under other jobs' load, with the pace given (--new,
 --zero; by default the quiet machine's): OWN_LOAD (the harness's own share of the 1-min load at a
 run's start) and LOAD_WEIGHT (threads per unit of the rest); then with the CPU probe:
 HOST_LOAD_MODEL (threads or group, see convert_qemu.py). The best candidates are printed;
 convert_qemu.py's SET_CONSTANTS hold them. The scored runs (`cpu-`) are never read here. Python 3
-standard library only. --check refits both on validation/tools/calibration and fails unless
-convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet and qemu-cpu are the fits (CI runs it).
+standard library only. --check refits all three on validation/tools/calibration (pace, then the
+paused pace at that pace, then the load at both) and fails unless convert_qemu.py's SET_CONSTANTS
+for qemu-cpu-quiet and qemu-cpu are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -35,7 +40,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def score(results, migsim, own, weight, zero, extra=None, new="320 MiB/s"):
+def score(results, migsim, own, weight, zero, extra=None, new="320 MiB/s", only="calib-"):
     with tempfile.TemporaryDirectory() as d:
         os.makedirs(os.path.join(d, "calib"))
         with open(os.path.join(d, "calib", "set.toml"), "w") as f:
@@ -43,11 +48,12 @@ def score(results, migsim, own, weight, zero, extra=None, new="320 MiB/s"):
         env = dict(os.environ, OWN_LOAD=str(own), LOAD_WEIGHT=str(weight), CPU_RATE_ZERO=zero, HOST_CPU_NEW=new,
                    **(extra or {}))
         subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), results, "--set", "calib",
-                        "--only", "calib-", "--out", d], env=env, check=True, stdout=subprocess.DEVNULL)
+                        "--only", only, "--out", d], env=env, check=True, stdout=subprocess.DEVNULL)
         out = subprocess.run([migsim, "validate", d, "--format", "csv"], capture_output=True, text=True).stdout
     rows = list(csv.DictReader(io.StringIO(out)))
-    err = lambda m: [abs(float(r["error"])) for r in rows if r["metric"] == m]
-    return statistics.median(err("total_time_s")), statistics.median(err("bytes_sent")), rows
+    # A run that did not converge has no downtime (nan): it counts as a miss of 100 %.
+    err = lambda m: [min(abs(float(r["error"])), 1.0) if r["error"] != "nan" else 1.0 for r in rows if r["metric"] == m]
+    return {m: statistics.median(err(m)) for m in ("total_time_s", "bytes_sent", "downtime_s")}
 
 
 def main():
@@ -57,6 +63,9 @@ def main():
     ap.add_argument("--pace", action="store_true", help="fit the quiet machine's pace (HOST_CPU_NEW, CPU_RATE_ZERO)")
     ap.add_argument("--new", default="320 MiB/s", help="HOST_CPU_NEW for the load stages")
     ap.add_argument("--zero", default="3 GB/s", help="CPU_RATE_ZERO for the load stages")
+    ap.add_argument("--paused", default="2300 MB/s", help="HOST_CPU_RESENT_PAUSED for the load stages")
+    ap.add_argument("--stop", action="store_true",
+                    help="fit the quiet machine's pace of re-sent pages with the guest paused (HOST_CPU_RESENT_PAUSED)")
     ap.add_argument("--check", action="store_true", help="refit on validation/tools/calibration and compare")
     a = ap.parse_args()
     if a.check:
@@ -66,11 +75,15 @@ def main():
     if a.pace:
         fit_pace(a)
         return
+    if a.stop:
+        fit_stop(a, a.new, a.zero)
+        return
     # Stage 1: the load average alone (IGNORE_PROBE=1), for runs with no probe.
-    own, weight = fit_load(a, a.new, a.zero)
+    own, weight = fit_load(a, a.new, a.zero, a.paused)
     # Stage 2: the probe, read as threads in one scheduler or as a share left to QEMU's group.
     best(a, "probe", ("HOST_LOAD_MODEL",), [("threads",), ("group",)],
-         lambda model: (own, weight, a.zero, {"HOST_LOAD_MODEL": model, "IGNORE_PROBE": "0"}, a.new))
+         lambda model: (own, weight, a.zero, {"HOST_LOAD_MODEL": model, "IGNORE_PROBE": "0",
+                                              "HOST_CPU_RESENT_PAUSED": a.paused}, a.new))
 
 
 def fit_pace(a):
@@ -82,12 +95,22 @@ def fit_pace(a):
                 lambda new, zero: (99.0, 0.5, zero, {"IGNORE_PROBE": "1"}, new))
 
 
-def fit_load(a, new, zero):
+def fit_stop(a, new, zero):
+    """The quiet machine's pace of re-sent pages while the guest is paused (HOST_CPU_RESENT_PAUSED),
+    at the pace fitted before, on the stop-and-copy runs (`run_grid.py --calib-stop`), by the median
+    |error| of downtime, then of total time."""
+    paces = ["%d MB/s" % r for r in range(1700, 2801, 100)]
+    return best(a, "paused pace", ("HOST_CPU_RESENT_PAUSED",), [(p,) for p in paces],
+                lambda p: (99.0, 0.5, zero, {"IGNORE_PROBE": "1", "HOST_CPU_RESENT_PAUSED": p}, new),
+                by=("downtime_s", "total_time_s"))[0]
+
+
+def fit_load(a, new, zero, paused):
     """How a loaded machine's load average becomes busy threads (OWN_LOAD, LOAD_WEIGHT), at a
     given pace."""
     return best(a, "load average", ("OWN_LOAD", "LOAD_WEIGHT"),
                 itertools.product((0.0, 0.8, 1.6), (0.25, 0.35, 0.5, 0.75, 1.0, 1.5)),
-                lambda own, weight: (own, weight, zero, {"IGNORE_PROBE": "1"}, new))
+                lambda own, weight: (own, weight, zero, {"IGNORE_PROBE": "1", "HOST_CPU_RESENT_PAUSED": paused}, new))
 
 
 def check(a):
@@ -98,11 +121,13 @@ def check(a):
     here = os.path.join(HERE, "calibration")
     quiet = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "quiet")))
     loaded = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "loaded")))
+    stop = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "stop")))
     new, zero = fit_pace(quiet)
-    own, weight = fit_load(loaded, new, zero)
+    paused = fit_stop(stop, new, zero)
+    own, weight = fit_load(loaded, new, zero, paused)
     bad = 0
-    for name, want in (("qemu-cpu-quiet", {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero}),
-                       ("qemu-cpu", {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "OWN_LOAD": own, "LOAD_WEIGHT": weight})):
+    pace = {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "HOST_CPU_RESENT_PAUSED": paused}
+    for name, want in (("qemu-cpu-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight))):
         have = convert_qemu.SET_CONSTANTS[name]
         for k, v in want.items():
             if have.get(k) != v:
@@ -112,19 +137,21 @@ def check(a):
     return bad
 
 
-def best(a, stage, names, candidates, inputs):
+def best(a, stage, names, candidates, inputs, by=("total_time_s", "bytes_sent")):
     """Score every candidate (a tuple of values for `names`; `inputs` turns it into score()'s
-    arguments), print each and the best (lowest time median, then bytes median), return the best."""
+    arguments), print each and the best (lowest median |error| of by[0], then of by[1]), return the
+    best."""
     top = None
     for cand in candidates:
         own, weight, zero, extra, new = inputs(*cand)
-        t, b, _ = score(a.results, a.migsim, own, weight, zero, extra, new=new)
+        med = score(a.results, a.migsim, own, weight, zero, extra, new=new)
         label = " ".join("%s=%r" % kv for kv in zip(names, cand))
-        print("%s: %-50s time median %6.2f%%  bytes median %6.2f%%" % (stage, label, t * 100, b * 100), flush=True)
-        if top is None or (t, b) < top[0]:
-            top = ((t, b), cand, label)
-    (t, b), cand, label = top
-    print("best (%s): %s (time median %.2f%%, bytes median %.2f%%)" % (stage, label, t * 100, b * 100), flush=True)
+        shown = ["%s median %6.2f%%" % (m.split("_")[0], med[m] * 100) for m in by]
+        print("%s: %-50s %s" % (stage, label, "  ".join(shown)), flush=True)
+        if top is None or tuple(med[m] for m in by) < top[0]:
+            top = (tuple(med[m] for m in by), cand, label, shown)
+    _, cand, label, shown = top
+    print("best (%s): %s (%s)" % (stage, label, ", ".join(" ".join(x.split()) for x in shown)), flush=True)
     return cand
 
 

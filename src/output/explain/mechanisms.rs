@@ -90,8 +90,9 @@ pub(super) fn mechanisms(m: &MigrationResult, s: &Setting, pre: &[&RoundRecord])
                 rate(link.unwrap_or(0.0))
             )
         });
+        let paused = s.cpu_rate_resent_paused.map_or(String::new(), |p| format!(" ({} while the guest is paused)", rate(p)));
         items.push(format!(
-            "The host CPU moves {} of pages new to the destination and {} of re-sent pages per stream{below}.",
+            "The host CPU moves {} of pages new to the destination and {} of re-sent pages{paused} per stream{below}.",
             rate(new),
             s.cpu_rate_resent.map_or("as much".into(), rate)
         ));

@@ -39,6 +39,8 @@ pub struct Setting {
     /// Host CPU pace of one stream for pages new to the destination, and for re-sent pages (bytes/s).
     pub cpu_rate_new: Option<f64>,
     pub cpu_rate_resent: Option<f64>,
+    /// The re-sent pages' pace while the guest is paused (`None`: `cpu_rate_resent`).
+    pub cpu_rate_resent_paused: Option<f64>,
     pub mech: Mechanisms,
 }
 
@@ -82,6 +84,7 @@ impl Setting {
             page_header: p.page_header_bytes,
             cpu_rate_new: p.cpu_rate_new_bps,
             cpu_rate_resent: p.cpu_rate_resent_bps,
+            cpu_rate_resent_paused: p.cpu_rate_resent_paused_bps,
             mech: p.mech.clone(),
         }
     }

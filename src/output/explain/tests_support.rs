@@ -68,6 +68,7 @@ pub fn setting() -> Setting {
         page_header: 8,
         cpu_rate_new: None,
         cpu_rate_resent: None,
+        cpu_rate_resent_paused: None,
         mech: Mechanisms::default(),
     }
 }

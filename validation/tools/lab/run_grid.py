@@ -199,6 +199,25 @@ def calib(reps=1):
     return out
 
 
+def calib_stop(reps=3):
+    """Calibration runs for the stop-and-copy (never scored): the max-rate writer, unlimited, over
+    working sets and guests no scored case uses, so that the final copy re-sends 70-200 MB of pages
+    the destination already holds while the guest is paused; one setting over 4 channels and one
+    with auto-converge. Ids start with calib- and end in -stop (and -repN); a 256 MiB guest has room for a 160 MiB
+    working set, not 192."""
+    g = [C(256, "uniform", 0, rate=0, wss=w, suffix="-stop") for w in (96, 160)]
+    g += [C(512, "uniform", 0, rate=0, wss=w, suffix="-stop") for w in (128, 256)]
+    g.append(C(256, "uniform", 0, rate=0, wss=160, mfd=4, suffix="-mfd4-stop"))
+    g.append(C(256, "uniform", 128, rate=0, wss=96, ac=True, suffix="-ac-stop", timeout=90))
+    out = []
+    for rep in range(1, reps + 1):
+        for c in g:
+            c = dict(c)
+            c["run_id"] = "calib-" + c["run_id"] + ("-rep%d" % rep if rep > 1 else "")
+            out.append(c)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--list", action="store_true")
@@ -211,10 +230,13 @@ def main():
                     help="run the mechanism batch (auto-converge, xbzrle, multifd, 2 GiB) instead")
     ap.add_argument("--cpu", action="store_true", help="run the CPU-bound batch (3 repeats) instead")
     ap.add_argument("--calib", action="store_true", help="run the calibration batch instead")
-    ap.add_argument("--reps", type=int, default=1, help="with --calib: run every setting this many times")
+    ap.add_argument("--calib-stop", action="store_true", help="run the stop-and-copy calibration batch instead")
+    ap.add_argument("--reps", type=int, default=None,
+                    help="with --calib or --calib-stop: run every setting this many times (default 1 and 3)")
     ap.add_argument("--post-s", type=float, default=4.0)
     args = ap.parse_args()
-    g = calib(args.reps) if args.calib else cpu() if args.cpu else mech() if args.mech else extras() if args.extras else grid()
+    g = (calib(args.reps or 1) if args.calib else calib_stop(args.reps or 3) if args.calib_stop else cpu() if args.cpu else mech() if args.mech else extras() if args.extras
+         else grid())
     if args.only:
         g = [c for c in g if args.only in c["run_id"]]
     if args.list:
