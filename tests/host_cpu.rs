@@ -1,7 +1,8 @@
 //! The host CPU model (docs/model.md 15.11) through the real binary: other load on the host's cores
 //! slows the stream by the fair share it leaves, a CPU-bound guest is slowed by the migration's
-//! threads and slows them, a writer that needs little CPU keeps its rate, the final copy goes at
-//! its own pace when one is given, and bad keys are refused.
+//! threads and slows them, a writer that needs little CPU keeps its rate, a running guest's
+//! interference slows the stream, the final copy goes at its own pace when one is given, and bad
+//! keys are refused.
 
 mod common;
 use common::*;
@@ -90,6 +91,8 @@ fn host_cpu_keys_are_checked() {
         ("host_cores = 2\nhost_busy_threads = -1", "host_busy_threads"),
         ("guest_cpu = 1", "needs host_cores"),
         ("host_cores = 2\nguest_vcpus = 0", "guest_vcpus"),
+        ("cpu_interference = 0.1", "needs host_cores"),
+        ("host_cores = 2\ncpu_interference = -0.1", "cpu_interference"),
     ] {
         let p = dir.path().join("bad.toml");
         std::fs::write(&p, scenario(IDLE, extra)).expect("write");
@@ -153,4 +156,27 @@ fn the_final_copy_goes_at_the_paused_pace() {
     let o = migsim(["run", p.to_str().expect("path")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cpu_rate_resent_paused"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_running_guest_slows_the_stream_by_the_interference() {
+    let dir = TempDir::new("hostcpu-interference");
+    // A spinning vCPU with a core of its own (2 cores, the stream and the vCPU): the first pass (64
+    // MiB of new pages at 100 MiB/s; a 1 ms downtime limit lets no round end early) takes 0.64 s,
+    // and 25 % longer with an interference of 0.25 per running core. The writer loses nothing.
+    let writer = "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"8 MiB\"\nfull_cpu_rate = \"20000 pages/s\"";
+    let short = ["--set", "migration.downtime_limit=1 ms", "--set", "migration.max_time=5 s"];
+    let first = |m: &serde_json::Value| {
+        let rows = m["timeline"].as_array().expect("timeline");
+        let r = rows.iter().find(|r| r["phase"] == "precopy").expect("a pre-copy round");
+        f64_of(r, "end_s") - f64_of(r, "start_s")
+    };
+    let plain = run_one(&dir, "plain", &scenario(writer, "host_cores = 2\nguest_cpu = 1"), &short);
+    let slow = run_one(&dir, "slow", &scenario(writer, "host_cores = 2\nguest_cpu = 1\ncpu_interference = 0.25"), &short);
+    assert_rel("first pass without interference", first(&plain), 0.64, 0.01);
+    assert_rel("first pass with it", first(&slow), 0.8, 0.01);
+    assert!(f64_of(&slow, "app_slowdown") < 1e-9, "{slow}");
+    // An idle guest keeps no core busy: no interference.
+    let idle = run_one(&dir, "idle", &scenario(IDLE, "host_cores = 2\ncpu_interference = 0.25"), &short);
+    assert_rel("idle guest's first pass", first(&idle), 0.64, 0.01);
 }

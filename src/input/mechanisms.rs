@@ -111,7 +111,7 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
 }
 
 /// The host CPU model (`mechanism::cpu`): on with `host_cores`; `host_busy_threads`, `guest_cpu`,
-/// `guest_vcpus` and `cpu_rate_zero` refine it. `host_cores = "none"` turns it off.
+/// `guest_vcpus`, `cpu_rate_zero` and `cpu_interference` refine it. `host_cores = "none"` turns it off.
 fn read_host_cpu(t: &mut TableReader<'_>, d: Option<HostCpu>) -> Result<Option<HostCpu>, ConfigError> {
     if t.is_none("host_cores") {
         return Ok(None);
@@ -128,7 +128,7 @@ fn read_host_cpu(t: &mut TableReader<'_>, d: Option<HostCpu>) -> Result<Option<H
         Some(c) => return Err(t.error("host_cores", format!("{c} must be greater than zero, e.g. 2 or 1.5"))),
         None => d.map(|h| h.cores),
     };
-    let base = d.unwrap_or(HostCpu { cores: 1.0, busy_threads: 0.0, guest_cpu: 0.0, vcpus: 1.0, zero_rate: None });
+    let base = d.unwrap_or(HostCpu { cores: 1.0, busy_threads: 0.0, guest_cpu: 0.0, vcpus: 1.0, zero_rate: None, interference: 0.0 });
     let h = HostCpu {
         cores: cores.unwrap_or(base.cores),
         busy_threads: nonneg(t, "host_busy_threads", base.busy_threads, "6.5 for a load of 6.5 other threads")?,
@@ -139,8 +139,11 @@ fn read_host_cpu(t: &mut TableReader<'_>, d: Option<HostCpu>) -> Result<Option<H
             None => base.vcpus,
         },
         zero_rate: t.positive_rate("cpu_rate_zero")?.or(base.zero_rate),
+        interference: nonneg(t, "cpu_interference", base.interference, "0.1 for a stream 10 % slower per core the guest keeps busy")?,
     };
-    let named = ["host_busy_threads", "guest_cpu", "guest_vcpus", "cpu_rate_zero"].into_iter().find(|k| t.raw().get(k).is_some());
+    let named = ["host_busy_threads", "guest_cpu", "guest_vcpus", "cpu_rate_zero", "cpu_interference"]
+        .into_iter()
+        .find(|k| t.raw().get(k).is_some());
     match (cores, named) {
         (Some(_), _) => Ok(Some(h)),
         (None, Some(k)) => Err(t.error(k, "needs host_cores, the host's cores, e.g. host_cores = 2")),
@@ -184,6 +187,9 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
         v.push(format!("guest_vcpus = {}", h.vcpus as u64));
         if let Some(z) = h.zero_rate {
             v.push(format!("cpu_rate_zero = {}", q(&fmt_rate(z))));
+        }
+        if h.interference > 0.0 {
+            v.push(format!("cpu_interference = {:?}", h.interference));
         }
         if m.cpu_cores.is_none() {
             v.push(format!("cpu_loopback = {}", m.cpu_loopback));

@@ -38,17 +38,24 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Every calibration run of the max-rate writer on the quiet machine (for --interference).
+MAX_WRITER_RUNS = [(os.path.join(HERE, "calibration", "quiet"), "calib-m256-uniform-r0"),
+                   (os.path.join(HERE, "calibration", "stop"), "calib-")]
 
 
-def score(results, migsim, own, weight, zero, extra=None, new="320 MiB/s", only="calib-"):
+def score(results, migsim, own, weight, zero, extra=None, new="320 MiB/s"):
+    """Median |error| of each metric over the runs of `results` (a folder, or a list of (folder, id
+    prefix)) converted with these constants."""
+    sources = [(results, "calib-")] if isinstance(results, str) else results
     with tempfile.TemporaryDirectory() as d:
         os.makedirs(os.path.join(d, "calib"))
         with open(os.path.join(d, "calib", "set.toml"), "w") as f:
             f.write('name = "calib"\nkind = "qemu"\n')
         env = dict(os.environ, OWN_LOAD=str(own), LOAD_WEIGHT=str(weight), CPU_RATE_ZERO=zero, HOST_CPU_NEW=new,
                    **(extra or {}))
-        subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), results, "--set", "calib",
-                        "--only", only, "--out", d], env=env, check=True, stdout=subprocess.DEVNULL)
+        for folder, only in sources:
+            subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), folder, "--set", "calib",
+                            "--only", only, "--out", d], env=env, check=True, stdout=subprocess.DEVNULL)
         out = subprocess.run([migsim, "validate", d, "--format", "csv"], capture_output=True, text=True).stdout
     rows = list(csv.DictReader(io.StringIO(out)))
     # A run that did not converge has no downtime (nan): it counts as a miss of 100 %.
@@ -63,54 +70,73 @@ def main():
     ap.add_argument("--pace", action="store_true", help="fit the quiet machine's pace (HOST_CPU_NEW, CPU_RATE_ZERO)")
     ap.add_argument("--new", default="320 MiB/s", help="HOST_CPU_NEW for the load stages")
     ap.add_argument("--zero", default="3 GB/s", help="CPU_RATE_ZERO for the load stages")
-    ap.add_argument("--paused", default="2300 MB/s", help="HOST_CPU_RESENT_PAUSED for the load stages")
+    ap.add_argument("--paused", default="2300 MB/s", help="HOST_CPU_RESENT_PAUSED for the later stages")
+    ap.add_argument("--interference", action="store_true",
+                    help="fit CPU_INTERFERENCE on the max-rate writer's calibration runs (RESULTS unused)")
+    ap.add_argument("--interference-k", default="0.06", help="CPU_INTERFERENCE for the load stages")
     ap.add_argument("--stop", action="store_true",
                     help="fit the quiet machine's pace of re-sent pages with the guest paused (HOST_CPU_RESENT_PAUSED)")
     ap.add_argument("--check", action="store_true", help="refit on validation/tools/calibration and compare")
     a = ap.parse_args()
     if a.check:
         return check(a)
+    if a.interference:
+        a.results = MAX_WRITER_RUNS
     if not a.results:
-        ap.error("a results folder is needed (or --check)")
+        ap.error("a results folder is needed (or --check, --interference)")
     if a.pace:
         fit_pace(a)
         return
+    machine = {"HOST_CPU_RESENT_PAUSED": a.paused, "CPU_INTERFERENCE": a.interference_k}
     if a.stop:
         fit_stop(a, a.new, a.zero)
         return
+    if a.interference:
+        fit_interference(a, a.new, a.zero, a.paused)
+        return
     # Stage 1: the load average alone (IGNORE_PROBE=1), for runs with no probe.
-    own, weight = fit_load(a, a.new, a.zero, a.paused)
+    own, weight = fit_load(a, a.new, a.zero, machine)
     # Stage 2: the probe, read as threads in one scheduler or as a share left to QEMU's group.
     best(a, "probe", ("HOST_LOAD_MODEL",), [("threads",), ("group",)],
-         lambda model: (own, weight, a.zero, {"HOST_LOAD_MODEL": model, "IGNORE_PROBE": "0",
-                                              "HOST_CPU_RESENT_PAUSED": a.paused}, a.new))
+         lambda model: (own, weight, a.zero, dict(machine, HOST_LOAD_MODEL=model, IGNORE_PROBE="0"), a.new))
 
 
-def fit_pace(a):
+def fit_pace(a, machine=None):
     """A quiet machine's pace: HOST_CPU_NEW and CPU_RATE_ZERO, with no other threads (OWN_LOAD 99:
-    the load is the harness's own)."""
+    the load is the harness's own); `machine`: the other machine constants, if fitted already."""
     news = ["%d MiB/s" % r for r in range(300, 421, 20)]
     zeros = ["1 GB/s", "1.5 GB/s", "2 GB/s", "3 GB/s", "4 GB/s", ""]
     return best(a, "pace", ("HOST_CPU_NEW", "CPU_RATE_ZERO"), itertools.product(news, zeros),
-                lambda new, zero: (99.0, 0.5, zero, {"IGNORE_PROBE": "1"}, new))
+                lambda new, zero: (99.0, 0.5, zero, dict(machine or {}, IGNORE_PROBE="1"), new))
 
 
-def fit_stop(a, new, zero):
+def fit_stop(a, new, zero, machine=None):
     """The quiet machine's pace of re-sent pages while the guest is paused (HOST_CPU_RESENT_PAUSED),
     at the pace fitted before, on the stop-and-copy runs (`run_grid.py --calib-stop`), by the median
     |error| of downtime, then of total time."""
     paces = ["%d MB/s" % r for r in range(1700, 2801, 100)]
     return best(a, "paused pace", ("HOST_CPU_RESENT_PAUSED",), [(p,) for p in paces],
-                lambda p: (99.0, 0.5, zero, {"IGNORE_PROBE": "1", "HOST_CPU_RESENT_PAUSED": p}, new),
+                lambda p: (99.0, 0.5, zero, dict(machine or {}, IGNORE_PROBE="1", HOST_CPU_RESENT_PAUSED=p), new),
                 by=("downtime_s", "total_time_s"))[0]
 
 
-def fit_load(a, new, zero, paused):
+def fit_interference(a, new, zero, paused):
+    """How much the max-rate writer's running vCPU slows the stream (CPU_INTERFERENCE, per core it
+    keeps busy), on every calibration run of that writer taken while the machine was quiet (the
+    quiet runs' calib-m256-uniform-r0 and the stop-and-copy runs), at the paces fitted before, by the
+    median |error| of total time, then of bytes."""
+    ks = ["%g" % (k / 100) for k in range(0, 31, 2)]
+    return best(a, "interference", ("CPU_INTERFERENCE",), [(k,) for k in ks],
+                lambda k: (99.0, 0.5, zero, {"IGNORE_PROBE": "1", "HOST_CPU_RESENT_PAUSED": paused,
+                                             "CPU_INTERFERENCE": k}, new))[0]
+
+
+def fit_load(a, new, zero, machine):
     """How a loaded machine's load average becomes busy threads (OWN_LOAD, LOAD_WEIGHT), at a
-    given pace."""
+    given pace (and the other machine constants, `machine`)."""
     return best(a, "load average", ("OWN_LOAD", "LOAD_WEIGHT"),
                 itertools.product((0.0, 0.8, 1.6), (0.25, 0.35, 0.5, 0.75, 1.0, 1.5)),
-                lambda own, weight: (own, weight, zero, {"IGNORE_PROBE": "1", "HOST_CPU_RESENT_PAUSED": paused}, new))
+                lambda own, weight: (own, weight, zero, dict(machine, IGNORE_PROBE="1"), new))
 
 
 def check(a):
@@ -122,11 +148,19 @@ def check(a):
     quiet = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "quiet")))
     loaded = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "loaded")))
     stop = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "stop")))
+    writer = argparse.Namespace(**dict(vars(a), results=MAX_WRITER_RUNS))
     new, zero = fit_pace(quiet)
     paused = fit_stop(stop, new, zero)
-    own, weight = fit_load(loaded, new, zero, paused)
+    k = fit_interference(writer, new, zero, paused)
+    machine = {"HOST_CPU_RESENT_PAUSED": paused, "CPU_INTERFERENCE": k}
     bad = 0
-    pace = {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "HOST_CPU_RESENT_PAUSED": paused}
+    # Each stage was fitted with the later ones at their defaults; refitted with all of them in
+    # place, the first two must not move.
+    if fit_pace(quiet, machine) != (new, zero) or fit_stop(stop, new, zero, {"CPU_INTERFERENCE": k}) != paused:
+        print("calibration check: the pace or the paused pace moves when refitted with the interference")
+        bad = 1
+    own, weight = fit_load(loaded, new, zero, machine)
+    pace = {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "HOST_CPU_RESENT_PAUSED": paused, "CPU_INTERFERENCE": k}
     for name, want in (("qemu-cpu-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight))):
         have = convert_qemu.SET_CONSTANTS[name]
         for k, v in want.items():

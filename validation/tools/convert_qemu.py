@@ -110,6 +110,9 @@ DIRTIER_PERIOD_MS = 1000.0
 OWN_LOAD = float(os.environ.get("OWN_LOAD", "0"))
 LOAD_WEIGHT = float(os.environ.get("LOAD_WEIGHT", "0.5"))
 CPU_RATE_ZERO = os.environ.get("CPU_RATE_ZERO", "4 GB/s")
+# How much a running vCPU slows the stream's per-page work, per core it keeps busy (docs/model.md
+# 15.11), fitted on the max-rate writer's calibration runs (`calibrate_cpu.py --interference`).
+CPU_INTERFERENCE = os.environ.get("CPU_INTERFERENCE", "0")
 # The constants each set measured on this project's machine was converted with, from
 # calibrate_cpu.py (docs/validation.md, sets 6 and 7); an environment variable of the same name
 # overrides. The machine's own pace (HOST_CPU_NEW, CPU_RATE_ZERO) comes from the calibration runs
@@ -118,9 +121,9 @@ CPU_RATE_ZERO = os.environ.get("CPU_RATE_ZERO", "4 GB/s")
 # (OWN_LOAD 99: no other threads).
 SET_CONSTANTS = {
     "qemu-cpu": {"HOST_CPU_NEW": "320 MiB/s", "CPU_RATE_ZERO": "3 GB/s", "HOST_CPU_RESENT_PAUSED": "2300 MB/s",
-                 "OWN_LOAD": 0.8, "LOAD_WEIGHT": 0.35},
+                 "CPU_INTERFERENCE": "0.06", "OWN_LOAD": 0.8, "LOAD_WEIGHT": 0.35},
     "qemu-cpu-quiet": {"HOST_CPU_NEW": "320 MiB/s", "CPU_RATE_ZERO": "3 GB/s", "HOST_CPU_RESENT_PAUSED": "2300 MB/s",
-                       "OWN_LOAD": 99.0, "LOAD_WEIGHT": 0.35},
+                       "CPU_INTERFERENCE": "0.06", "OWN_LOAD": 99.0, "LOAD_WEIGHT": 0.35},
 }
 # How the probe's share becomes the model's host (calibrated too): "threads": the other load is
 # runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
@@ -618,6 +621,8 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         h("cpu_loopback = true   # source and destination on one machine")
         if CPU_RATE_ZERO:
             h('cpu_rate_zero = "%s"   # CPU_RATE_ZERO' % CPU_RATE_ZERO)
+        if float(CPU_INTERFERENCE) > 0:
+            h("cpu_interference = %s   # CPU_INTERFERENCE" % fnum(float(CPU_INTERFERENCE)))
     elif flag(r, "multifd"):
         h("cpu_cores = %s   # HOST_CPU_CORES" % HOST_CPU_CORES)
         h("cpu_busy_threads = %s   # HOST_BUSY_THREADS: the guest's TCG vCPU" % HOST_BUSY_THREADS)

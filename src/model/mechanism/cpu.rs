@@ -31,6 +31,10 @@ pub struct HostCpu {
     /// Bytes of zero pages per second of one core: QEMU reads a zero page whole to find it is
     /// zero (`buffer_is_zero`) and sends its header (`None`: free).
     pub zero_rate: Option<f64>,
+    /// How much slower the stream's per-page work goes for each core the guest's vCPUs keep
+    /// running beside it (0.1: 10 %), for what cores share besides time (caches, memory bandwidth,
+    /// sibling hyperthreads). Measured on the host (docs/model.md 15.11); 0 by default.
+    pub interference: f64,
 }
 
 /// The fair-share level of `cores` among groups of threads `(count, demand each)`, each demand at
@@ -71,13 +75,15 @@ impl HostCpu {
     }
 
     /// (how much faster than one thread with a core of its own the stream does its CPU work, the
-    /// share of its demand each vCPU gets) when the guest wants `guest` cores.
+    /// share of its demand each vCPU gets) when the guest wants `guest` cores. The vCPUs that run
+    /// (`vcpus` x min(demand, λ) cores) slow the stream's work by `interference` per core.
     pub fn shares(&self, channels: u32, guest: f64) -> (f64, f64) {
         let groups = self.groups(channels, guest);
         let lambda = level(self.cores, &groups);
-        let per_vcpu = groups[1].1;
+        let (vcpus, per_vcpu) = groups[1];
         let vcpu = if per_vcpu > 0.0 { (lambda / per_vcpu).min(1.0) } else { 1.0 };
-        (f64::from(channels) * lambda.min(1.0), vcpu)
+        let running = vcpus * per_vcpu.min(lambda);
+        (f64::from(channels) * lambda.min(1.0) / (1.0 + self.interference * running), vcpu)
     }
 }
 
@@ -119,7 +125,7 @@ mod tests {
     }
 
     fn host(busy: f64, guest: f64) -> HostCpu {
-        HostCpu { cores: 2.0, busy_threads: busy, guest_cpu: guest, vcpus: 1.0, zero_rate: None }
+        HostCpu { cores: 2.0, busy_threads: busy, guest_cpu: guest, vcpus: 1.0, zero_rate: None, interference: 0.0 }
     }
 
     #[test]
@@ -136,6 +142,20 @@ mod tests {
         // A writer needing 3 % of a core keeps it; the stream and 2 busy threads split the rest.
         let (pace, vcpu) = host(2.0, 0.03).shares(1, 0.03);
         assert!(close(pace, 1.97 / 3.0) && close(vcpu, 1.0));
+    }
+
+    #[test]
+    fn a_running_guest_slows_the_stream_by_its_interference() {
+        let h = HostCpu { interference: 0.2, ..host(0.0, 1.0) };
+        // A spinning vCPU with a core of its own: 1 / (1 + 0.2) of the pace; its share untouched.
+        let (pace, vcpu) = h.shares(1, 1.0);
+        assert!(close(pace, 1.0 / 1.2) && close(vcpu, 1.0));
+        // Throttled to 40 % of its core, it interferes 40 % as much.
+        assert!(close(h.shares(1, 0.4).0, 1.0 / 1.08));
+        // Next to 4 channels and the main thread it runs 1/3 of the time: 4/3 / (1 + 0.2/3).
+        assert!(close(h.shares(4, 1.0).0, 4.0 / 3.0 / (1.0 + 0.2 / 3.0)));
+        // Paused (no demand), nothing.
+        assert!(close(h.shares(1, 0.0).0, 1.0));
     }
 
     #[test]
