@@ -114,6 +114,17 @@ def fit_stop(a, new, zero, machine=None):
     """The quiet machine's pace of re-sent pages while the guest is paused (HOST_CPU_RESENT_PAUSED),
     at the pace fitted before, on the stop-and-copy runs (`run_grid.py --calib-stop`), by the median
     |error| of downtime, then of total time."""
+    # QEMU's own figure first: the bytes it sent with the guest paused over the downtime less the
+    # converter's fixed stop-and-resume cost (HOST_RESUME, 5 ms), for the single-stream runs
+    # (QEMU 7.2 leaves multifd pages out of downtime-bytes).
+    seen = []
+    for r in csv.DictReader(open(os.path.join(a.results, "results.csv"), newline="")):
+        if (r["run_id"].startswith("calib-") and r["multifd"] != "1" and float(r["downtime_bytes"] or 0) > 0
+                and float(r["downtime_ms"] or 0) > 5):
+            seen.append(float(r["downtime_bytes"]) / (float(r["downtime_ms"]) - 5.0) / 1e6)
+    if seen:
+        print("QEMU's final copies (downtime-bytes / (downtime - 5 ms)), %d runs: %.2f-%.2f GB/s, median %.2f GB/s" % (
+            len(seen), min(seen), max(seen), statistics.median(seen)), flush=True)
     paces = ["%d MB/s" % r for r in range(1700, 2801, 100)]
     return best(a, "paused pace", ("HOST_CPU_RESENT_PAUSED",), [(p,) for p in paces],
                 lambda p: (99.0, 0.5, zero, dict(machine or {}, IGNORE_PROBE="1", HOST_CPU_RESENT_PAUSED=p), new),
