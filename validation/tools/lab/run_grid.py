@@ -190,25 +190,25 @@ def calib(reps=1):
     for ch in (1, 2, 4):
         g.append(C(256, "uniform", 0, rate=10000, wss=64, mfd=ch if ch > 1 else None,
                    suffix=("-mfd%d" % ch if ch > 1 else "") + "-calib"))
-    out = []
-    for rep in range(1, reps + 1):
-        for c in g:
-            c = dict(c)
-            c["run_id"] = "calib-" + c["run_id"] + ("-rep%d" % rep if rep > 1 else "")
-            out.append(c)
-    return out
+    return repeated(g, reps)
 
 
 def calib_stop(reps=3):
     """Calibration runs for the stop-and-copy (never scored): the max-rate writer, unlimited, over
-    working sets and guests no scored case uses, so that the final copy re-sends 70-200 MB of pages
-    the destination already holds while the guest is paused; one setting over 4 channels and one
-    with auto-converge. Ids start with calib- and end in -stop (and -repN); a 256 MiB guest has room for a 160 MiB
-    working set, not 192."""
+    working sets and guests no scored case uses, so that the final copy re-sends 100-270 MB of
+    pages the destination already holds while the guest is paused; one setting over 4 channels and
+    one with auto-converge. Ids start with calib- and end in -stop (and -repN); a 256 MiB guest has
+    room for a 160 MiB working set, not 192 (the dirtier is killed for memory)."""
     g = [C(256, "uniform", 0, rate=0, wss=w, suffix="-stop") for w in (96, 160)]
     g += [C(512, "uniform", 0, rate=0, wss=w, suffix="-stop") for w in (128, 256)]
     g.append(C(256, "uniform", 0, rate=0, wss=160, mfd=4, suffix="-mfd4-stop"))
     g.append(C(256, "uniform", 128, rate=0, wss=96, ac=True, suffix="-ac-stop", timeout=90))
+    return repeated(g, reps)
+
+
+def repeated(g, reps):
+    """The calibration settings `g` `reps` times, every first run before any second; ids get calib-
+    in front, and -repN behind from the second on."""
     out = []
     for rep in range(1, reps + 1):
         for c in g:
