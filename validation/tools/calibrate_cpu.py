@@ -32,6 +32,7 @@ import csv
 import io
 import itertools
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -201,4 +202,6 @@ def best(a, stage, names, candidates, inputs, by=("total_time_s", "bytes_sent"))
 
 
 if __name__ == "__main__":
+    # Quietly stop when the output is cut short (| head).
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
