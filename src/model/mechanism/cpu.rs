@@ -4,8 +4,9 @@
 //! whatever else runs on the host share its cores fairly. From that share this file sets how fast the stream's
 //! per-page CPU work goes (`CpuCost::parallel`, per-page costs in `model::transfer`) and how much
 //! of its own demand the guest's vCPUs get (`Vm::cpu_share`, on top of auto-converge's throttle):
-//! a CPU-bound guest slows the migration and is slowed by it, and the final copy, with the guest
-//! paused, gets the cores the vCPUs gave up.
+//! a CPU-bound guest slows the migration (by the cores it takes and, with `interference`, by what
+//! else a core shares) and is slowed by it, and the final copy, with the guest paused, gets the
+//! cores the vCPUs gave up.
 //!
 //! Owns `HostCpu` and `rebalance`; the migration calls `rebalance` where the demand changes (the
 //! migration starts, a throttle step, the pause). It sets the migration's CPU cost and returns the
