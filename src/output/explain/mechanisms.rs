@@ -1,9 +1,11 @@
 //! What the mechanisms did (auto-converge, the dirty limit, XBZRLE, compression, multifd, the host
-//! CPU's pace, zero pages, free pages, Xen's rate limit, max_bandwidth), and the run in sum.
+//! CPU's pace and the cores it shares, zero pages, free pages, Xen's rate limit, max_bandwidth),
+//! and the run in sum.
 
 use super::words::{dur, int, pages, pct, rate, size};
 use super::{Section, Setting};
 use crate::model::mechanism::RateLimit;
+use crate::model::mechanism::cpu::HostCpu;
 use crate::model::result::{MigrationResult, RoundRecord};
 use crate::units;
 
@@ -97,6 +99,9 @@ pub(super) fn mechanisms(m: &MigrationResult, s: &Setting, pre: &[&RoundRecord])
             s.cpu_rate_resent.map_or("as much".into(), rate)
         ));
     }
+    if let Some(h) = mech.host_cpu {
+        items.push(host_cpu(&h, mech.multifd_channels));
+    }
     if m.zero_pages_sent > 0 {
         items.push(if mech.zero_page_detection {
             format!(
@@ -171,4 +176,32 @@ pub(super) fn summary(m: &MigrationResult, s: &Setting) -> Section {
         });
     }
     Section { heading: "In sum".into(), paragraphs: p, items: Vec::new() }
+}
+
+/// The host CPU model (docs/model.md 15.11) in one sentence: who shares the cores, and the paces
+/// that follow while the guest runs unthrottled and while it is paused.
+fn host_cpu(h: &HostCpu, channels: u32) -> String {
+    let n = |x: f64| units::trim_zeros(format!("{x:.2}"));
+    let cores = |x: f64| format!("{} core{}", n(x), if n(x) == "1" { "" } else { "s" });
+    let (live, vcpu) = h.shares(channels, h.guest_cpu);
+    let (paused, _) = h.shares(channels, 0.0);
+    let threads = if channels > 1 {
+        format!("{channels} multifd channels and the main migration thread")
+    } else {
+        "the migration stream".to_string()
+    };
+    let others = if h.busy_threads > 0.0 { format!(" and {} other busy threads", n(h.busy_threads)) } else { String::new() };
+    let interference = if h.interference > 0.0 && h.guest_cpu > 0.0 {
+        format!(" (slowed by the running vCPUs' interference, {} per core)", n(h.interference))
+    } else {
+        String::new()
+    };
+    format!(
+        "The host's {} are shared by {threads}, the guest's vCPUs (wanting {}){others}: while the guest runs unthrottled, the stream does its CPU work {}x as fast as one thread with a core of its own{interference} and the vCPUs get {} of the time they want; with the guest paused, {}x.",
+        cores(h.cores),
+        cores(h.guest_cpu),
+        n(live),
+        pct(vcpu * 100.0),
+        n(paused)
+    )
 }

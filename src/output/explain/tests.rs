@@ -249,6 +249,24 @@ fn auto_converge_steps_are_listed_with_their_times() {
 }
 
 #[test]
+fn the_host_cpu_model_tells_who_shares_the_cores_and_the_paces() {
+    use crate::model::mechanism::cpu::HostCpu;
+    let h = HostCpu { cores: 2.0, busy_threads: 0.0, guest_cpu: 1.0, vcpus: 1.0, zero_rate: None, interference: 0.2 };
+    let s = Setting { mech: Mechanisms { host_cpu: Some(h), multifd_channels: 4, ..Mechanisms::default() }, ..setting() };
+    let e = explain(&converged(), &s, false);
+    let items = &section(&e, "What the mechanisms did").items;
+    let it = items.iter().find(|i| i.contains("host's 2 cores")).unwrap_or_else(|| panic!("{items:?}"));
+    // 4 channels, the main thread and the vCPU: 6 threads on 2 cores, 1/3 each: 4/3 / (1 + 0.2/3)
+    // = 1.25x; paused, 5 threads: 0.4 each, 1.6x.
+    assert!(it.contains("shared by 4 multifd channels and the main migration thread, the guest's vCPUs (wanting 1 core)"), "{it}");
+    assert!(
+        it.contains("1.25x as fast as one thread with a core of its own (slowed by the running vCPUs' interference, 0.2 per core)"),
+        "{it}"
+    );
+    assert!(it.contains("the vCPUs get 33 % of the time they want; with the guest paused, 1.6x."), "{it}");
+}
+
+#[test]
 fn a_long_run_tells_its_middle_rounds_together_unless_asked() {
     let th = Some(37_500_000.0);
     let mut m = converged();
