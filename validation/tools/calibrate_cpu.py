@@ -4,10 +4,12 @@
     python3 validation/tools/calibrate_cpu.py RESULTS --pace      # a quiet host: its own pace
     python3 validation/tools/calibrate_cpu.py RESULTS --stop      # ... and its final copy's pace
     python3 validation/tools/calibrate_cpu.py RESULTS [--new R --zero Z]   # a loaded host: the load
-    python3 validation/tools/calibrate_cpu.py --check             # the converter holds both fits
+    python3 validation/tools/calibrate_cpu.py --interference      # ... and a running vCPU's interference
+    python3 validation/tools/calibrate_cpu.py --share             # the writer's pace during migration
+    python3 validation/tools/calibrate_cpu.py --check             # the converter holds the fits
 
-RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop and .../loaded hold
-this project's calibration runs (their records cut to what the converter reads).
+RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop, .../share and
+.../loaded hold this project's calibration runs (their records cut to what the converter reads).
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
@@ -31,6 +33,7 @@ import argparse
 import csv
 import io
 import itertools
+import json
 import os
 import signal
 import statistics
@@ -77,10 +80,14 @@ def main():
     ap.add_argument("--interference-k", default="0.06", help="CPU_INTERFERENCE for the load stages")
     ap.add_argument("--stop", action="store_true",
                     help="fit the quiet machine's pace of re-sent pages with the guest paused (HOST_CPU_RESENT_PAUSED)")
+    ap.add_argument("--share", action="store_true",
+                    help="compare the max-rate writer's pace during long migrations with the share the model gives its vCPU")
     ap.add_argument("--check", action="store_true", help="refit on validation/tools/calibration and compare")
     a = ap.parse_args()
     if a.check:
         return check(a)
+    if a.share:
+        return share(a)
     if a.interference:
         a.results = MAX_WRITER_RUNS
     if not a.results:
@@ -141,6 +148,28 @@ def fit_interference(a, new, zero, paused):
     return best(a, "interference", ("CPU_INTERFERENCE",), [(k,) for k in ks],
                 lambda k: (99.0, 0.5, zero, {"IGNORE_PROBE": "1", "HOST_CPU_RESENT_PAUSED": paused,
                                              "CPU_INTERFERENCE": k}, new))[0]
+
+
+def share(a):
+    """The max-rate writer's own reports during migrations long enough to have some (the share runs:
+    a 1 GiB guest, 768 MiB working set, one stream and 2 and 4 channels), against the model's: the
+    writes it keeps over the live migration (1 - app_slowdown), converted with the quiet machine's
+    constants. Prints each run and the median of QEMU's over the model's."""
+    results = a.results or os.path.join(HERE, "calibration", "share")
+    rows = {r["run_id"]: r for r in csv.DictReader(open(os.path.join(results, "results.csv"), newline=""))}
+    ratios = []
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), results, "--set", "qemu-cpu-quiet",
+                        "--out", d], check=True, stdout=subprocess.DEVNULL)
+        for rid in sorted(rows):
+            r = rows[rid]
+            out = subprocess.run([a.migsim, "run", os.path.join(d, "qemu-cpu-quiet", rid + ".toml"), "--format", "json",
+                                  "--no-write"], capture_output=True, text=True, check=True).stdout
+            kept = 1.0 - json.loads(out)["migrations"][0]["app_slowdown"]
+            seen = float(r["guest_wps_during_mig"]) / float(r["guest_wps"])
+            ratios.append(seen / kept)
+            print("%-34s QEMU's writer during / before migrating %.2f, the model's %.2f: %.2f" % (rid, seen, kept, seen / kept))
+    print("median of QEMU's over the model's: %.2f" % statistics.median(ratios))
 
 
 def fit_load(a, new, zero, machine):
