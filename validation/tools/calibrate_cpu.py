@@ -152,12 +152,13 @@ def fit_interference(a, new, zero, paused):
 
 def share(a):
     """The max-rate writer's own reports during migrations long enough to have some (the share runs:
-    a 1 GiB guest, 768 MiB working set, one stream and 2 and 4 channels), against the model's: the
-    writes it keeps over the live migration (1 - app_slowdown), converted with the quiet machine's
-    constants. Prints each run and the median of QEMU's over the model's."""
+    a 1 GiB guest, no cap over 768 MiB with one stream and 2 and 4 channels, and capped at 128 MiB/s
+    over 128 to 768 MiB), against the model's: the writes it keeps over the live migration
+    (1 - app_slowdown), converted with the quiet machine's constants. Prints each run, and the
+    median of QEMU's over the model's for the runs with no cap and for those capped."""
     results = a.results or os.path.join(HERE, "calibration", "share")
     rows = {r["run_id"]: r for r in csv.DictReader(open(os.path.join(results, "results.csv"), newline=""))}
-    ratios = []
+    groups = {}
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), results, "--set", "qemu-cpu-quiet",
                         "--out", d], check=True, stdout=subprocess.DEVNULL)
@@ -167,9 +168,18 @@ def share(a):
                                   "--no-write"], capture_output=True, text=True, check=True).stdout
             kept = 1.0 - json.loads(out)["migrations"][0]["app_slowdown"]
             seen = float(r["guest_wps_during_mig"]) / float(r["guest_wps"])
-            ratios.append(seen / kept)
+            cap = "capped at %s MiB/s" % fnum(r["bw_mib"]) if float(r["bw_mib"] or 0) > 0 else "no cap"
+            groups.setdefault(cap, []).append(seen / kept)
             print("%-34s QEMU's writer during / before migrating %.2f, the model's %.2f: %.2f" % (rid, seen, kept, seen / kept))
-    print("median of QEMU's over the model's: %.2f" % statistics.median(ratios))
+    for cap, ratios in sorted(groups.items()):
+        print("%s: QEMU's over the model's %.2f-%.2f, median %.2f (%d runs)" % (
+            cap, min(ratios), max(ratios), statistics.median(ratios), len(ratios)))
+
+
+def fnum(x):
+    """A number as the lab writes it, without a needless fraction."""
+    x = float(x)
+    return "%d" % x if x.is_integer() else "%g" % x
 
 
 def fit_load(a, new, zero, machine):

@@ -206,6 +206,24 @@ def calib_stop(reps=3):
     return repeated(g, reps)
 
 
+def calib_share():
+    """Runs long enough (3-20 s) for the max-rate writer's once-a-second reports to show its pace
+    during the migration (never scored; `calibrate_cpu.py --share`): a 1 GiB guest, 768 MiB with no
+    cap over one stream and 2 and 4 channels, 3 repeats each, then 128 to 768 MiB with the stream
+    capped at 128 MiB/s. The ids are those of validation/tools/calibration/share."""
+    g = []
+    for rep in (1, 2, 3):
+        for ch in (1, 2, 4):
+            c = C(1024, "uniform", 0, rate=0, wss=768, mfd=ch if ch > 1 else None, timeout=20)
+            c["run_id"] = "share-m1024-r0-w768" + ("-mfd%d" % ch if ch > 1 else "") + ("-rep%d" % rep if rep > 1 else "")
+            g.append(c)
+    for w in (128, 256, 512, 768):
+        c = C(1024, "uniform", 128, rate=0, wss=w, timeout=15)
+        c["run_id"] = "wss-m1024-r0-w%d-bw128" % w
+        g.append(c)
+    return g
+
+
 def repeated(g, reps):
     """The calibration settings `g` `reps` times, every first run before any second; ids get calib-
     in front, and -repN behind from the second on."""
@@ -231,12 +249,15 @@ def main():
     ap.add_argument("--cpu", action="store_true", help="run the CPU-bound batch (3 repeats) instead")
     ap.add_argument("--calib", action="store_true", help="run the calibration batch instead")
     ap.add_argument("--calib-stop", action="store_true", help="run the stop-and-copy calibration batch instead")
+    ap.add_argument("--calib-share", action="store_true",
+                    help="run the batch that shows the writer's pace during migration instead")
     ap.add_argument("--reps", type=int, default=None,
                     help="with --calib or --calib-stop: run every setting this many times (default 1 and 3)")
     ap.add_argument("--post-s", type=float, default=4.0)
     args = ap.parse_args()
-    g = (calib(args.reps or 1) if args.calib else calib_stop(args.reps or 3) if args.calib_stop else cpu() if args.cpu else mech() if args.mech else extras() if args.extras
-         else grid())
+    g = (calib(args.reps or 1) if args.calib else calib_stop(args.reps or 3) if args.calib_stop
+         else calib_share() if args.calib_share else cpu() if args.cpu else mech() if args.mech
+         else extras() if args.extras else grid())
     if args.only:
         g = [c for c in g if args.only in c["run_id"]]
     if args.list:
