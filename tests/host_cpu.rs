@@ -35,6 +35,16 @@ cpu_loopback = true
 
 const IDLE: &str = "kind = \"idle\"";
 
+/// The first pre-copy round's length (s): the first pass, when `SHORT` lets no round end early.
+fn first(m: &serde_json::Value) -> f64 {
+    let rows = m["timeline"].as_array().expect("timeline");
+    let r = rows.iter().find(|r| r["phase"] == "precopy").expect("a pre-copy round");
+    f64_of(r, "end_s") - f64_of(r, "start_s")
+}
+
+/// A 1 ms downtime limit lets no round end early; 5 s bounds the run.
+const SHORT: [&str; 4] = ["--set", "migration.downtime_limit=1 ms", "--set", "migration.max_time=5 s"];
+
 #[test]
 fn other_load_slows_the_stream_by_its_fair_share() {
     let dir = TempDir::new("hostcpu-load");
@@ -70,14 +80,8 @@ fn a_cpu_bound_guest_and_the_stream_slow_each_other() {
     // The spinning guest's first pass (64 MiB of new pages; a 1 ms downtime limit lets no round
     // end early) goes at 2/3 of the pace, the light writer's at 0.995 (its 1 % leaves the stream
     // and the busy thread 1.99 cores).
-    let first = |m: &serde_json::Value| {
-        let rows = m["timeline"].as_array().expect("timeline");
-        let r = rows.iter().find(|r| r["phase"] == "precopy").expect("a pre-copy round");
-        f64_of(r, "end_s") - f64_of(r, "start_s")
-    };
-    let short = ["--set", "migration.downtime_limit=1 ms", "--set", "migration.max_time=5 s"];
-    let spin = run_one(&dir, "spin2", &scenario(writer, "host_cores = 2\nhost_busy_threads = 1\nguest_cpu = 1"), &short);
-    let light = run_one(&dir, "light2", &scenario(light, "host_cores = 2\nhost_busy_threads = 1\nguest_cpu = 0.01"), &short);
+    let spin = run_one(&dir, "spin2", &scenario(writer, "host_cores = 2\nhost_busy_threads = 1\nguest_cpu = 1"), &SHORT);
+    let light = run_one(&dir, "light2", &scenario(light, "host_cores = 2\nhost_busy_threads = 1\nguest_cpu = 0.01"), &SHORT);
     assert!((first(&spin) - 0.96).abs() < 0.01, "first pass {} s", first(&spin));
     let ratio = first(&spin) / first(&light);
     assert!((ratio - 1.5 * 0.995).abs() < 0.01, "first pass {} s vs {} s", first(&spin), first(&light));
@@ -165,18 +169,12 @@ fn a_running_guest_slows_the_stream_by_the_interference() {
     // MiB of new pages at 100 MiB/s; a 1 ms downtime limit lets no round end early) takes 0.64 s,
     // and 25 % longer with an interference of 0.25 per running core. The writer loses nothing.
     let writer = "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"8 MiB\"\nfull_cpu_rate = \"20000 pages/s\"";
-    let short = ["--set", "migration.downtime_limit=1 ms", "--set", "migration.max_time=5 s"];
-    let first = |m: &serde_json::Value| {
-        let rows = m["timeline"].as_array().expect("timeline");
-        let r = rows.iter().find(|r| r["phase"] == "precopy").expect("a pre-copy round");
-        f64_of(r, "end_s") - f64_of(r, "start_s")
-    };
-    let plain = run_one(&dir, "plain", &scenario(writer, "host_cores = 2\nguest_cpu = 1"), &short);
-    let slow = run_one(&dir, "slow", &scenario(writer, "host_cores = 2\nguest_cpu = 1\ncpu_interference = 0.25"), &short);
+    let plain = run_one(&dir, "plain", &scenario(writer, "host_cores = 2\nguest_cpu = 1"), &SHORT);
+    let slow = run_one(&dir, "slow", &scenario(writer, "host_cores = 2\nguest_cpu = 1\ncpu_interference = 0.25"), &SHORT);
     assert_rel("first pass without interference", first(&plain), 0.64, 0.01);
     assert_rel("first pass with it", first(&slow), 0.8, 0.01);
     assert!(f64_of(&slow, "app_slowdown") < 1e-9, "{slow}");
     // An idle guest keeps no core busy: no interference.
-    let idle = run_one(&dir, "idle", &scenario(IDLE, "host_cores = 2\ncpu_interference = 0.25"), &short);
+    let idle = run_one(&dir, "idle", &scenario(IDLE, "host_cores = 2\ncpu_interference = 0.25"), &SHORT);
     assert_rel("idle guest's first pass", first(&idle), 0.64, 0.01);
 }

@@ -267,6 +267,19 @@ fn the_host_cpu_model_tells_who_shares_the_cores_and_the_paces() {
 }
 
 #[test]
+fn the_cpu_pace_names_the_final_copys_own_pace_when_given() {
+    let paced = Setting { cpu_rate_new: Some(400.0 * 1048576.0), cpu_rate_resent: Some(1.7e9), ..setting() };
+    let pace = |s: &Setting| {
+        let e = explain(&converged(), s, false);
+        section(&e, "What the mechanisms did").items.iter().find(|i| i.contains("The host CPU moves")).cloned().expect("a pace item")
+    };
+    assert!(!pace(&paced).contains("while the guest is paused"), "{}", pace(&paced));
+    let it = pace(&Setting { cpu_rate_resent_paused: Some(2.3e9), ..paced });
+    // Rates are told in bits per second: 2.3 GB/s is 18.4 Gbit/s.
+    assert!(it.contains("13.6 Gbit/s of re-sent pages (18.4 Gbit/s while the guest is paused) per stream"), "{it}");
+}
+
+#[test]
 fn a_long_run_tells_its_middle_rounds_together_unless_asked() {
     let th = Some(37_500_000.0);
     let mut m = converged();
