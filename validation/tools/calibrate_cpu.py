@@ -20,14 +20,17 @@ HOST_CPU_NEW (the stream's pace for pages new to the destination) and CPU_RATE_Z
 of zero pages). --stop, for the stop-and-copy runs (`run_grid.py --calib-stop`: the max-rate
 writer over working sets no scored case uses, so that the final copy re-sends 100-270 MB the
 destination holds while the guest is paused): HOST_CPU_RESENT_PAUSED, by the median |error| of
-downtime, then of total time. Without either, for runs taken under other jobs' load, with the pace given (--new,
---zero; by default the quiet machine's): OWN_LOAD (the harness's own share of the 1-min load at a
-run's start) and LOAD_WEIGHT (threads per unit of the rest); then with the CPU probe:
-HOST_LOAD_MODEL (threads or group, see convert_qemu.py). The best candidates are printed;
-convert_qemu.py's SET_CONSTANTS hold them. The scored runs (`cpu-`) are never read here. Python 3
-standard library only. --check refits all three on validation/tools/calibration (pace, then the
-paused pace at that pace, then the load at both) and fails unless convert_qemu.py's SET_CONSTANTS
-for qemu-cpu-quiet and qemu-cpu are the fits (CI runs it).
+downtime, then of total time. --interference, on every quiet calibration run of the max-rate
+writer: CPU_INTERFERENCE, by total time, then bytes. Without any of these, for runs taken under
+other jobs' load, with the machine's constants given (--new, --zero, --paused, --interference-k; by
+default the quiet machine's): OWN_LOAD (the harness's own share of the 1-min load at a run's start)
+and LOAD_WEIGHT (threads per unit of the rest); then with the CPU probe: HOST_LOAD_MODEL (threads
+or group, see convert_qemu.py). The best candidates are printed; convert_qemu.py's SET_CONSTANTS
+hold them. --share fits nothing: it compares the max-rate writer's own pace during migration
+with the model's. The scored runs (`cpu-`) are never read here. Python 3 standard library only.
+--check refits every stage on validation/tools/calibration in that order (pace, paused pace,
+interference, load), requires the first two not to move with the interference in place, and fails
+unless convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet and qemu-cpu are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -42,6 +45,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import convert_qemu  # noqa: E402  (its SET_CONSTANTS and fnum; conversions run it as a process)
 # Every calibration run of the max-rate writer on the quiet machine (for --interference).
 MAX_WRITER_RUNS = [(os.path.join(HERE, "calibration", "quiet"), "calib-m256-uniform-r0"),
                    (os.path.join(HERE, "calibration", "stop"), "calib-")]
@@ -72,8 +77,8 @@ def main():
     ap.add_argument("results", nargs="?", help="the lab's results folder (results.csv, runs/)")
     ap.add_argument("--migsim", default=os.path.join(HERE, "..", "..", "target", "release", "migsim"))
     ap.add_argument("--pace", action="store_true", help="fit the quiet machine's pace (HOST_CPU_NEW, CPU_RATE_ZERO)")
-    ap.add_argument("--new", default="320 MiB/s", help="HOST_CPU_NEW for the load stages")
-    ap.add_argument("--zero", default="3 GB/s", help="CPU_RATE_ZERO for the load stages")
+    ap.add_argument("--new", default="320 MiB/s", help="HOST_CPU_NEW for the later stages")
+    ap.add_argument("--zero", default="3 GB/s", help="CPU_RATE_ZERO for the later stages")
     ap.add_argument("--paused", default="2300 MB/s", help="HOST_CPU_RESENT_PAUSED for the later stages")
     ap.add_argument("--interference", action="store_true",
                     help="fit CPU_INTERFERENCE on the max-rate writer's calibration runs (RESULTS unused)")
@@ -168,18 +173,12 @@ def share(a):
                                   "--no-write"], capture_output=True, text=True, check=True).stdout
             kept = 1.0 - json.loads(out)["migrations"][0]["app_slowdown"]
             seen = float(r["guest_wps_during_mig"]) / float(r["guest_wps"])
-            cap = "capped at %s MiB/s" % fnum(r["bw_mib"]) if float(r["bw_mib"] or 0) > 0 else "no cap"
+            cap = "capped at %s MiB/s" % convert_qemu.fnum(r["bw_mib"]) if float(r["bw_mib"] or 0) > 0 else "no cap"
             groups.setdefault(cap, []).append(seen / kept)
             print("%-34s QEMU's writer during / before migrating %.2f, the model's %.2f: %.2f" % (rid, seen, kept, seen / kept))
     for cap, ratios in sorted(groups.items()):
         print("%s: QEMU's over the model's %.2f-%.2f, median %.2f (%d runs)" % (
             cap, min(ratios), max(ratios), statistics.median(ratios), len(ratios)))
-
-
-def fnum(x):
-    """A number as the lab writes it, without a needless fraction."""
-    x = float(x)
-    return "%d" % x if x.is_integer() else "%g" % x
 
 
 def fit_load(a, new, zero, machine):
@@ -191,10 +190,9 @@ def fit_load(a, new, zero, machine):
 
 
 def check(a):
-    """Refit the quiet machine's pace and the loaded machine's load weight on the calibration runs
-    kept in the repo; 1 unless the converter's SET_CONSTANTS hold exactly those fits."""
-    sys.path.insert(0, HERE)
-    import convert_qemu  # noqa: E402
+    """Refit every stage on the calibration runs kept in the repo (the quiet machine's pace, its
+    paused pace, its interference, the loaded machine's load); 1 unless the earlier fits hold with
+    the later in place and the converter's SET_CONSTANTS hold exactly those fits."""
     here = os.path.join(HERE, "calibration")
     quiet = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "quiet")))
     loaded = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "loaded")))
@@ -214,9 +212,9 @@ def check(a):
     pace = {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "HOST_CPU_RESENT_PAUSED": paused, "CPU_INTERFERENCE": k}
     for name, want in (("qemu-cpu-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight))):
         have = convert_qemu.SET_CONSTANTS[name]
-        for k, v in want.items():
-            if have.get(k) != v:
-                print("calibration check: %s %s is %r in convert_qemu.py, the fit says %r" % (name, k, have.get(k), v))
+        for key, v in want.items():
+            if have.get(key) != v:
+                print("calibration check: %s %s is %r in convert_qemu.py, the fit says %r" % (name, key, have.get(key), v))
                 bad = 1
     print("calibration check: %s" % ("FAILED" if bad else "convert_qemu.py holds the fits"))
     return bad

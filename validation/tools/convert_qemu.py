@@ -115,9 +115,10 @@ CPU_RATE_ZERO = os.environ.get("CPU_RATE_ZERO", "4 GB/s")
 CPU_INTERFERENCE = os.environ.get("CPU_INTERFERENCE", "0")
 # The constants each set measured on this project's machine was converted with, from
 # calibrate_cpu.py (docs/validation.md, sets 6 and 7); an environment variable of the same name
-# overrides. The machine's own pace (HOST_CPU_NEW, CPU_RATE_ZERO) comes from the calibration runs
-# taken while it was quiet (`calibrate_cpu.py --pace`), the load's weight from those taken while
-# it was loaded. On the quiet machine the 1-min load at every start (0.3-1.1) was the harness's own
+# overrides. The machine's own pace (HOST_CPU_NEW, CPU_RATE_ZERO; `calibrate_cpu.py --pace`), its
+# final copy's pace (HOST_CPU_RESENT_PAUSED, `--stop`) and a running vCPU's interference
+# (CPU_INTERFERENCE, `--interference`) come from the calibration runs taken while it was quiet, the
+# load's weight from those taken while it was loaded. On the quiet machine the 1-min load at every start (0.3-1.1) was the harness's own
 # (OWN_LOAD 99: no other threads).
 SET_CONSTANTS = {
     "qemu-cpu": {"HOST_CPU_NEW": "320 MiB/s", "CPU_RATE_ZERO": "3 GB/s", "HOST_CPU_RESENT_PAUSED": "2300 MB/s",
