@@ -9,8 +9,9 @@
 //! blocks, which cannot fault and change nothing, are skipped in one draw instead of drawn one by
 //! one. The accesses that are drawn have exactly the law they had: the live blocks in proportion
 //! to their weight (a Fenwick tree over the blocks), the page uniform within its block (Zipf: by
-//! its rank's weight, by rejection, or from Zipf's own sampler in the first block). A 1 TiB guest at 100,000 accesses/s drew some 37 million accesses
-//! over its post-copy, one by one; it now draws those that land in blocks not yet retired.
+//! its rank's weight, by rejection, or from Zipf's own sampler in the first block). A 1 TiB guest
+//! at 100,000 accesses/s drew some 37 million accesses over its post-copy, one by one; it now draws
+//! those that land in blocks not yet retired.
 //!
 //! The Fenwick tree is a few lines here: the crates that offer one either store integers only or
 //! bring more than this needs.

@@ -273,8 +273,8 @@ impl Workload {
     /// it (or, for Zipf, in proportion to its rank's weight), until the returned time. It is the law
     /// `sample_access` draws from (hot/cold: the hot offsets with `hot_share`, the rest with the
     /// remainder). None where accesses are not independent draws of such a law: sequential, fluid,
-    /// traces and mixes. Post-copy's
-    /// guest uses it to draw only the accesses that can fault (`model::remote_access`).
+    /// traces and mixes. Post-copy's guest uses it to draw only the accesses that can fault
+    /// (`model::remote_access`).
     pub fn access_pieces(&self, t: u64) -> Option<AccessPieces> {
         if let Some((i, end)) = self.phase_at(t) {
             let mut p = self.phases[i].access_pieces(t)?;
