@@ -21,6 +21,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -182,6 +183,24 @@ def prescan(qs, mem_mib, rundir, log):
             "total_zero": sum(counts), "pmemsave_s": round(t1 - t0, 3)}
 
 
+TRACE_LINE = re.compile(r"^\d+@(\d+\.\d+):(\w+) (.*)$")
+
+
+def read_requests(path, t0):
+    """The source's trace of page requests (--trace-requests): one [t, event, fields] per line,
+    t in seconds from `migrate`, fields as QEMU prints them (block names, offsets in hex)."""
+    out = []
+    try:
+        lines = open(path, errors="replace").read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        m = TRACE_LINE.match(line)
+        if m:
+            out.append([round(float(m.group(1)) - t0, 6), m.group(2), m.group(3)])
+    return out
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
@@ -310,6 +329,12 @@ def run(a):
              "-monitor", "none",
              "-qmp", "unix:%s,server=on,wait=off" % os.path.join(sockdir, role + ".qmp"),
              "-kernel", kernel, "-initrd", initrd, "-append", append]
+        if role == "src" and a.trace_requests:
+            # QEMU's own trace of the destination's page requests (the log backend, wall-clock
+            # stamps): where the guest faulted during post-copy, and what the source sent for it
+            c += ["-trace", "enable=migrate_handle_rp_req_pages", "-trace", "enable=get_queued_page",
+                  "-trace", "enable=get_queued_page_not_dirty", "-msg", "timestamp=on",
+                  "-D", os.path.join(rundir, "src.trace")]
         if role == "dst":
             # 'defer' lets us set capabilities on the destination first;
             # migrate-incoming then listens on tcp:127.0.0.1:PORT
@@ -558,6 +583,8 @@ def run(a):
         log("outcome %s, final status %s after %.2fs" % (outcome, final.get("status"), t_end))
         rec["status_times_s"] = status_times
         rec["t_postcopy_requested_s"] = t_pc
+        if a.trace_requests:
+            rec["requests"] = read_requests(os.path.join(rundir, "src.trace"), t0)
         rec["final_src"] = final
 
         # ---- destination side and guest after migration
@@ -950,6 +977,8 @@ def parser():
                    help="multifd-channels on both sides (implies --multifd; QEMU default 2)")
     p.add_argument("--timeout", type=float, default=60, help="precopy give-up time s (-> not-converged)")
     p.add_argument("--hard-timeout", type=float, default=240, help="absolute cap incl. postcopy s")
+    p.add_argument("--trace-requests", type=int, default=0,
+                   help="1: record the source's trace of post-copy page requests (rec['requests'])")
     p.add_argument("--poll-ms", type=float, default=50)
     p.add_argument("--steady-reports", type=int, default=3,
                    help="dirtier reports after READY to wait for (median = pre-migration rate)")

@@ -224,6 +224,22 @@ def calib_share():
     return g
 
 
+def trace_postcopy(reps=3):
+    """Post-copy at 128 MiB/s with QEMU's trace of the page requests (never scored, nothing fitted
+    on them; `postcopy_order.py` reads them): the 256 MiB guest idle with no working set and with
+    128 MiB, and with the 10k and the max-rate writer, `reps` times each, all first runs before any
+    second. The ids are those of validation/tools/calibration/postcopy."""
+    g = []
+    for rep in range(1, reps + 1):
+        for wl, wss, rate in (("idle", 0, 0), ("idle", 128, 0), ("uniform", 128, 10000), ("uniform", 128, 0)):
+            c = C(256, wl, 128, mode="postcopy", rate=rate, wss=wss)
+            c["run_id"] = "trace-m256-%s%s-w%d-bw128-postcopy-rep%d" % (
+                wl, "" if wl == "idle" else "-r%d" % rate, wss, rep)
+            c["trace"] = True
+            g.append(c)
+    return g
+
+
 def repeated(g, reps):
     """The calibration settings `g` `reps` times, every first run before any second; ids get calib-
     in front, and -repN behind from the second on."""
@@ -251,12 +267,15 @@ def main():
     ap.add_argument("--calib-stop", action="store_true", help="run the stop-and-copy calibration batch instead")
     ap.add_argument("--calib-share", action="store_true",
                     help="run the batch that shows the writer's pace during migration instead")
+    ap.add_argument("--trace-postcopy", action="store_true",
+                    help="run the post-copy batch with QEMU's trace of page requests instead")
     ap.add_argument("--reps", type=int, default=None,
-                    help="with --calib or --calib-stop: run every setting this many times (default 1 and 3)")
+                    help="with --calib, --calib-stop or --trace-postcopy: run every setting this many times (default 1, 3 and 3)")
     ap.add_argument("--post-s", type=float, default=4.0)
     args = ap.parse_args()
     g = (calib(args.reps or 1) if args.calib else calib_stop(args.reps or 3) if args.calib_stop
-         else calib_share() if args.calib_share else cpu() if args.cpu else mech() if args.mech
+         else calib_share() if args.calib_share
+         else trace_postcopy(args.reps or 3) if args.trace_postcopy else cpu() if args.cpu else mech() if args.mech
          else extras() if args.extras else grid())
     if args.only:
         g = [c for c in g if args.only in c["run_id"]]
@@ -294,6 +313,8 @@ def main():
             argv += ["--xbzrle", "--xbzrle-cache-mib", str(c["xbz"])]
         if c.get("mfd"):
             argv += ["--multifd-channels", str(c["mfd"])]
+        if c.get("trace"):
+            argv += ["--trace-requests", "1"]
         a = migrate.parser().parse_args(argv)
         t0 = time.time()
         print("[%d/%d] %s ..." % (i + 1, len(g), c["run_id"]), flush=True)
