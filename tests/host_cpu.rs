@@ -1,8 +1,8 @@
 //! The host CPU model (docs/model.md 15.11) through the real binary: other load on the host's cores
 //! slows the stream by the fair share it leaves, a CPU-bound guest is slowed by the migration's
 //! threads and slows them, a writer that needs little CPU keeps its rate, a running guest's
-//! interference slows the stream, the final copy goes at its own pace when one is given, and bad
-//! keys are refused.
+//! interference slows the stream and the busy stream's slows the guest, the final copy goes at its
+//! own pace when one is given, and bad keys are refused.
 
 mod common;
 use common::*;
@@ -97,6 +97,9 @@ fn host_cpu_keys_are_checked() {
         ("host_cores = 2\nguest_vcpus = 0", "guest_vcpus"),
         ("cpu_interference = 0.1", "needs host_cores"),
         ("host_cores = 2\ncpu_interference = -0.1", "cpu_interference"),
+        ("guest_interference = 0.1", "needs host_cores"),
+        ("host_cores = 2\nguest_interference = 1", "guest_interference"),
+        ("host_cores = 2\nguest_interference = -0.2", "guest_interference"),
     ] {
         let p = dir.path().join("bad.toml");
         std::fs::write(&p, scenario(IDLE, extra)).expect("write");
@@ -177,4 +180,27 @@ fn a_running_guest_slows_the_stream_by_the_interference() {
     // An idle guest keeps no core busy: no interference.
     let idle = run_one(&dir, "idle", &scenario(IDLE, "host_cores = 2\ncpu_interference = 0.25"), &SHORT);
     assert_rel("idle guest's first pass", first(&idle), 0.64, 0.01);
+}
+
+#[test]
+fn a_busy_stream_slows_the_guest_by_its_interference() {
+    let dir = TempDir::new("hostcpu-guest-interference");
+    // A spinning vCPU and the stream, each with a core of its own: the writer loses nothing, and
+    // with a guest interference of 0.25 it loses a quarter while the stream works flat out. Capped
+    // at 25 MiB/s, the stream (100 MiB/s of CPU) works a quarter of each 100 ms window, so the
+    // writer loses about a quarter of that (the first window, before any is measured, counts as
+    // flat out). The stream's own pace does not move.
+    let writer = "kind = \"uniform\"\nwrite_rate = \"20000 pages/s\"\nworking_set = \"8 MiB\"\nfull_cpu_rate = \"20000 pages/s\"";
+    let host = "host_cores = 2\nguest_cpu = 1";
+    let plain = run_one(&dir, "plain", &scenario(writer, host), &SHORT);
+    let busy = run_one(&dir, "busy", &scenario(writer, &format!("{host}\nguest_interference = 0.25")), &SHORT);
+    assert!(f64_of(&plain, "app_slowdown") < 1e-9, "{plain}");
+    assert_abs("writer's loss beside a busy stream", f64_of(&busy, "app_slowdown"), 0.25, 0.01);
+    assert_rel("the stream's first pass", first(&busy), first(&plain), 1e-6);
+    let capped = format!("{host}\nguest_interference = 0.25\nmax_bandwidth = \"25 MiB/s\"");
+    let slow = run_one(&dir, "capped", &scenario(writer, &capped), &SHORT);
+    // It never stops (a 1 ms downtime limit) and runs to max_time: 5 s, the first 0.1 s at 0.25,
+    // the rest at 0.0625.
+    assert_abs("the capped run's length", f64_of(&slow, "total_time_s"), 5.0, 1e-9);
+    assert_abs("writer's loss beside a capped stream", f64_of(&slow, "app_slowdown"), (0.1 * 0.25 + 4.9 * 0.0625) / 5.0, 0.002);
 }

@@ -111,7 +111,7 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
 }
 
 /// The host CPU model (`mechanism::cpu`): on with `host_cores`; `host_busy_threads`, `guest_cpu`,
-/// `guest_vcpus`, `cpu_rate_zero` and `cpu_interference` refine it. `host_cores = "none"` turns it off.
+/// `guest_vcpus`, `cpu_rate_zero`, `cpu_interference` and `guest_interference` refine it. `host_cores = "none"` turns it off.
 fn read_host_cpu(t: &mut TableReader<'_>, d: Option<HostCpu>) -> Result<Option<HostCpu>, ConfigError> {
     if t.is_none("host_cores") {
         return Ok(None);
@@ -128,7 +128,15 @@ fn read_host_cpu(t: &mut TableReader<'_>, d: Option<HostCpu>) -> Result<Option<H
         Some(c) => return Err(t.error("host_cores", format!("{c} must be greater than zero, e.g. 2 or 1.5"))),
         None => d.map(|h| h.cores),
     };
-    let base = d.unwrap_or(HostCpu { cores: 1.0, busy_threads: 0.0, guest_cpu: 0.0, vcpus: 1.0, zero_rate: None, interference: 0.0 });
+    let base = d.unwrap_or(HostCpu {
+        cores: 1.0,
+        busy_threads: 0.0,
+        guest_cpu: 0.0,
+        vcpus: 1.0,
+        zero_rate: None,
+        interference: 0.0,
+        guest_interference: 0.0,
+    });
     let h = HostCpu {
         cores: cores.unwrap_or(base.cores),
         busy_threads: nonneg(t, "host_busy_threads", base.busy_threads, "6.5 for a load of 6.5 other threads")?,
@@ -140,8 +148,18 @@ fn read_host_cpu(t: &mut TableReader<'_>, d: Option<HostCpu>) -> Result<Option<H
         },
         zero_rate: t.positive_rate("cpu_rate_zero")?.or(base.zero_rate),
         interference: nonneg(t, "cpu_interference", base.interference, "0.1 for a stream 10 % slower per core the guest keeps busy")?,
+        guest_interference: match t.float("guest_interference")? {
+            None => base.guest_interference,
+            Some(v) if (0.0..1.0).contains(&v) => v,
+            Some(v) => {
+                return Err(t.error(
+                    "guest_interference",
+                    format!("{v} must be at least 0 and less than 1, e.g. 0.2 for vCPUs 20 % slower while the migration works flat out"),
+                ));
+            }
+        },
     };
-    let named = ["host_busy_threads", "guest_cpu", "guest_vcpus", "cpu_rate_zero", "cpu_interference"]
+    let named = ["host_busy_threads", "guest_cpu", "guest_vcpus", "cpu_rate_zero", "cpu_interference", "guest_interference"]
         .into_iter()
         .find(|k| t.raw().get(k).is_some());
     match (cores, named) {
@@ -190,6 +208,9 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
         }
         if h.interference > 0.0 {
             v.push(format!("cpu_interference = {:?}", h.interference));
+        }
+        if h.guest_interference > 0.0 {
+            v.push(format!("guest_interference = {:?}", h.guest_interference));
         }
         if m.cpu_cores.is_none() {
             v.push(format!("cpu_loopback = {}", m.cpu_loopback));

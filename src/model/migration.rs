@@ -163,6 +163,9 @@ pub struct Migration {
     /// The VM's lost-work and throttle integrals when the live migration began and ended.
     pub live_from: (f64, f64, SimTime),
     pub live_to: Option<(f64, f64, SimTime)>,
+    /// Pre-copy: the stream's CPU seconds (`CpuCost::seconds`) sent in the current rate-limit
+    /// window, for `Ctx::guest_interference`.
+    pub window_cpu_s: f64,
 }
 
 impl Migration {
@@ -249,6 +252,7 @@ impl Migration {
             pivot: None,
             live_from: (0.0, 0.0, m.start_ns),
             live_to: None,
+            window_cpu_s: 0.0,
         }
     }
 
@@ -491,6 +495,26 @@ impl Ctx<'_> {
         let mg = &mut *self.mig;
         mg.vcpu_gen += 1;
         self.q.schedule(at, Ev::Vcpu(self.id, mg.vcpu_gen));
+    }
+
+    /// A rate-limit window of `spent_ns` closed at `now` (pre-copy): the vCPUs' pace for the next
+    /// one follows from how much of it the stream worked (`HostCpu::guest_interference` x the
+    /// stream's CPU seconds over the window's length, at most 1). The last window stands for the
+    /// next: the stream's duty changes slowly, and QEMU's windows are this short.
+    pub fn guest_interference(&mut self, now: SimTime, spent_ns: u64) {
+        let busy = std::mem::take(&mut self.mig.window_cpu_s);
+        let Some(h) = self.mig.p.mech.host_cpu else { return };
+        if h.guest_interference == 0.0 || self.vm.paused || spent_ns == 0 {
+            return;
+        }
+        let pace = 1.0 - h.guest_interference * (busy / (spent_ns as f64 / 1e9)).min(1.0);
+        let old = self.mig.cpu.vcpu_pace;
+        if pace != old {
+            self.vm.advance(now);
+            self.mig.cpu.vcpu_pace = pace;
+            // The throttle's and the host's shares stay; only this factor moved (old > 0: g < 1).
+            self.vm.cpu_share *= pace / old;
+        }
     }
 
     /// Whether the migration has run for `max_time`.

@@ -99,6 +99,8 @@ pub struct CpuCost {
     pub zero_page_s: f64,
     /// How many streams work at once (multifd channels, bounded by the host's cores).
     pub parallel: f64,
+    /// The guest's vCPUs' pace beside the stream (1: unslowed; `HostCpu::guest_interference`).
+    pub vcpu_pace: f64,
 }
 
 impl CpuCost {
@@ -111,6 +113,7 @@ impl CpuCost {
             encode_page_s: 0.0,
             zero_page_s: 0.0,
             parallel: 1.0,
+            vcpu_pace: 1.0,
         }
     }
 

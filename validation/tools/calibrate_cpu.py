@@ -6,6 +6,7 @@
     python3 validation/tools/calibrate_cpu.py RESULTS [--new R --zero Z]   # a loaded host: the load
     python3 validation/tools/calibrate_cpu.py --interference      # ... and a running vCPU's interference
     python3 validation/tools/calibrate_cpu.py --share             # the writer's pace during migration
+    python3 validation/tools/calibrate_cpu.py --guest             # ... and the stream's interference on it
     python3 validation/tools/calibrate_cpu.py --check             # the converter holds the fits
 
 RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop, .../share and
@@ -27,10 +28,13 @@ default the quiet machine's): OWN_LOAD (the harness's own share of the 1-min loa
 and LOAD_WEIGHT (threads per unit of the rest); then with the CPU probe: HOST_LOAD_MODEL (threads
 or group, see convert_qemu.py). The best candidates are printed; convert_qemu.py's SET_CONSTANTS
 hold them. --share fits nothing: it compares the max-rate writer's own pace during migration
-with the model's. The scored runs (`cpu-`) are never read here. Python 3 standard library only.
---check refits every stage on validation/tools/calibration in that order (pace, paused pace,
-interference, load), requires the first two not to move with the interference in place, and fails
-unless convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet and qemu-cpu are the fits (CI runs it).
+with the model's. --guest fits GUEST_INTERFERENCE (how much slower the vCPU goes while the stream
+works flat out) on the share runs with no cap, and prints the capped ones beside it as the check.
+The scored runs (`cpu-`) are never read here. Python 3 standard library only. --check refits
+every stage on validation/tools/calibration in that order (the guest's interference, pace, paused
+pace, the stream's interference, load; each with the earlier ones in place), requires the pace and
+the paused pace not to move with the stream's interference in place, and fails unless
+convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet and qemu-cpu are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -83,29 +87,37 @@ def main():
     ap.add_argument("--interference", action="store_true",
                     help="fit CPU_INTERFERENCE on the max-rate writer's calibration runs (RESULTS unused)")
     ap.add_argument("--interference-k", default="0.06", help="CPU_INTERFERENCE for the load stages")
+    ap.add_argument("--guest-g", default="0.2", help="GUEST_INTERFERENCE for the other stages")
     ap.add_argument("--stop", action="store_true",
                     help="fit the quiet machine's pace of re-sent pages with the guest paused (HOST_CPU_RESENT_PAUSED)")
     ap.add_argument("--share", action="store_true",
                     help="compare the max-rate writer's pace during long migrations with the share the model gives its vCPU")
+    ap.add_argument("--guest", action="store_true",
+                    help="fit GUEST_INTERFERENCE on the share runs with no cap (RESULTS unused)")
     ap.add_argument("--check", action="store_true", help="refit on validation/tools/calibration and compare")
     a = ap.parse_args()
     if a.check:
         return check(a)
     if a.share:
-        return share(a)
+        share(a)
+        return 0
+    if a.guest:
+        fit_guest(a)
+        return 0
     if a.interference:
         a.results = MAX_WRITER_RUNS
     if not a.results:
         ap.error("a results folder is needed (or --check, --interference)")
+    guest = {"GUEST_INTERFERENCE": a.guest_g}
     if a.pace:
-        fit_pace(a)
+        fit_pace(a, guest)
         return
-    machine = {"HOST_CPU_RESENT_PAUSED": a.paused, "CPU_INTERFERENCE": a.interference_k}
+    machine = dict(guest, HOST_CPU_RESENT_PAUSED=a.paused, CPU_INTERFERENCE=a.interference_k)
     if a.stop:
-        fit_stop(a, a.new, a.zero)
+        fit_stop(a, a.new, a.zero, guest)
         return
     if a.interference:
-        fit_interference(a, a.new, a.zero, a.paused)
+        fit_interference(a, a.new, a.zero, a.paused, a.guest_g)
         return
     # Stage 1: the load average alone (IGNORE_PROBE=1), for runs with no probe.
     own, weight = fit_load(a, a.new, a.zero, machine)
@@ -144,7 +156,7 @@ def fit_stop(a, new, zero, machine=None):
                 by=("downtime_s", "total_time_s"))[0]
 
 
-def fit_interference(a, new, zero, paused):
+def fit_interference(a, new, zero, paused, guest):
     """How much the max-rate writer's running vCPU slows the stream (CPU_INTERFERENCE, per core it
     keeps busy), on every calibration run of that writer taken while the machine was quiet (the
     quiet runs' calib-m256-uniform-r0 and the stop-and-copy runs), at the paces fitted before, by the
@@ -152,21 +164,23 @@ def fit_interference(a, new, zero, paused):
     ks = ["%g" % (k / 100) for k in range(0, 31, 2)]
     return best(a, "interference", ("CPU_INTERFERENCE",), [(k,) for k in ks],
                 lambda k: (99.0, 0.5, zero, {"IGNORE_PROBE": "1", "HOST_CPU_RESENT_PAUSED": paused,
-                                             "CPU_INTERFERENCE": k}, new))[0]
+                                             "CPU_INTERFERENCE": k, "GUEST_INTERFERENCE": guest}, new))[0]
 
 
-def share(a):
+def share(a, guest=None, quiet=False):
     """The max-rate writer's own reports during migrations long enough to have some (the share runs:
     a 1 GiB guest, no cap over 768 MiB with one stream and 2 and 4 channels, and capped at 128 MiB/s
     over 128 to 768 MiB), against the model's: the writes it keeps over the live migration
-    (1 - app_slowdown), converted with the quiet machine's constants. Prints each run, and the
-    median of QEMU's over the model's for the runs with no cap and for those capped."""
+    (1 - app_slowdown), converted with the quiet machine's constants (GUEST_INTERFERENCE `guest`
+    if given). Prints each run (unless `quiet`), and the median of QEMU's over the model's for the
+    runs with no cap and for those capped; returns those medians by group."""
     results = a.results or os.path.join(HERE, "calibration", "share")
     rows = {r["run_id"]: r for r in csv.DictReader(open(os.path.join(results, "results.csv"), newline=""))}
     groups = {}
+    env = dict(os.environ, **({"GUEST_INTERFERENCE": guest} if guest is not None else {}))
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), results, "--set", "qemu-cpu-quiet",
-                        "--out", d], check=True, stdout=subprocess.DEVNULL)
+                        "--out", d], env=env, check=True, stdout=subprocess.DEVNULL)
         for rid in sorted(rows):
             r = rows[rid]
             out = subprocess.run([a.migsim, "run", os.path.join(d, "qemu-cpu-quiet", rid + ".toml"), "--format", "json",
@@ -175,10 +189,34 @@ def share(a):
             seen = float(r["guest_wps_during_mig"]) / float(r["guest_wps"])
             cap = "capped at %s MiB/s" % convert_qemu.fnum(r["bw_mib"]) if float(r["bw_mib"] or 0) > 0 else "no cap"
             groups.setdefault(cap, []).append(seen / kept)
-            print("%-34s QEMU's writer during / before migrating %.2f, the model's %.2f: %.2f" % (rid, seen, kept, seen / kept))
+            if not quiet:
+                print("%-34s QEMU's writer during / before migrating %.2f, the model's %.2f: %.2f" % (rid, seen, kept, seen / kept))
+    medians = {}
     for cap, ratios in sorted(groups.items()):
-        print("%s: QEMU's over the model's %.2f-%.2f, median %.2f (%d runs)" % (
-            cap, min(ratios), max(ratios), statistics.median(ratios), len(ratios)))
+        medians[cap] = statistics.median(ratios)
+        if not quiet:
+            print("%s: QEMU's over the model's %.2f-%.2f, median %.2f (%d runs)" % (
+                cap, min(ratios), max(ratios), medians[cap], len(ratios)))
+    return medians
+
+
+def fit_guest(a):
+    """How much slower the guest's vCPU goes while the stream works flat out (GUEST_INTERFERENCE),
+    on the share runs with no cap (the stream busy all along): the value whose model keeps the
+    writer's writes as QEMU's did (median of QEMU's over the model's closest to 1). The capped runs,
+    whose stream works a third of the time or less, are the check: printed, not fitted."""
+    top = None
+    for g in ["%g" % (k / 100) for k in range(0, 41, 2)]:
+        med = share(a, guest=g, quiet=True)
+        print("guest interference: GUEST_INTERFERENCE=%-5r no cap %.3f, capped %.3f" % (
+            g, med["no cap"], med.get("capped at 128 MiB/s", float("nan"))), flush=True)
+        off = abs(med["no cap"] - 1.0)
+        if top is None or off < top[0]:
+            top = (off, g, med)
+    _, g, med = top
+    print("best (guest interference): GUEST_INTERFERENCE=%r (QEMU's over the model's: no cap %.2f, capped %.2f)" % (
+        g, med["no cap"], med.get("capped at 128 MiB/s", float("nan"))), flush=True)
+    return g
 
 
 def fit_load(a, new, zero, machine):
@@ -190,26 +228,32 @@ def fit_load(a, new, zero, machine):
 
 
 def check(a):
-    """Refit every stage on the calibration runs kept in the repo (the quiet machine's pace, its
-    paused pace, its interference, the loaded machine's load); 1 unless the earlier fits hold with
-    the later in place and the converter's SET_CONSTANTS hold exactly those fits."""
+    """Refit every stage on the calibration runs kept in the repo (the quiet machine's guest
+    interference, pace, paused pace and stream interference, the loaded machine's load); 1 unless
+    the earlier fits hold with the later in place and the converter's SET_CONSTANTS hold exactly
+    those fits."""
     here = os.path.join(HERE, "calibration")
     quiet = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "quiet")))
     loaded = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "loaded")))
     stop = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "stop")))
     writer = argparse.Namespace(**dict(vars(a), results=MAX_WRITER_RUNS))
-    new, zero = fit_pace(quiet)
-    paused = fit_stop(stop, new, zero)
-    k = fit_interference(writer, new, zero, paused)
-    machine = {"HOST_CPU_RESENT_PAUSED": paused, "CPU_INTERFERENCE": k}
+    shared = argparse.Namespace(**dict(vars(a), results=os.path.join(here, "share")))
+    # The guest's slowdown first: on the share runs with no cap it hardly depends on the others.
+    g = fit_guest(shared)
+    guest = {"GUEST_INTERFERENCE": g}
+    new, zero = fit_pace(quiet, guest)
+    paused = fit_stop(stop, new, zero, guest)
+    k = fit_interference(writer, new, zero, paused, g)
+    machine = dict(guest, HOST_CPU_RESENT_PAUSED=paused, CPU_INTERFERENCE=k)
     bad = 0
     # Each stage was fitted with the later ones at their defaults; refitted with all of them in
     # place, the first two must not move.
-    if fit_pace(quiet, machine) != (new, zero) or fit_stop(stop, new, zero, {"CPU_INTERFERENCE": k}) != paused:
+    if fit_pace(quiet, machine) != (new, zero) or fit_stop(stop, new, zero, dict(guest, CPU_INTERFERENCE=k)) != paused:
         print("calibration check: the pace or the paused pace moves when refitted with the interference")
         bad = 1
     own, weight = fit_load(loaded, new, zero, machine)
-    pace = {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "HOST_CPU_RESENT_PAUSED": paused, "CPU_INTERFERENCE": k}
+    pace = {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "HOST_CPU_RESENT_PAUSED": paused, "CPU_INTERFERENCE": k,
+            "GUEST_INTERFERENCE": g}
     for name, want in (("qemu-cpu-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight))):
         have = convert_qemu.SET_CONSTANTS[name]
         for key, v in want.items():

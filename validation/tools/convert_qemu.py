@@ -113,18 +113,23 @@ CPU_RATE_ZERO = os.environ.get("CPU_RATE_ZERO", "4 GB/s")
 # How much a running vCPU slows the stream's per-page work, per core it keeps busy (docs/model.md
 # 15.11), fitted on the max-rate writer's calibration runs (`calibrate_cpu.py --interference`).
 CPU_INTERFERENCE = os.environ.get("CPU_INTERFERENCE", "0")
+# The other way round: how much slower the guest's vCPU goes while the stream works flat out
+# (docs/model.md 15.11), fitted on the long runs of the max-rate writer (`calibrate_cpu.py --guest`).
+GUEST_INTERFERENCE = os.environ.get("GUEST_INTERFERENCE", "0")
 # The constants each set measured on this project's machine was converted with, from
 # calibrate_cpu.py (docs/validation.md, sets 6 and 7); an environment variable of the same name
 # overrides. The machine's own pace (HOST_CPU_NEW, CPU_RATE_ZERO; `calibrate_cpu.py --pace`), its
 # final copy's pace (HOST_CPU_RESENT_PAUSED, `--stop`) and a running vCPU's interference
-# (CPU_INTERFERENCE, `--interference`) come from the calibration runs taken while it was quiet, the
+# (CPU_INTERFERENCE, `--interference`) and the stream's on the vCPU (GUEST_INTERFERENCE, `--guest`)
+# come from the calibration runs taken while it was quiet, the
 # load's weight from those taken while it was loaded. On the quiet machine the 1-min load at every start (0.3-1.1) was the harness's own
 # (OWN_LOAD 99: no other threads).
 SET_CONSTANTS = {
     "qemu-cpu": {"HOST_CPU_NEW": "320 MiB/s", "CPU_RATE_ZERO": "3 GB/s", "HOST_CPU_RESENT_PAUSED": "2300 MB/s",
-                 "CPU_INTERFERENCE": "0.06", "OWN_LOAD": 0.8, "LOAD_WEIGHT": 0.35},
+                 "CPU_INTERFERENCE": "0.06", "GUEST_INTERFERENCE": "0.2", "OWN_LOAD": 0.8, "LOAD_WEIGHT": 0.35},
     "qemu-cpu-quiet": {"HOST_CPU_NEW": "320 MiB/s", "CPU_RATE_ZERO": "3 GB/s", "HOST_CPU_RESENT_PAUSED": "2300 MB/s",
-                       "CPU_INTERFERENCE": "0.06", "OWN_LOAD": 99.0, "LOAD_WEIGHT": 0.35},
+                       "CPU_INTERFERENCE": "0.06", "GUEST_INTERFERENCE": "0.2", "OWN_LOAD": 99.0,
+                       "LOAD_WEIGHT": 0.35},
 }
 # How the probe's share becomes the model's host (calibrated too): "threads": the other load is
 # runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
@@ -624,6 +629,8 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
             h('cpu_rate_zero = "%s"   # CPU_RATE_ZERO' % CPU_RATE_ZERO)
         if float(CPU_INTERFERENCE) > 0:
             h("cpu_interference = %s   # CPU_INTERFERENCE" % fnum(float(CPU_INTERFERENCE)))
+        if float(GUEST_INTERFERENCE) > 0:
+            h("guest_interference = %s   # GUEST_INTERFERENCE" % fnum(float(GUEST_INTERFERENCE)))
     elif flag(r, "multifd"):
         h("cpu_cores = %s   # HOST_CPU_CORES" % HOST_CPU_CORES)
         h("cpu_busy_threads = %s   # HOST_BUSY_THREADS: the guest's TCG vCPU" % HOST_BUSY_THREADS)

@@ -5,8 +5,9 @@
 //! per-page CPU work goes (`CpuCost::parallel`, per-page costs in `model::transfer`) and how much
 //! of its own demand the guest's vCPUs get (`Vm::cpu_share`, on top of auto-converge's throttle):
 //! a CPU-bound guest slows the migration (by the cores it takes and, with `interference`, by what
-//! else a core shares) and is slowed by it, and the final copy, with the guest paused, gets the
-//! cores the vCPUs gave up.
+//! else a core shares) and is slowed by it (by the cores the migration takes and, with
+//! `guest_interference`, by what the busy migration threads share with the vCPUs), and the final
+//! copy, with the guest paused, gets the cores the vCPUs gave up.
 //!
 //! Owns `HostCpu` and `rebalance`; the migration calls `rebalance` where the demand changes (the
 //! migration starts, a throttle step, the pause). It sets the migration's CPU cost and returns the
@@ -36,6 +37,10 @@ pub struct HostCpu {
     /// running beside it (0.1: 10 %), for what cores share besides time (caches, memory bandwidth,
     /// sibling hyperthreads). Measured on the host (docs/model.md 15.11); 0 by default.
     pub interference: f64,
+    /// The other way round: how much slower the guest's vCPUs go while the migration's threads
+    /// work flat out (0.2: 20 %), scaled by the share of the time they work (`Migration::
+    /// guest_interference`). Measured on the host; 0 by default, less than 1.
+    pub guest_interference: f64,
 }
 
 /// The fair-share level of `cores` among groups of threads `(count, demand each)`, each demand at
@@ -91,8 +96,9 @@ impl HostCpu {
 /// Share the host's cores again after the guest's demand changed: the migration starts, the
 /// throttle moves to `throttle_share` (1 - p), or the guest pauses (`paused`). Sets the stream's CPU
 /// pace (`cpu.parallel`, and the zero pages' cost) and returns the vCPU's running share, for
-/// `Vm::cpu_share`: the throttle's share x what the host leaves it. Without a host CPU model only
-/// the throttle applies (multifd's pace stays `Mechanisms::parallel`).
+/// `Vm::cpu_share`: the throttle's share x what the host leaves it x the vCPUs' pace beside the
+/// stream (`CpuCost::vcpu_pace`). Without a host CPU model only the throttle applies (multifd's
+/// pace stays `Mechanisms::parallel`).
 pub fn rebalance(mech: &Mechanisms, cpu: &mut CpuCost, paused: bool, page_size: u64, throttle_share: f64) -> f64 {
     let Some(h) = mech.host_cpu else { return throttle_share };
     // A throttled vCPU sleeps (1 - share) of the time, and wants that much less of a core.
@@ -102,7 +108,7 @@ pub fn rebalance(mech: &Mechanisms, cpu: &mut CpuCost, paused: bool, page_size: 
     if let Some(z) = h.zero_rate {
         cpu.zero_page_s = page_size as f64 / z;
     }
-    if paused { throttle_share } else { throttle_share * vcpu }
+    if paused { throttle_share } else { throttle_share * vcpu * cpu.vcpu_pace }
 }
 
 #[cfg(test)]
@@ -126,7 +132,15 @@ mod tests {
     }
 
     fn host(busy: f64, guest: f64) -> HostCpu {
-        HostCpu { cores: 2.0, busy_threads: busy, guest_cpu: guest, vcpus: 1.0, zero_rate: None, interference: 0.0 }
+        HostCpu {
+            cores: 2.0,
+            busy_threads: busy,
+            guest_cpu: guest,
+            vcpus: 1.0,
+            zero_rate: None,
+            interference: 0.0,
+            guest_interference: 0.0,
+        }
     }
 
     #[test]
@@ -157,6 +171,21 @@ mod tests {
         assert!(close(h.shares(4, 1.0).0, 4.0 / 3.0 / (1.0 + 0.2 / 3.0)));
         // Paused (no demand), nothing.
         assert!(close(h.shares(1, 0.0).0, 1.0));
+    }
+
+    #[test]
+    fn the_vcpus_pace_beside_the_stream_scales_their_share_while_they_run() {
+        let mech = Mechanisms { host_cpu: Some(host(0.0, 1.0)), ..Mechanisms::default() };
+        let mut cpu = CpuCost::new(4096, Some(1e8), Some(1e8));
+        // A core each: the vCPU keeps all it wants, times the throttle's share.
+        assert!(close(rebalance(&mech, &mut cpu, false, 4096, 0.6), 0.6));
+        // Slowed to 0.8 beside a busy stream: 0.8 of that.
+        cpu.vcpu_pace = 0.8;
+        assert!(close(rebalance(&mech, &mut cpu, false, 4096, 0.6), 0.48));
+        // Paused, the guest runs nowhere: the factor does not apply.
+        assert!(close(rebalance(&mech, &mut cpu, true, 4096, 1.0), 1.0));
+        // Without a host CPU model only the throttle counts.
+        assert!(close(rebalance(&Mechanisms::default(), &mut cpu, false, 4096, 0.6), 0.6));
     }
 
     #[test]

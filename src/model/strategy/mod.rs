@@ -60,6 +60,9 @@ pub fn start(c: &mut Ctx<'_>, now: SimTime) {
         vm.workload.dirty_limit_pps = d.pages_per_sec(spec.page_size);
     }
     mg.throttle = mg.p.mech.auto_converge.map(|a| Throttle::new(a, now));
+    // The stream starts flat out (`Ctx::guest_interference` follows its duty from the first
+    // window on).
+    mg.cpu.vcpu_pace = mg.p.mech.host_cpu.map_or(1.0, |h| 1.0 - h.guest_interference);
     vm.cpu_share = crate::model::mechanism::cpu::rebalance(&mg.p.mech, &mut mg.cpu, vm.paused, spec.page_size, 1.0);
     // Every page is to be sent, the free ones aside.
     let mut all = Bitmap::full(pages);

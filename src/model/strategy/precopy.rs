@@ -70,7 +70,11 @@ pub fn step(c: &mut Ctx<'_>, now: SimTime) {
         c.mig.start_postcopy = true;
     }
     let dl = c.mig.p.downtime_limit_ns;
+    let opened = c.mig.window.start;
     c.mig.window.update(now, dl);
+    if c.mig.window.start != opened {
+        c.guest_interference(now, now - opened);
+    }
     if c.mig.window.over_quota() {
         let end = c.mig.window.end();
         return c.wake_at(end);
@@ -178,6 +182,7 @@ fn send_batch(c: &mut Ctx<'_>, now: SimTime, wrap: bool) {
     }
     mg.batch = b;
     mg.in_flight = InFlight::Pages;
+    mg.window_cpu_s += mg.cpu.seconds(&b);
     if mg.multifd {
         // Multifd: QEMU counts pages as transferred when they are queued to a channel, so the
         // window (and the bandwidth estimate) runs ahead of the wire (lab README, multifd).

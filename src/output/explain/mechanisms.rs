@@ -196,8 +196,13 @@ fn host_cpu(h: &HostCpu, channels: u32) -> String {
     } else {
         String::new()
     };
+    let slowed = if h.guest_interference > 0.0 && h.guest_cpu > 0.0 {
+        format!(", and go up to {} slower while the stream works flat out (its interference on them)", pct(h.guest_interference * 100.0))
+    } else {
+        String::new()
+    };
     format!(
-        "The host's {} are shared by {threads}, the guest's vCPUs (wanting {}){others}: while the guest runs unthrottled, the stream does its CPU work {}x as fast as one thread with a core of its own{interference} and the vCPUs get {} of the time they want; with the guest paused, {}x.",
+        "The host's {} are shared by {threads}, the guest's vCPUs (wanting {}){others}: while the guest runs unthrottled, the stream does its CPU work {}x as fast as one thread with a core of its own{interference} and the vCPUs get {} of the time they want{slowed}; with the guest paused, {}x.",
         cores(h.cores),
         cores(h.guest_cpu),
         n(live),

@@ -251,7 +251,8 @@ fn auto_converge_steps_are_listed_with_their_times() {
 #[test]
 fn the_host_cpu_model_tells_who_shares_the_cores_and_the_paces() {
     use crate::model::mechanism::cpu::HostCpu;
-    let h = HostCpu { cores: 2.0, busy_threads: 0.0, guest_cpu: 1.0, vcpus: 1.0, zero_rate: None, interference: 0.2 };
+    let h =
+        HostCpu { cores: 2.0, busy_threads: 0.0, guest_cpu: 1.0, vcpus: 1.0, zero_rate: None, interference: 0.2, guest_interference: 0.0 };
     let s = Setting { mech: Mechanisms { host_cpu: Some(h), multifd_channels: 4, ..Mechanisms::default() }, ..setting() };
     let e = explain(&converged(), &s, false);
     let items = &section(&e, "What the mechanisms did").items;
@@ -264,6 +265,16 @@ fn the_host_cpu_model_tells_who_shares_the_cores_and_the_paces() {
         "{it}"
     );
     assert!(it.contains("the vCPUs get 33 % of the time they want; with the guest paused, 1.6x."), "{it}");
+    assert!(!it.contains("flat out"), "no guest interference, no word of it: {it}");
+    // With the stream's interference on the vCPUs, the sentence says how much.
+    let s = Setting { mech: Mechanisms { host_cpu: Some(HostCpu { guest_interference: 0.2, ..h }), ..s.mech }, ..s };
+    let e = explain(&converged(), &s, false);
+    let items = &section(&e, "What the mechanisms did").items;
+    let it = items.iter().find(|i| i.contains("host's 2 cores")).unwrap_or_else(|| panic!("{items:?}"));
+    assert!(
+        it.contains("the vCPUs get 33 % of the time they want, and go up to 20 % slower while the stream works flat out (its interference on them); with the guest paused"),
+        "{it}"
+    );
 }
 
 #[test]
