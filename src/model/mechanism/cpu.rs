@@ -38,8 +38,8 @@ pub struct HostCpu {
     /// sibling hyperthreads). Measured on the host (docs/model.md 15.11); 0 by default.
     pub interference: f64,
     /// The other way round: how much slower the guest's vCPUs go while the migration's threads
-    /// work flat out (0.2: 20 %), scaled by the share of the time they work (`Migration::
-    /// guest_interference`). Measured on the host; 0 by default, less than 1.
+    /// work flat out (0.2: 20 %), scaled by the share of the time they work
+    /// (`Ctx::guest_interference`). Measured on the host; 0 by default, less than 1.
     pub guest_interference: f64,
 }
 
