@@ -508,12 +508,15 @@ impl Ctx<'_> {
             return;
         }
         let pace = 1.0 - h.guest_interference * (busy / (spent_ns as f64 / 1e9)).min(1.0);
-        let old = self.mig.cpu.vcpu_pace;
-        if pace != old {
+        if pace == self.mig.cpu.vcpu_pace {
+            return;
+        }
+        self.mig.cpu.vcpu_pace = pace;
+        let throttle = self.mig.throttle.as_ref().map_or(1.0, |t| 1.0 - t.pct / 100.0);
+        let share = crate::model::mechanism::cpu::rebalance(&self.mig.p.mech, &mut self.mig.cpu, false, self.spec.page_size, throttle);
+        if share != self.vm.cpu_share {
             self.vm.advance(now);
-            self.mig.cpu.vcpu_pace = pace;
-            // The throttle's and the host's shares stay; only this factor moved (old > 0: g < 1).
-            self.vm.cpu_share *= pace / old;
+            self.vm.cpu_share = share;
         }
     }
 

@@ -254,7 +254,8 @@ def check(a):
     own, weight = fit_load(loaded, new, zero, machine)
     pace = {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "HOST_CPU_RESENT_PAUSED": paused, "CPU_INTERFERENCE": k,
             "GUEST_INTERFERENCE": g}
-    for name, want in (("qemu-cpu-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight))):
+    sets = (("qemu-cpu-quiet", pace), ("qemu-mechanisms-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight)))
+    for name, want in sets:
         have = convert_qemu.SET_CONSTANTS[name]
         for key, v in want.items():
             if have.get(key) != v:

@@ -131,6 +131,8 @@ SET_CONSTANTS = {
                        "CPU_INTERFERENCE": "0.06", "GUEST_INTERFERENCE": "0.2", "OWN_LOAD": 99.0,
                        "LOAD_WEIGHT": 0.35},
 }
+# The XBZRLE runs taken on the same machine while it was quiet (run_grid.py --mech-quiet).
+SET_CONSTANTS["qemu-mechanisms-quiet"] = dict(SET_CONSTANTS["qemu-cpu-quiet"])
 # How the probe's share becomes the model's host (calibrated too): "threads": the other load is
 # runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
 # 2 / share - 1 - guest_cpu); "group": it runs in other scheduling groups (other developers'

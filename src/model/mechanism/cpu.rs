@@ -91,24 +91,37 @@ impl HostCpu {
         let running = vcpus * per_vcpu.min(lambda);
         (f64::from(channels) * lambda.min(1.0) / (1.0 + self.interference * running), vcpu)
     }
+
+    /// The share of their work the vCPUs get done when they go `pace` times as fast as they would
+    /// alone (`CpuCost::vcpu_pace`, 1: not slowed): slowed, a vCPU needs its demand / `pace` of a
+    /// core for the same work, so one that wants less than its fair level runs longer and loses
+    /// nothing (a rate-limited writer has that slack), and one that wants more does level x
+    /// `pace` / its demand of its work. With `pace` 1 this is `shares`' second figure.
+    pub fn work_share(&self, channels: u32, guest: f64, pace: f64) -> f64 {
+        let groups = self.groups(channels, guest);
+        let lambda = level(self.cores, &groups);
+        let per_vcpu = groups[1].1;
+        if per_vcpu > 0.0 { (lambda * pace / per_vcpu).min(1.0) } else { 1.0 }
+    }
 }
 
 /// Share the host's cores again after the guest's demand changed: the migration starts, the
 /// throttle moves to `throttle_share` (1 - p), or the guest pauses (`paused`). Sets the stream's CPU
 /// pace (`cpu.parallel`, and the zero pages' cost) and returns the vCPU's running share, for
-/// `Vm::cpu_share`: the throttle's share x what the host leaves it x the vCPUs' pace beside the
-/// stream (`CpuCost::vcpu_pace`). Without a host CPU model only the throttle applies (multifd's
-/// pace stays `Mechanisms::parallel`).
+/// `Vm::cpu_share`: the throttle's share x the share of their work the vCPUs get done, on what the
+/// host leaves them at their pace beside the stream (`HostCpu::work_share`, `CpuCost::vcpu_pace`).
+/// Without a host CPU model only the throttle applies (multifd's pace stays
+/// `Mechanisms::parallel`).
 pub fn rebalance(mech: &Mechanisms, cpu: &mut CpuCost, paused: bool, page_size: u64, throttle_share: f64) -> f64 {
     let Some(h) = mech.host_cpu else { return throttle_share };
     // A throttled vCPU sleeps (1 - share) of the time, and wants that much less of a core.
     let guest = if paused { 0.0 } else { h.guest_cpu * throttle_share };
-    let (pace, vcpu) = h.shares(mech.multifd_channels, guest);
+    let (pace, _) = h.shares(mech.multifd_channels, guest);
     cpu.parallel = pace;
     if let Some(z) = h.zero_rate {
         cpu.zero_page_s = page_size as f64 / z;
     }
-    if paused { throttle_share } else { throttle_share * vcpu * cpu.vcpu_pace }
+    if paused { throttle_share } else { throttle_share * h.work_share(mech.multifd_channels, guest, cpu.vcpu_pace) }
 }
 
 #[cfg(test)]
@@ -174,16 +187,25 @@ mod tests {
     }
 
     #[test]
-    fn the_vcpus_pace_beside_the_stream_scales_their_share_while_they_run() {
-        let mech = Mechanisms { host_cpu: Some(host(0.0, 1.0)), ..Mechanisms::default() };
+    fn a_slowed_vcpu_loses_work_only_where_it_has_no_slack() {
+        let spin = Mechanisms { host_cpu: Some(host(0.0, 1.0)), ..Mechanisms::default() };
         let mut cpu = CpuCost::new(4096, Some(1e8), Some(1e8));
-        // A core each: the vCPU keeps all it wants, times the throttle's share.
-        assert!(close(rebalance(&mech, &mut cpu, false, 4096, 0.6), 0.6));
-        // Slowed to 0.8 beside a busy stream: 0.8 of that.
+        // A spinning vCPU with a core of its own does all its work.
+        assert!(close(rebalance(&spin, &mut cpu, false, 4096, 1.0), 1.0));
+        // Slowed to 0.8 beside a busy stream, 0.8 of it.
         cpu.vcpu_pace = 0.8;
-        assert!(close(rebalance(&mech, &mut cpu, false, 4096, 0.6), 0.48));
-        // Paused, the guest runs nowhere: the factor does not apply.
-        assert!(close(rebalance(&mech, &mut cpu, true, 4096, 1.0), 1.0));
+        assert!(close(rebalance(&spin, &mut cpu, false, 4096, 1.0), 0.8));
+        // Next to 4 channels it gets a third of a core: 0.8 of a third.
+        let four = Mechanisms { multifd_channels: 4, ..spin };
+        assert!(close(rebalance(&four, &mut cpu, false, 4096, 1.0), 0.8 / 3.0));
+        // A writer needing 3 % of a core runs a little longer and keeps its rate.
+        let light = Mechanisms { host_cpu: Some(host(0.0, 0.03)), ..Mechanisms::default() };
+        assert!(close(rebalance(&light, &mut cpu, false, 4096, 1.0), 1.0));
+        // Throttled to 60 %, the spinning vCPU wants 0.6 of its core, and 0.6 / 0.8 still fits: the
+        // throttle's share alone (the throttle is read as a smaller demand, docs/model.md 15.11).
+        assert!(close(rebalance(&spin, &mut cpu, false, 4096, 0.6), 0.6));
+        // Paused, the guest runs nowhere: nothing applies.
+        assert!(close(rebalance(&spin, &mut cpu, true, 4096, 1.0), 1.0));
         // Without a host CPU model only the throttle counts.
         assert!(close(rebalance(&Mechanisms::default(), &mut cpu, false, 4096, 0.6), 0.6));
     }

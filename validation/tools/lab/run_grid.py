@@ -135,6 +135,22 @@ def mech():
     return g
 
 
+def mech_quiet():
+    """XBZRLE again on this project's machine while it is quiet, with repeats (issue 23: the
+    mechanism set with repeats): the lab's six XBZRLE settings (the 10k writer and the 20k hotspot
+    writer at 32 MiB/s in the 256 MiB guest, the 10k writer at 128 MiB/s in the 1 GiB guest; caches
+    of 64 and 256 MiB), repeat 1 of every setting, then 2, then 3. Ids start with mq-."""
+    g = []
+    for rep in (1, 2, 3):
+        for cache in (64, 256):
+            for c in (C(256, "uniform", 32, rate=10000, xbz=cache, suffix="-xbz%d" % cache),
+                      C(256, "hotspot", 32, rate=20000, hot=16, hot_pct=90, xbz=cache, suffix="-xbz%d" % cache),
+                      C(1024, "uniform", 128, rate=10000, xbz=cache, suffix="-xbz%d" % cache)):
+                c["run_id"] = "mq-" + c["run_id"] + "-rep%d" % rep
+                g.append(c)
+    return g
+
+
 def cpu_settings():
     """The CPU-bound regime (issue 23): the links do not limit, the host's 2 cores do. 20 settings,
     each run 3 times (see cpu() for the order)."""
@@ -267,6 +283,8 @@ def main():
     ap.add_argument("--calib-stop", action="store_true", help="run the stop-and-copy calibration batch instead")
     ap.add_argument("--calib-share", action="store_true",
                     help="run the batch that shows the writer's pace during migration instead")
+    ap.add_argument("--mech-quiet", action="store_true",
+                    help="run the XBZRLE settings with 3 repeats (ids mq-) instead")
     ap.add_argument("--trace-postcopy", action="store_true",
                     help="run the post-copy batch with QEMU's trace of page requests instead")
     ap.add_argument("--reps", type=int, default=None,
@@ -275,7 +293,8 @@ def main():
     args = ap.parse_args()
     g = (calib(args.reps or 1) if args.calib else calib_stop(args.reps or 3) if args.calib_stop
          else calib_share() if args.calib_share
-         else trace_postcopy(args.reps or 3) if args.trace_postcopy else cpu() if args.cpu else mech() if args.mech
+         else trace_postcopy(args.reps or 3) if args.trace_postcopy else mech_quiet() if args.mech_quiet
+         else cpu() if args.cpu else mech() if args.mech
          else extras() if args.extras else grid())
     if args.only:
         g = [c for c in g if args.only in c["run_id"]]
