@@ -136,16 +136,29 @@ def mech():
 
 
 def mech_quiet():
-    """XBZRLE again on this project's machine while it is quiet, with repeats (issue 23: the
-    mechanism set with repeats): the lab's six XBZRLE settings (the 10k writer and the 20k hotspot
-    writer at 32 MiB/s in the 256 MiB guest, the 10k writer at 128 MiB/s in the 1 GiB guest; caches
-    of 64 and 256 MiB), repeat 1 of every setting, then 2, then 3. Ids start with mq-."""
+    """The lab's mechanism settings again on this project's machine while it is quiet, with repeats
+    (issue 23: the mechanism set with repeats), those that the CPU-bound batch (cpu()) does not
+    already have: first its six XBZRLE settings (the 10k writer and the 20k hotspot writer at
+    32 MiB/s in the 256 MiB guest, the 10k writer at 128 MiB/s in the 1 GiB guest; caches of 64 and
+    256 MiB), then its other auto-converge and multifd settings; within each group repeat 1 of
+    every setting, then 2, then 3. Ids start with mq-."""
+    xbz = []
+    for cache in (64, 256):
+        xbz += [C(256, "uniform", 32, rate=10000, xbz=cache, suffix="-xbz%d" % cache),
+                C(256, "hotspot", 32, rate=20000, hot=16, hot_pct=90, xbz=cache, suffix="-xbz%d" % cache),
+                C(1024, "uniform", 128, rate=10000, xbz=cache, suffix="-xbz%d" % cache)]
+    other = [C(256, "hotspot", 32, rate=20000, hot=16, hot_pct=90, ac=True, suffix="-ac", timeout=90),
+             C(256, "uniform", 128, rate=50000, ac=True, suffix="-ac", timeout=90),
+             C(256, "uniform", 32, rate=10000, ac=True, ac_init=40, ac_inc=20, suffix="-ac40i20", timeout=90),
+             C(256, "uniform", 128, rate=10000, mfd=4, suffix="-mfd4"),
+             C(1024, "uniform", 512, rate=10000, mfd=2, suffix="-mfd2"),
+             C(1024, "uniform", 512, rate=10000, mfd=4, suffix="-mfd4"),
+             C(1024, "uniform", 0, rate=10000, mfd=2, suffix="-mfd2")]
     g = []
-    for rep in (1, 2, 3):
-        for cache in (64, 256):
-            for c in (C(256, "uniform", 32, rate=10000, xbz=cache, suffix="-xbz%d" % cache),
-                      C(256, "hotspot", 32, rate=20000, hot=16, hot_pct=90, xbz=cache, suffix="-xbz%d" % cache),
-                      C(1024, "uniform", 128, rate=10000, xbz=cache, suffix="-xbz%d" % cache)):
+    for group in (xbz, other):
+        for rep in (1, 2, 3):
+            for c in group:
+                c = dict(c)
                 c["run_id"] = "mq-" + c["run_id"] + "-rep%d" % rep
                 g.append(c)
     return g
