@@ -81,27 +81,20 @@ impl HostCpu {
     }
 
     /// (how much faster than one thread with a core of its own the stream does its CPU work, the
-    /// share of its demand each vCPU gets) when the guest wants `guest` cores. The vCPUs that run
-    /// (`vcpus` x min(demand, λ) cores) slow the stream's work by `interference` per core.
-    pub fn shares(&self, channels: u32, guest: f64) -> (f64, f64) {
+    /// share of its work each vCPU gets done) when the guest wants `guest` cores and its vCPUs go
+    /// `vcpu_pace` times as fast as they would alone (`CpuCost::vcpu_pace`; 1: not slowed, and the
+    /// second figure is the share of the time they want that they get). The vCPUs that run
+    /// (`vcpus` x min(demand, λ) cores) slow the stream's work by `interference` per core. A slowed
+    /// vCPU needs its demand / `vcpu_pace` of a core for the same work, so one that wants less than
+    /// its fair level runs longer and loses nothing (a rate-limited writer has that slack), and one
+    /// that wants more does λ x `vcpu_pace` / its demand of its work.
+    pub fn shares(&self, channels: u32, guest: f64, vcpu_pace: f64) -> (f64, f64) {
         let groups = self.groups(channels, guest);
         let lambda = level(self.cores, &groups);
         let (vcpus, per_vcpu) = groups[1];
-        let vcpu = if per_vcpu > 0.0 { (lambda / per_vcpu).min(1.0) } else { 1.0 };
+        let vcpu = if per_vcpu > 0.0 { (lambda * vcpu_pace / per_vcpu).min(1.0) } else { 1.0 };
         let running = vcpus * per_vcpu.min(lambda);
         (f64::from(channels) * lambda.min(1.0) / (1.0 + self.interference * running), vcpu)
-    }
-
-    /// The share of their work the vCPUs get done when they go `pace` times as fast as they would
-    /// alone (`CpuCost::vcpu_pace`, 1: not slowed): slowed, a vCPU needs its demand / `pace` of a
-    /// core for the same work, so one that wants less than its fair level runs longer and loses
-    /// nothing (a rate-limited writer has that slack), and one that wants more does level x
-    /// `pace` / its demand of its work. With `pace` 1 this is `shares`' second figure.
-    pub fn work_share(&self, channels: u32, guest: f64, pace: f64) -> f64 {
-        let groups = self.groups(channels, guest);
-        let lambda = level(self.cores, &groups);
-        let per_vcpu = groups[1].1;
-        if per_vcpu > 0.0 { (lambda * pace / per_vcpu).min(1.0) } else { 1.0 }
     }
 }
 
@@ -109,19 +102,19 @@ impl HostCpu {
 /// throttle moves to `throttle_share` (1 - p), or the guest pauses (`paused`). Sets the stream's CPU
 /// pace (`cpu.parallel`, and the zero pages' cost) and returns the vCPU's running share, for
 /// `Vm::cpu_share`: the throttle's share x the share of their work the vCPUs get done, on what the
-/// host leaves them at their pace beside the stream (`HostCpu::work_share`, `CpuCost::vcpu_pace`).
+/// host leaves them at their pace beside the stream (`HostCpu::shares`, `CpuCost::vcpu_pace`).
 /// Without a host CPU model only the throttle applies (multifd's pace stays
 /// `Mechanisms::parallel`).
 pub fn rebalance(mech: &Mechanisms, cpu: &mut CpuCost, paused: bool, page_size: u64, throttle_share: f64) -> f64 {
     let Some(h) = mech.host_cpu else { return throttle_share };
     // A throttled vCPU sleeps (1 - share) of the time, and wants that much less of a core.
     let guest = if paused { 0.0 } else { h.guest_cpu * throttle_share };
-    let (pace, _) = h.shares(mech.multifd_channels, guest);
+    let (pace, work) = h.shares(mech.multifd_channels, guest, cpu.vcpu_pace);
     cpu.parallel = pace;
     if let Some(z) = h.zero_rate {
         cpu.zero_page_s = page_size as f64 / z;
     }
-    if paused { throttle_share } else { throttle_share * h.work_share(mech.multifd_channels, guest, cpu.vcpu_pace) }
+    if paused { throttle_share } else { throttle_share * work }
 }
 
 #[cfg(test)]
@@ -159,16 +152,16 @@ mod tests {
     #[test]
     fn a_busy_guest_slows_the_stream_and_is_slowed_by_it() {
         // One stream (a core at most), guest idle: it runs at full pace.
-        let (pace, vcpu) = host(0.0, 0.0).shares(1, 0.0);
+        let (pace, vcpu) = host(0.0, 0.0).shares(1, 0.0, 1.0);
         assert!(close(pace, 1.0) && close(vcpu, 1.0));
         // A spinning vCPU next to it: two threads on two cores, a core each.
-        let (pace, vcpu) = host(0.0, 1.0).shares(1, 1.0);
+        let (pace, vcpu) = host(0.0, 1.0).shares(1, 1.0, 1.0);
         assert!(close(pace, 1.0) && close(vcpu, 1.0));
         // Two other busy threads too: 4 on 2 cores, half a core each.
-        let (pace, vcpu) = host(2.0, 1.0).shares(1, 1.0);
+        let (pace, vcpu) = host(2.0, 1.0).shares(1, 1.0, 1.0);
         assert!(close(pace, 0.5) && close(vcpu, 0.5));
         // A writer needing 3 % of a core keeps it; the stream and 2 busy threads split the rest.
-        let (pace, vcpu) = host(2.0, 0.03).shares(1, 0.03);
+        let (pace, vcpu) = host(2.0, 0.03).shares(1, 0.03, 1.0);
         assert!(close(pace, 1.97 / 3.0) && close(vcpu, 1.0));
     }
 
@@ -176,14 +169,14 @@ mod tests {
     fn a_running_guest_slows_the_stream_by_its_interference() {
         let h = HostCpu { interference: 0.2, ..host(0.0, 1.0) };
         // A spinning vCPU with a core of its own: 1 / (1 + 0.2) of the pace; its share untouched.
-        let (pace, vcpu) = h.shares(1, 1.0);
+        let (pace, vcpu) = h.shares(1, 1.0, 1.0);
         assert!(close(pace, 1.0 / 1.2) && close(vcpu, 1.0));
         // Throttled to 40 % of its core, it interferes 40 % as much.
-        assert!(close(h.shares(1, 0.4).0, 1.0 / 1.08));
+        assert!(close(h.shares(1, 0.4, 1.0).0, 1.0 / 1.08));
         // Next to 4 channels and the main thread it runs 1/3 of the time: 4/3 / (1 + 0.2/3).
-        assert!(close(h.shares(4, 1.0).0, 4.0 / 3.0 / (1.0 + 0.2 / 3.0)));
+        assert!(close(h.shares(4, 1.0, 1.0).0, 4.0 / 3.0 / (1.0 + 0.2 / 3.0)));
         // Paused (no demand), nothing.
-        assert!(close(h.shares(1, 0.0).0, 1.0));
+        assert!(close(h.shares(1, 0.0, 1.0).0, 1.0));
     }
 
     #[test]
@@ -214,13 +207,13 @@ mod tests {
     fn channels_scale_with_the_cores_they_get() {
         // 4 channels, the main thread and a spinning vCPU on 2 cores: 6 threads, 1/3 of a core
         // each: 4/3 of one stream's pace (the lab measured 1.29-1.34x), the vCPU down to 1/3.
-        let (pace, vcpu) = host(0.0, 1.0).shares(4, 1.0);
+        let (pace, vcpu) = host(0.0, 1.0).shares(4, 1.0, 1.0);
         assert!(close(pace, 4.0 / 3.0) && close(vcpu, 1.0 / 3.0));
         // Two channels with an idle guest: 3 threads, 2/3 of a core each.
-        let (pace, _) = host(0.0, 0.0).shares(2, 0.0);
+        let (pace, _) = host(0.0, 0.0).shares(2, 0.0, 1.0);
         assert!(close(pace, 2.0 * 2.0 / 3.0));
         // On 16 cores they scale fully.
         let big = HostCpu { cores: 16.0, ..host(0.0, 1.0) };
-        assert!(close(big.shares(4, 1.0).0, 4.0));
+        assert!(close(big.shares(4, 1.0, 1.0).0, 4.0));
     }
 }

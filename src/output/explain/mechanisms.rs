@@ -183,8 +183,8 @@ pub(super) fn summary(m: &MigrationResult, s: &Setting) -> Section {
 fn host_cpu(h: &HostCpu, channels: u32) -> String {
     let n = |x: f64| units::trim_zeros(format!("{x:.2}"));
     let cores = |x: f64| format!("{} core{}", n(x), if n(x) == "1" { "" } else { "s" });
-    let (live, vcpu) = h.shares(channels, h.guest_cpu);
-    let (paused, _) = h.shares(channels, 0.0);
+    let (live, vcpu) = h.shares(channels, h.guest_cpu, 1.0);
+    let (paused, _) = h.shares(channels, 0.0, 1.0);
     let threads = if channels > 1 {
         format!("{channels} multifd channels and the main migration thread")
     } else {

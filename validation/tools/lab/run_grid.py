@@ -297,7 +297,7 @@ def main():
     ap.add_argument("--calib-share", action="store_true",
                     help="run the batch that shows the writer's pace during migration instead")
     ap.add_argument("--mech-quiet", action="store_true",
-                    help="run the XBZRLE settings with 3 repeats (ids mq-) instead")
+                    help="run the lab's mechanism settings the CPU-bound batch lacks, 3 repeats each (ids mq-), instead")
     ap.add_argument("--trace-postcopy", action="store_true",
                     help="run the post-copy batch with QEMU's trace of page requests instead")
     ap.add_argument("--reps", type=int, default=None,
