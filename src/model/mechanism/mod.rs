@@ -99,7 +99,9 @@ impl Mechanisms {
 
 /// CPU demand of QEMU's main migration thread under multifd, in busy threads: it still walks the
 /// dirty bitmap, reads every page to detect zero pages and queues pages to the channels (lab README,
-/// multifd), so it is counted busy. Not fitted: with a channel counted as one thread (`parallel`),
+/// multifd), and in QEMU 7.2 it spins in `multifd_send_pages` while every channel is busy (the
+/// `channels_ready` count runs ahead; fixed upstream in d2026ee11714, docs/model.md 15.5), so it is
+/// counted busy. Not fitted: with a channel counted as one thread (`parallel`),
 /// a fair share of the lab's 2 cores gives 2 channels 1.00x and 4 channels 1.33x one stream,
 /// against measured 1.03-1.08x and 1.29-1.34x.
 pub const MULTIFD_MAIN_THREAD_LOAD: f64 = 1.0;

@@ -314,6 +314,26 @@ def run(a):
         if not a.quiet:
             print(line, flush=True)
 
+    def thread_cpu(pids):
+        """{role: {tid: [comm, cpu seconds]}} from /proc; threads that have exited are absent."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out = {}
+        for role, pid in pids.items():
+            d = {}
+            try:
+                tids = os.listdir("/proc/%d/task" % pid)
+            except OSError:
+                continue
+            for tid in tids:
+                try:
+                    comm = open("/proc/%d/task/%s/comm" % (pid, tid)).read().strip()
+                    f = open("/proc/%d/task/%s/stat" % (pid, tid)).read().rsplit(")", 1)[1].split()
+                    d[tid] = [comm, (int(f[11]) + int(f[12])) / tick]
+                except (OSError, IndexError, ValueError):
+                    pass
+            out[role] = d
+        return out
+
     kernel = a.kernel or os.path.join(BUILD, "vmlinuz")
     initrd = a.initrd or os.path.join(BUILD, "initramfs.cpio.gz")
     append = "console=ttyS0 quiet panic=-1 %s dt.mode=%s dt.wss=%d dt.rate=%d dt.hot=%d dt.hotpct=%g dt.verify=%d" % (
@@ -322,7 +342,9 @@ def run(a):
     uri = "tcp:127.0.0.1:%d" % port
 
     def qemu_cmd(role):
-        c = [a.qemu, "-name", "mig-%s" % role,
+        # debug-threads names QEMU's threads (live_migration, multifdsend_0, CPU 0/TCG, ...), so
+        # --thread-cpu can tell them apart
+        c = [a.qemu, "-name", "mig-%s%s" % (role, ",debug-threads=on" if a.thread_cpu else ""),
              "-accel", a.accel, "-machine", "pc", "-m", str(a.mem), "-smp", "1",
              "-nodefaults", "-nographic", "-no-reboot",
              "-serial", "file:" + os.path.join(rundir, role + ".serial"),
@@ -486,6 +508,24 @@ def run(a):
 
         # guest tail restarts from here (keep pre-migration reports too)
         dtail = SerialTail(os.path.join(rundir, "dst.serial"))
+        if a.prefree_mib:
+            # touch and free this much memory just before migrating: memory the host has not taken
+            # back yet makes the destination's first touches cheap (first_touch.py)
+            import mmap as _mmap
+            size = a.prefree_mib << 20
+            m = _mmap.mmap(-1, size, flags=_mmap.MAP_PRIVATE | _mmap.MAP_ANONYMOUS)
+            m.madvise(_mmap.MADV_HUGEPAGE)
+            w0 = time.perf_counter()
+            for i in range(0, size, 4096):
+                m[i] = 1
+            rec["prefree"] = {"mib": a.prefree_mib, "touch_s": round(time.perf_counter() - w0, 3)}
+            m.close()
+        tc_samples = []
+        if a.thread_cpu:
+            # one second of the guest before migrating: its threads' CPU then (a negative time)
+            tc_samples.append([-1.0, thread_cpu({"src": src.pid, "dst": dst.pid})])
+            time.sleep(1.0)
+            tc_samples.append([0.0, thread_cpu({"src": src.pid, "dst": dst.pid})])
         t0 = time.time()
         qs.cmd("migrate", uri=uri)
         log("migrate started -> %s (mode=%s bw=%g MiB/s downtime-limit=%d ms)" % (
@@ -506,6 +546,8 @@ def run(a):
             el = now - t0
             qm = qs.cmd("query-migrate")
             samples.append(flatten_sample(el, qm))
+            if a.thread_cpu:
+                tc_samples.append([round(el, 4), thread_cpu({"src": src.pid, "dst": dst.pid})])
             status = qm.get("status")
             if status != last_status:
                 status_times[status] = round(el, 4)
@@ -572,6 +614,9 @@ def run(a):
 
         t_end = time.time() - t0
         rec["t_end_s"] = round(t_end, 3)
+        if a.thread_cpu:
+            tc_samples.append([round(t_end, 4), thread_cpu({"src": src.pid, "dst": dst.pid})])
+            rec["thread_cpu"] = tc_samples
         if outcome == "error":
             st_ = final.get("status")
             if st_ == "completed":
@@ -979,6 +1024,11 @@ def parser():
     p.add_argument("--hard-timeout", type=float, default=240, help="absolute cap incl. postcopy s")
     p.add_argument("--trace-requests", type=int, default=0,
                    help="1: record the source's trace of post-copy page requests (rec['requests'])")
+    p.add_argument("--thread-cpu", type=int, default=0,
+                   help="1: record each QEMU thread's CPU time (utime+stime, /proc) at every poll "
+                        "during the migration (rec['thread_cpu'])")
+    p.add_argument("--prefree-mib", type=int, default=0,
+                   help="touch and free this many MiB of fresh memory just before migrating (0: none)")
     p.add_argument("--poll-ms", type=float, default=50)
     p.add_argument("--steady-reports", type=int, default=3,
                    help="dirtier reports after READY to wait for (median = pre-migration rate)")

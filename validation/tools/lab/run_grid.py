@@ -269,6 +269,22 @@ def trace_postcopy(reps=3):
     return g
 
 
+def thread_cpu(reps=2):
+    """Where the CPU goes under multifd (never scored, nothing fitted on them): the 10k writer over
+    768 MiB of the 1 GiB guest with no cap over one stream and 2 and 4 channels (set 8 has the
+    2 channels, set 7 the others), and over 64 MiB of the 256 MiB guest over one stream and 2
+    channels (as the calibration runs), with each QEMU thread's CPU time sampled
+    (`migrate.py --thread-cpu 1`); `reps` times each, all first runs before any second."""
+    g = []
+    for rep in range(1, reps + 1):
+        for mem, wss, mfd in ((1024, 768, None), (1024, 768, 2), (1024, 768, 4), (256, 64, None), (256, 64, 2)):
+            c = C(mem, "uniform", 0, rate=10000, wss=wss, mfd=mfd, suffix="-mfd%d" % mfd if mfd else "")
+            c["run_id"] = "threads-" + c["run_id"] + "-rep%d" % rep
+            c["thread_cpu"] = True
+            g.append(c)
+    return g
+
+
 def repeated(g, reps):
     """The calibration settings `g` `reps` times, every first run before any second; ids get calib-
     in front, and -repN behind from the second on."""
@@ -300,13 +316,16 @@ def main():
                     help="run the lab's mechanism settings the CPU-bound batch lacks, 3 repeats each (ids mq-), instead")
     ap.add_argument("--trace-postcopy", action="store_true",
                     help="run the post-copy batch with QEMU's trace of page requests instead")
+    ap.add_argument("--thread-cpu", action="store_true",
+                    help="run the multifd batch with each QEMU thread's CPU time sampled instead")
     ap.add_argument("--reps", type=int, default=None,
                     help="with --calib, --calib-stop or --trace-postcopy: run every setting this many times (default 1, 3 and 3)")
     ap.add_argument("--post-s", type=float, default=4.0)
     args = ap.parse_args()
     g = (calib(args.reps or 1) if args.calib else calib_stop(args.reps or 3) if args.calib_stop
          else calib_share() if args.calib_share
-         else trace_postcopy(args.reps or 3) if args.trace_postcopy else mech_quiet() if args.mech_quiet
+         else trace_postcopy(args.reps or 3) if args.trace_postcopy
+         else thread_cpu(args.reps or 2) if args.thread_cpu else mech_quiet() if args.mech_quiet
          else cpu() if args.cpu else mech() if args.mech
          else extras() if args.extras else grid())
     if args.only:
@@ -347,6 +366,8 @@ def main():
             argv += ["--multifd-channels", str(c["mfd"])]
         if c.get("trace"):
             argv += ["--trace-requests", "1"]
+        if c.get("thread_cpu"):
+            argv += ["--thread-cpu", "1"]
         a = migrate.parser().parse_args(argv)
         t0 = time.time()
         print("[%d/%d] %s ..." % (i + 1, len(g), c["run_id"]), flush=True)
