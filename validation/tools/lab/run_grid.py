@@ -274,14 +274,19 @@ def thread_cpu(reps=2):
     768 MiB of the 1 GiB guest with no cap over one stream and 2 and 4 channels (set 8 has the
     2 channels, set 7 the others), and over 64 MiB of the 256 MiB guest over one stream and 2
     channels (as the calibration runs), with each QEMU thread's CPU time sampled
-    (`migrate.py --thread-cpu 1`); `reps` times each, all first runs before any second."""
+    (`migrate.py --thread-cpu 1`); `reps` times each, all first runs before any second. Then
+    (taken after them) the max-rate writer over 128 MiB of the 256 MiB guest with no cap over one
+    stream and 2 and 4 channels (set 7's settings), the same way."""
     g = []
-    for rep in range(1, reps + 1):
-        for mem, wss, mfd in ((1024, 768, None), (1024, 768, 2), (1024, 768, 4), (256, 64, None), (256, 64, 2)):
-            c = C(mem, "uniform", 0, rate=10000, wss=wss, mfd=mfd, suffix="-mfd%d" % mfd if mfd else "")
-            c["run_id"] = "threads-" + c["run_id"] + "-rep%d" % rep
-            c["thread_cpu"] = True
-            g.append(c)
+    for settings in (((1024, 768, 10000, None), (1024, 768, 10000, 2), (1024, 768, 10000, 4),
+                      (256, 64, 10000, None), (256, 64, 10000, 2)),
+                     ((256, 128, 0, None), (256, 128, 0, 2), (256, 128, 0, 4))):
+        for rep in range(1, reps + 1):
+            for mem, wss, rate, mfd in settings:
+                c = C(mem, "uniform", 0, rate=rate, wss=wss, mfd=mfd, suffix="-mfd%d" % mfd if mfd else "")
+                c["run_id"] = "threads-" + c["run_id"] + "-rep%d" % rep
+                c["thread_cpu"] = True
+                g.append(c)
     return g
 
 
