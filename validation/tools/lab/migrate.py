@@ -20,6 +20,7 @@ Example:
 import argparse
 import csv
 import json
+import mmap
 import os
 import re
 import signal
@@ -511,10 +512,9 @@ def run(a):
         if a.prefree_mib:
             # touch and free this much memory just before migrating: memory the host has not taken
             # back yet makes the destination's first touches cheap (first_touch.py)
-            import mmap as _mmap
             size = a.prefree_mib << 20
-            m = _mmap.mmap(-1, size, flags=_mmap.MAP_PRIVATE | _mmap.MAP_ANONYMOUS)
-            m.madvise(_mmap.MADV_HUGEPAGE)
+            m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            m.madvise(mmap.MADV_HUGEPAGE)
             w0 = time.perf_counter()
             for i in range(0, size, 4096):
                 m[i] = 1
@@ -1025,8 +1025,8 @@ def parser():
     p.add_argument("--trace-requests", type=int, default=0,
                    help="1: record the source's trace of post-copy page requests (rec['requests'])")
     p.add_argument("--thread-cpu", type=int, default=0,
-                   help="1: record each QEMU thread's CPU time (utime+stime, /proc) at every poll "
-                        "during the migration (rec['thread_cpu'])")
+                   help="1: record each QEMU thread's CPU time (utime+stime, /proc) one second "
+                        "before migrating and at every poll during it (rec['thread_cpu'])")
     p.add_argument("--prefree-mib", type=int, default=0,
                    help="touch and free this many MiB of fresh memory just before migrating (0: none)")
     p.add_argument("--poll-ms", type=float, default=50)
