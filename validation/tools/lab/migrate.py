@@ -522,9 +522,10 @@ def run(a):
             m.close()
         tc_samples = []
         if a.thread_cpu:
-            # one second of the guest before migrating: its threads' CPU then (a negative time)
-            tc_samples.append([-1.0, thread_cpu({"src": src.pid, "dst": dst.pid})])
-            time.sleep(1.0)
+            # the guest's last --before-s seconds before migrating: its threads' CPU then (a
+            # negative time)
+            tc_samples.append([-a.before_s, thread_cpu({"src": src.pid, "dst": dst.pid})])
+            time.sleep(a.before_s)
             tc_samples.append([0.0, thread_cpu({"src": src.pid, "dst": dst.pid})])
         t0 = time.time()
         qs.cmd("migrate", uri=uri)
@@ -1025,8 +1026,10 @@ def parser():
     p.add_argument("--trace-requests", type=int, default=0,
                    help="1: record the source's trace of post-copy page requests (rec['requests'])")
     p.add_argument("--thread-cpu", type=int, default=0,
-                   help="1: record each QEMU thread's CPU time (utime+stime, /proc) one second "
+                   help="1: record each QEMU thread's CPU time (utime+stime, /proc) over --before-s "
                         "before migrating and at every poll during it (rec['thread_cpu'])")
+    p.add_argument("--before-s", type=float, default=1.0,
+                   help="with --thread-cpu: how long to sample the threads before migrating, s")
     p.add_argument("--prefree-mib", type=int, default=0,
                    help="touch and free this many MiB of fresh memory just before migrating (0: none)")
     p.add_argument("--poll-ms", type=float, default=50)

@@ -290,6 +290,29 @@ def thread_cpu(reps=2):
     return g
 
 
+def vcpu_share(reps=3):
+    """The guest's vCPU demand before migrating, for every guest and writer the scored runs of this
+    machine use (sets 6-8: the idle guest, the 10k, 50k, 20k hotspot and max-rate writers over
+    128 MiB of the 256 MiB guest, the 10k writer over 768 MiB of the 1 GiB guest) and the paced ones
+    of the calibration runs (the idle guest and the 10k and 20k writers over 64 MiB): each QEMU
+    thread's CPU time over 3 s before `migrate` (`migrate.py --thread-cpu 1 --before-s 3`), then
+    an unlimited single-stream migration. Never scored, nothing fitted on them; `reps` times each,
+    all first runs before any second. Ids start with vcpu-."""
+    settings = [C(256, "idle", 0), C(256, "uniform", 0, rate=10000), C(256, "uniform", 0, rate=50000),
+                C(256, "hotspot", 0, rate=20000, hot=16, hot_pct=90), C(256, "uniform", 0, rate=0),
+                C(1024, "uniform", 0, rate=10000), C(256, "idle", 0, wss=64),
+                C(256, "uniform", 0, rate=10000, wss=64), C(256, "uniform", 0, rate=20000, wss=64)]
+    g = []
+    for rep in range(1, reps + 1):
+        for c in settings:
+            c = dict(c)
+            c["run_id"] = "vcpu-" + c["run_id"] + "-rep%d" % rep
+            c["thread_cpu"] = True
+            c["before_s"] = 3.0
+            g.append(c)
+    return g
+
+
 def repeated(g, reps):
     """The calibration settings `g` `reps` times, every first run before any second; ids get calib-
     in front, and -repN behind from the second on."""
@@ -323,6 +346,8 @@ def main():
                     help="run the post-copy batch with QEMU's trace of page requests instead")
     ap.add_argument("--thread-cpu", action="store_true",
                     help="run the multifd batch with each QEMU thread's CPU time sampled instead")
+    ap.add_argument("--vcpu-share", action="store_true",
+                    help="run the batch that measures the guest's vCPU demand before migrating instead")
     ap.add_argument("--reps", type=int, default=None,
                     help="with --calib, --calib-stop or --trace-postcopy: run every setting this many times (default 1, 3 and 3)")
     ap.add_argument("--post-s", type=float, default=4.0)
@@ -330,7 +355,8 @@ def main():
     g = (calib(args.reps or 1) if args.calib else calib_stop(args.reps or 3) if args.calib_stop
          else calib_share() if args.calib_share
          else trace_postcopy(args.reps or 3) if args.trace_postcopy
-         else thread_cpu(args.reps or 2) if args.thread_cpu else mech_quiet() if args.mech_quiet
+         else thread_cpu(args.reps or 2) if args.thread_cpu
+         else vcpu_share(args.reps or 3) if args.vcpu_share else mech_quiet() if args.mech_quiet
          else cpu() if args.cpu else mech() if args.mech
          else extras() if args.extras else grid())
     if args.only:
@@ -373,6 +399,8 @@ def main():
             argv += ["--trace-requests", "1"]
         if c.get("thread_cpu"):
             argv += ["--thread-cpu", "1"]
+        if c.get("before_s"):
+            argv += ["--before-s", str(c["before_s"])]
         a = migrate.parser().parse_args(argv)
         t0 = time.time()
         print("[%d/%d] %s ..." % (i + 1, len(g), c["run_id"]), flush=True)
