@@ -217,13 +217,10 @@ def guest_scan(r):
 def guest_vcpu(r):
     """The guest's vCPU demand measured before migrating in other boots of the same guest and
     writer on this project's machine (guest_vcpu.json, vcpu_share.py), or None."""
-    def i(x):
-        return str(int(float(x or 0)))
-    key = "-".join((i(r["mem_mib"]), r["wl"], i(r["rate_target"]), i(r["wss_mib"]),
-                    i(r["hot_mib"]) if r["wl"] == "hotspot" else "0"))
+    from vcpu_share import key  # this script's folder: the key vcpu_share.py writes
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest_vcpu.json")
     with open(path) as f:
-        return json.load(f).get(key)
+        return json.load(f).get(key(r))
 
 
 def guest_key(r):
