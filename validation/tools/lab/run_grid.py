@@ -154,14 +154,7 @@ def mech_quiet():
              C(1024, "uniform", 512, rate=10000, mfd=2, suffix="-mfd2"),
              C(1024, "uniform", 512, rate=10000, mfd=4, suffix="-mfd4"),
              C(1024, "uniform", 0, rate=10000, mfd=2, suffix="-mfd2")]
-    g = []
-    for group in (xbz, other):
-        for rep in (1, 2, 3):
-            for c in group:
-                c = dict(c)
-                c["run_id"] = "mq-" + c["run_id"] + "-rep%d" % rep
-                g.append(c)
-    return g
+    return repeated(xbz, 3, "mq-", tag_first=True) + repeated(other, 3, "mq-", tag_first=True)
 
 
 def cpu_settings():
@@ -281,12 +274,9 @@ def thread_cpu(reps=2):
     for settings in (((1024, 768, 10000, None), (1024, 768, 10000, 2), (1024, 768, 10000, 4),
                       (256, 64, 10000, None), (256, 64, 10000, 2)),
                      ((256, 128, 0, None), (256, 128, 0, 2), (256, 128, 0, 4))):
-        for rep in range(1, reps + 1):
-            for mem, wss, rate, mfd in settings:
-                c = C(mem, "uniform", 0, rate=rate, wss=wss, mfd=mfd, suffix="-mfd%d" % mfd if mfd else "")
-                c["run_id"] = "threads-" + c["run_id"] + "-rep%d" % rep
-                c["thread_cpu"] = True
-                g.append(c)
+        group = [C(mem, "uniform", 0, rate=rate, wss=wss, mfd=mfd, suffix="-mfd%d" % mfd if mfd else "")
+                 for mem, wss, rate, mfd in settings]
+        g += repeated(group, reps, "threads-", tag_first=True, thread_cpu=True)
     return g
 
 
@@ -302,25 +292,17 @@ def vcpu_share(reps=3):
                 C(256, "hotspot", 0, rate=20000, hot=16, hot_pct=90), C(256, "uniform", 0, rate=0),
                 C(1024, "uniform", 0, rate=10000), C(256, "idle", 0, wss=64),
                 C(256, "uniform", 0, rate=10000, wss=64), C(256, "uniform", 0, rate=20000, wss=64)]
-    g = []
-    for rep in range(1, reps + 1):
-        for c in settings:
-            c = dict(c)
-            c["run_id"] = "vcpu-" + c["run_id"] + "-rep%d" % rep
-            c["thread_cpu"] = True
-            c["before_s"] = 3.0
-            g.append(c)
-    return g
+    return repeated(settings, reps, "vcpu-", tag_first=True, thread_cpu=True, before_s=3.0)
 
 
-def repeated(g, reps):
-    """The calibration settings `g` `reps` times, every first run before any second; ids get calib-
-    in front, and -repN behind from the second on."""
+def repeated(g, reps, prefix="calib-", tag_first=False, **extra):
+    """The settings `g` `reps` times, every first run before any second; ids get `prefix` in front,
+    and -repN behind from the second on (from the first with `tag_first`); `extra` is set on each."""
     out = []
     for rep in range(1, reps + 1):
         for c in g:
-            c = dict(c)
-            c["run_id"] = "calib-" + c["run_id"] + ("-rep%d" % rep if rep > 1 else "")
+            c = dict(c, **extra)
+            c["run_id"] = prefix + c["run_id"] + ("-rep%d" % rep if rep > 1 or tag_first else "")
             out.append(c)
     return out
 
