@@ -21,10 +21,13 @@ import os
 import statistics
 import sys
 
+import convert_qemu  # its DIRTIER_FULL_CPU (this script's folder; it imports key() from here)
+from thread_cpu import before  # the vCPU's share of a core before `migrate`
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT = os.path.join(HERE, "calibration", "vcpu")
 OUT = os.path.join(HERE, "guest_vcpu.json")
-DIRTIER_FULL_CPU = 331000.0  # pages/s, as convert_qemu.py
+DIRTIER_FULL_CPU = float(convert_qemu.DIRTIER_FULL_CPU.split()[0])
 
 
 def key(row):
@@ -33,16 +36,6 @@ def key(row):
         return str(int(float(x or 0)))
     return "-".join((i(row["mem_mib"]), row["wl"], i(row["rate_target"]), i(row["wss_mib"]),
                      i(row["hot_mib"]) if row["wl"] == "hotspot" else "0"))
-
-
-def before_share(rec):
-    """The vCPU thread's share of a core over the sampled interval before `migrate`."""
-    samples = rec["thread_cpu"]
-    start = next(s for s in samples if s[0] >= 0)
-
-    def vcpu(snap):
-        return sum(cpu for comm, cpu in snap["src"].values() if comm.startswith("CPU "))
-    return (vcpu(start[1]) - vcpu(samples[0][1])) / (start[0] - samples[0][0])
 
 
 def assumed(row):
@@ -60,9 +53,9 @@ def medians(folder):
     out = []
     for r in rows:
         rec = json.load(open(os.path.join(folder, "runs", r["run_id"] + ".json")))
-        if not rec.get("thread_cpu") or rec["thread_cpu"][0][0] >= 0:
+        share = before(rec) if rec.get("thread_cpu") else None
+        if share is None:
             continue
-        share = before_share(rec)
         out.append((r["run_id"], share))
         per.setdefault(key(r), (r, []))[1].append(share)
     return out, per
