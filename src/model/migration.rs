@@ -512,7 +512,7 @@ impl Ctx<'_> {
             return;
         }
         self.mig.cpu.vcpu_pace = pace;
-        let throttle = self.mig.throttle.as_ref().map_or(1.0, |t| 1.0 - t.pct / 100.0);
+        let throttle = self.mig.throttle.as_ref().map_or(1.0, Throttle::running_share);
         let share = crate::model::mechanism::cpu::rebalance(&self.mig.p.mech, &mut self.mig.cpu, false, self.spec.page_size, throttle);
         if share != self.vm.cpu_share {
             self.vm.advance(now);
@@ -542,7 +542,7 @@ impl Ctx<'_> {
             && let Some(t) = mg.throttle.as_mut()
             && let Some(pct) = t.on_sync(now, newly, ps, sent)
         {
-            vm.cpu_share = crate::model::mechanism::cpu::rebalance(&mg.p.mech, &mut mg.cpu, false, ps, 1.0 - pct / 100.0);
+            vm.cpu_share = crate::model::mechanism::cpu::rebalance(&mg.p.mech, &mut mg.cpu, false, ps, t.running_share());
             mg.throttle_schedule.push([(now - mg.start) as f64 / 1e9, pct]);
         }
     }

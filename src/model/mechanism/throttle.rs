@@ -22,6 +22,11 @@ impl Throttle {
         Throttle { p, pct: 0.0, last_check: now, high_periods: 0, dirty_pages_period: 0, bytes_sent_at_check: 0 }
     }
 
+    /// The share of the time the throttled vCPU may run (1 - p): what `cpu::rebalance` takes.
+    pub fn running_share(&self) -> f64 {
+        1.0 - self.pct / 100.0
+    }
+
     /// A dirty sync at `now` that found `newly_dirty` pages not already pending. Returns the new
     /// throttle when it changes.
     pub fn on_sync(&mut self, now: u64, newly_dirty: u64, page_size: u64, bytes_sent: u64) -> Option<f64> {
