@@ -521,12 +521,13 @@ def run(a):
             rec["prefree"] = {"mib": a.prefree_mib, "touch_s": round(time.perf_counter() - w0, 3)}
             m.close()
         tc_samples = []
+        qemu_pids = {"src": src.pid, "dst": dst.pid}
         if a.thread_cpu:
             # the guest's last --before-s seconds before migrating: its threads' CPU then (a
             # negative time)
-            tc_samples.append([-a.before_s, thread_cpu({"src": src.pid, "dst": dst.pid})])
+            tc_samples.append([-a.before_s, thread_cpu(qemu_pids)])
             time.sleep(a.before_s)
-            tc_samples.append([0.0, thread_cpu({"src": src.pid, "dst": dst.pid})])
+            tc_samples.append([0.0, thread_cpu(qemu_pids)])
         t0 = time.time()
         qs.cmd("migrate", uri=uri)
         log("migrate started -> %s (mode=%s bw=%g MiB/s downtime-limit=%d ms)" % (
@@ -548,7 +549,7 @@ def run(a):
             qm = qs.cmd("query-migrate")
             samples.append(flatten_sample(el, qm))
             if a.thread_cpu:
-                tc_samples.append([round(el, 4), thread_cpu({"src": src.pid, "dst": dst.pid})])
+                tc_samples.append([round(el, 4), thread_cpu(qemu_pids)])
             status = qm.get("status")
             if status != last_status:
                 status_times[status] = round(el, 4)
@@ -616,7 +617,7 @@ def run(a):
         t_end = time.time() - t0
         rec["t_end_s"] = round(t_end, 3)
         if a.thread_cpu:
-            tc_samples.append([round(t_end, 4), thread_cpu({"src": src.pid, "dst": dst.pid})])
+            tc_samples.append([round(t_end, 4), thread_cpu(qemu_pids)])
             rec["thread_cpu"] = tc_samples
         if outcome == "error":
             st_ = final.get("status")
