@@ -131,7 +131,7 @@ GUEST_INTERFERENCE = os.environ.get("GUEST_INTERFERENCE", "0")
 # and set 7; `boot_drift.py` prints them and checks these tables):
 # - BOOT_SPEED=median: x BOOT_REF (their median) / the run's boot;
 # - BOOT_SPEED=spread: x BOOT_MAX (their longest) / the run's boot, at most 1: within a session the
-#   boots spread 4-20 % with no tie to the migration's time, so only a boot beyond that counts.
+#   boots spread 8-24 % with no tie to the migration's time, so only a boot beyond that counts.
 # Off: each was chosen with the scored sets in view (docs/validation.md says what each does).
 BOOT_SPEED = os.environ.get("BOOT_SPEED", "")
 BOOT_REF = {(256, 64): 4.81, (256, 128): 5.21, (1024, 768): 9.53}
