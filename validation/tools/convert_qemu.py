@@ -761,6 +761,8 @@ def main():
                     help="write every run into DIR/SET, with the host CPU model (the runs of validation/qemu-cpu)")
     ap.add_argument("--only", default="", help="only runs whose id starts with this")
     a = ap.parse_args()
+    if BOOT_SPEED not in ("", "median", "spread"):
+        ap.error("BOOT_SPEED=%s: use median or spread, or leave it unset" % BOOT_SPEED)
     global SET_NAME
     SET_NAME = a.set
     for k, v in SET_CONSTANTS.get(a.set, {}).items():

@@ -17,8 +17,9 @@ kind of thread used from `migrate` to the last sample (a thread that exits keeps
 and `busy`, all of them over the wall time, in cores (the host has 2), and the vCPU's share of a
 core in the second before `migrate` where the run sampled it. Then each setting's medians over its
 repeats, and the cores QEMU's threads kept busy in the runs where more of them wanted a core than
-the host has all along (the 1 GiB guest under multifd). The `prefree` runs wrote and freed memory just before `migrate` (their records'
-`prefree`; `lab/first_touch.py` shows why that matters). Nothing is fitted on these runs.
+the host has all along (the 1 GiB guest under multifd). The `prefree` runs wrote and freed memory
+just before `migrate` (their records' `prefree`; `lab/first_touch.py` shows why that matters).
+Nothing is fitted on these runs.
 
     python3 validation/tools/thread_cpu.py [FOLDER]
 """
