@@ -11,7 +11,8 @@ carry the start time and boot). It prints:
 
 1. The median and the longest boot of each guest (memory, working set) in the session the
    converter's constants were fitted in (10:04-10:37: the quiet calibration runs and set 7), as
-   convert_qemu.py's BOOT_REF and BOOT_MAX hold them (`--check` fails unless they do; CI runs it).
+   convert_qemu.py's BOOT_REF and BOOT_MAX hold them (`--check` fails unless they do, and unless
+   its DRIFT_CORES is the median of thread_cpu.py's last line; CI runs it).
 2. Every setting taken in more than one session: each session's boots and QEMU total times
    (medians), and their ratios to the first session's.
 3. Within a session: over the settings with 3 repeats, how often the repeat with the longest boot
@@ -20,19 +21,26 @@ carry the start time and boot). It prints:
 
 Nothing is fitted here. Python 3 standard library only.
 
-    python3 validation/tools/boot_drift.py [--check]
+4. With `--evening`: the batch taken afterwards to test BOOT_SPEED on runs it was not chosen on
+   (calibration/evening), scored with and without it (needs target/release/migsim).
+
+    python3 validation/tools/boot_drift.py [--check | --evening]
 """
 import csv
 import glob
+import json
 import os
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VALIDATION = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-import convert_qemu  # noqa: E402  (its BOOT_REF)
+import convert_qemu  # noqa: E402  (its BOOT_REF, BOOT_MAX and DRIFT_CORES)
+import thread_cpu  # noqa: E402  (the cores QEMU's threads got under multifd)
 
 # The session the converter's constants were fitted in (calibrate_cpu.py on calibration/quiet; set 7
 # was taken in the same batch).
@@ -106,8 +114,34 @@ def sessions(rows):
     return by
 
 
+def evening(migsim):
+    """Score the evening batch (calibration/evening: set 8's multifd settings taken again at
+    16:49-16:53 UTC, after this tool and BOOT_SPEED were written) converted with set 8's constants,
+    without BOOT_SPEED and with each of its references, and with 1.83 cores (docs/validation.md,
+    "The cores QEMU's threads get")."""
+    folder = os.path.join(HERE, "calibration", "evening")
+    print("the evening batch (%s), converted as set 8 and scored by migsim validate:" % os.path.relpath(folder, VALIDATION))
+    print("%-36s %16s %16s %9s %8s" % ("conversion", "time med / p90", "bytes med / p90", "downtime", "syncs"))
+    for label, env in [("as the committed sets", {}), ("BOOT_SPEED=spread", {"BOOT_SPEED": "spread"}),
+                       ("BOOT_SPEED=median", {"BOOT_SPEED": "median"}), ("HOST_CPU_CORES=1.83", {"HOST_CPU_CORES": "1.83"}),
+                       ("BOOT_SPEED=median, 1.83 cores", {"BOOT_SPEED": "median", "HOST_CPU_CORES": "1.83"}),
+                       ("BOOT_SPEED=band", {"BOOT_SPEED": "band"})]:
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), folder, "--set", "qemu-mechanisms-quiet",
+                            "--only", "mq-", "--out", d], env=dict(os.environ, **env), check=True, stdout=subprocess.DEVNULL)
+            out = subprocess.run([migsim, "validate", d, "--format", "json"], capture_output=True, text=True).stdout
+        # validate's summary lines: "SET: METRIC: median |err| X%, p90 Y%, ... N/M within ..." or "N/M exact".
+        lines = {line.split(": ")[1]: line for line in json.loads(out)["sets"][0]["lines"]}
+        pct = lambda m: "%s / %s %%" % re.search(r"median \|err\| ([0-9.]+)%, p90 ([0-9.]+)%", lines[m]).groups()
+        ok = lambda m: "%s of %s" % re.search(r"(\d+)/(\d+) (?:within|exact)", lines[m]).groups()
+        print("%-36s %16s %16s %9s %8s" % (label, pct("total_time_s"), pct("bytes_sent"), ok("downtime_s"), ok("syncs")))
+
+
 def main():
     check = "--check" in sys.argv[1:]
+    if "--evening" in sys.argv[1:]:
+        evening(os.path.join(VALIDATION, "..", "target", "release", "migsim"))
+        return 0
     rows = runs()
     ref, longest, n = boot_ref(rows)
     print("boot to ready in %s-%s UTC, the session the converter's constants were fitted in:" % FIT_SESSION)
@@ -115,11 +149,12 @@ def main():
         print("  %4d MiB guest, working set %3d MiB: median %.2f s (BOOT_REF), longest %.2f s (BOOT_MAX), %d runs" % (
             mem, wss, b, longest[(mem, wss)], n[(mem, wss)]))
     if check:
-        if (ref, longest) != (convert_qemu.BOOT_REF, convert_qemu.BOOT_MAX):
-            print("boot check: convert_qemu.py's BOOT_REF and BOOT_MAX are %s and %s, the runs say %s and %s: FAILED" % (
-                convert_qemu.BOOT_REF, convert_qemu.BOOT_MAX, ref, longest))
+        cores = "%.2f" % statistics.median(thread_cpu.full_cores())
+        if (ref, longest, cores) != (convert_qemu.BOOT_REF, convert_qemu.BOOT_MAX, convert_qemu.DRIFT_CORES):
+            print("boot check: convert_qemu.py's BOOT_REF, BOOT_MAX and DRIFT_CORES are %s, %s and %s; the runs say %s, %s "
+                  "and %s: FAILED" % (convert_qemu.BOOT_REF, convert_qemu.BOOT_MAX, convert_qemu.DRIFT_CORES, ref, longest, cores))
             return 1
-        print("boot check: convert_qemu.py's BOOT_REF and BOOT_MAX hold these")
+        print("boot check: convert_qemu.py's BOOT_REF, BOOT_MAX and DRIFT_CORES (%s, thread_cpu.py) hold these" % cores)
         return 0
     print()
     print("settings taken in more than one session (medians; ratios to the first session):")

@@ -132,10 +132,14 @@ GUEST_INTERFERENCE = os.environ.get("GUEST_INTERFERENCE", "0")
 # - BOOT_SPEED=median: x BOOT_REF (their median) / the run's boot;
 # - BOOT_SPEED=spread: x BOOT_MAX (their longest) / the run's boot, at most 1: within a session the
 #   boots spread 8-24 % with no tie to the migration's time, so only a boot beyond that counts.
-# Off: each was chosen with the scored sets in view (docs/validation.md says what each does).
+# - BOOT_SPEED=band: a boot within that session's range (at most BOOT_MAX) is that session's machine,
+#   as calibrated; a longer one is the slower machine of the afternoon: x BOOT_REF / the run's boot,
+#   on the DRIFT_CORES that QEMU's threads got then (`thread_cpu.py`, last line).
+# Off: docs/validation.md says what each does, and on which runs each was chosen.
 BOOT_SPEED = os.environ.get("BOOT_SPEED", "")
 BOOT_REF = {(256, 64): 4.81, (256, 128): 5.21, (1024, 768): 9.53}
 BOOT_MAX = {(256, 64): 5.12, (256, 128): 5.52, (1024, 768): 10.53}
+DRIFT_CORES = "1.83"
 BOOT_SETS = ("qemu-cpu-quiet", "qemu-mechanisms-quiet")
 SET_NAME = None  # --set, for BOOT_SETS
 # The constants each set measured on this project's machine was converted with, from
@@ -372,13 +376,16 @@ def boot_s(r):
 
 
 def boot_speed(r):
-    """(the factor BOOT_SPEED puts on the machine's CPU paces for run `r`, the reference boot), or
-    (1, None) for none."""
+    """(the factor BOOT_SPEED puts on the machine's CPU paces for run `r`, the reference boot, the
+    host's cores), or (1, None, HOST_CPU_CORES) for none."""
     key = (int(float(r["mem_mib"])), int(float(r.get("wss_mib") or 0)))
-    ref = {"median": BOOT_REF, "spread": BOOT_MAX}.get(BOOT_SPEED, {}).get(key)
-    if ref is None or SET_NAME not in BOOT_SETS or boot_s(r) <= 0:
-        return 1.0, None
-    return (ref / boot_s(r) if BOOT_SPEED == "median" else min(1.0, ref / boot_s(r))), ref
+    ref = {"median": BOOT_REF, "spread": BOOT_MAX, "band": BOOT_REF}.get(BOOT_SPEED, {}).get(key)
+    boot = boot_s(r)
+    if ref is None or SET_NAME not in BOOT_SETS or boot <= 0:
+        return 1.0, None, HOST_CPU_CORES
+    if BOOT_SPEED == "band":
+        return (ref / boot, ref, DRIFT_CORES) if boot > BOOT_MAX[key] else (1.0, None, HOST_CPU_CORES)
+    return (ref / boot if BOOT_SPEED == "median" else min(1.0, ref / boot)), ref, HOST_CPU_CORES
 
 
 def paced(rate, speed):
@@ -643,7 +650,7 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
             h('max_postcopy_bandwidth = "%s MiB/s"   # the harness sets it to max-bandwidth unless told' % fnum(pc_bw))
         else:
             h("# max_postcopy_bandwidth: 0 in the lab, which means no limit")
-    speed, ref = boot_speed(r) if host is not None else (1.0, None)
+    speed, ref, host_cores = boot_speed(r) if host is not None else (1.0, None, HOST_CPU_CORES)
     times = "" if speed == 1.0 else " x %.4f (BOOT_SPEED %s: %s s / this run's boot %s s)" % (
         speed, BOOT_SPEED, fnum(ref), fnum(boot_s(r)))
     h('cpu_rate_new = "%s"   # HOST_CPU_NEW%s' % (paced(HOST_CPU_NEW, speed), times))
@@ -668,7 +675,9 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         else:
             guest = rate / float(DIRTIER_FULL_CPU.split()[0])
             why = "write_rate / DIRTIER_FULL_CPU"
-        cores = float(HOST_CPU_CORES)
+        cores = float(host_cores)
+        cores_line = ("host_cores = %s   # DRIFT_CORES: what QEMU's threads got on the slower machine (BOOT_SPEED band)"
+                      if host_cores != HOST_CPU_CORES else "host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on")
         share = None if IGNORE_PROBE else host.get("probe")
         if share and HOST_LOAD_MODEL == "group":
             got = min(cores, share * (1.0 + guest))
@@ -679,13 +688,13 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
             # A thread spinning just before the migration got `share` of a core, next to the guest's
             # vCPU: cores / share threads were runnable, the probe and the guest among them.
             busy = max(0.0, cores / max(share, 1e-3) - 1.0 - guest)
-            h("host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on" % HOST_CPU_CORES)
+            h(cores_line % host_cores)
             h("host_busy_threads = %s   # a busy thread got %.3f of a core just before migrating: %s / %.3f - 1 - guest_cpu" % (
-                fnum(round(busy, 3)), share, HOST_CPU_CORES, share))
+                fnum(round(busy, 3)), share, host_cores, share))
         else:
             load = host["load"]
             busy = max(0.0, load - OWN_LOAD) * LOAD_WEIGHT
-            h("host_cores = %s   # HOST_CPU_CORES: the machine the lab ran on" % HOST_CPU_CORES)
+            h(cores_line % host_cores)
             h("host_busy_threads = %s   # (1-min load %.2f at the run's start - OWN_LOAD %s) x LOAD_WEIGHT %s" % (
                 fnum(round(busy, 3)), load, fnum(OWN_LOAD), fnum(LOAD_WEIGHT)))
         h("guest_cpu = %s   # %s" % (fnum(round(guest, 4)), why))
@@ -761,8 +770,8 @@ def main():
                     help="write every run into DIR/SET, with the host CPU model (the runs of validation/qemu-cpu)")
     ap.add_argument("--only", default="", help="only runs whose id starts with this")
     a = ap.parse_args()
-    if BOOT_SPEED not in ("", "median", "spread"):
-        ap.error("BOOT_SPEED=%s: use median or spread, or leave it unset" % BOOT_SPEED)
+    if BOOT_SPEED not in ("", "median", "spread", "band"):
+        ap.error("BOOT_SPEED=%s: use median, spread or band, or leave it unset" % BOOT_SPEED)
     global SET_NAME
     SET_NAME = a.set
     for k, v in SET_CONSTANTS.get(a.set, {}).items():

@@ -84,20 +84,37 @@ def setting(run_id):
     return run_id.rsplit("-rep", 1)[0]
 
 
+def records(folder=DEFAULT):
+    recs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(folder, "runs", "*.json")))]
+    return [r for r in recs if r.get("thread_cpu")]
+
+
+def busy(r):
+    """All of QEMU's threads' CPU from `migrate` to the end over the wall time, in cores."""
+    cpu, wall = used(r)
+    return sum(cpu.values()) / wall
+
+
+def full_cores(folder=DEFAULT):
+    """The busy figure of each run of the 1 GiB guest under multifd: more of QEMU's threads want a
+    core than the host has from start to end there (the main thread spins, 2 or 4 receivers), so
+    it is what they can get at most (convert_qemu.py's DRIFT_CORES is the median)."""
+    return [busy(r) for r in records(folder) if setting(r["run_id"]).startswith("threads-m1024") and "-mfd" in r["run_id"]]
+
+
 def main():
     folder = sys.argv[1] if len(sys.argv) > 1 else DEFAULT
-    recs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(folder, "runs", "*.json")))]
-    recs = [r for r in recs if r.get("thread_cpu")]
+    recs = records(folder)
     print("%-52s %7s " % ("run", "total s") + " ".join("%6s" % k for k in KINDS) + "   busy  vcpu before")
     by = {}
     for r in recs:
-        cpu, wall = used(r)
+        cpu, _ = used(r)
         total = r["final_src"]["total-time"] / 1000.0
-        busy = sum(cpu.values()) / wall
+        cores = busy(r)
         pre = before(r)
         print("%-52s %7.3f " % (r["run_id"], total) + " ".join("%6.2f" % cpu[k] for k in KINDS)
-              + "  %5.2f" % busy + ("  %5.2f" % pre if pre is not None else ""))
-        by.setdefault(setting(r["run_id"]), []).append((total, cpu, busy))
+              + "  %5.2f" % cores + ("  %5.2f" % pre if pre is not None else ""))
+        by.setdefault(setting(r["run_id"]), []).append((total, cpu, cores))
     print()
     print("medians over the repeats (CPU seconds; busy in cores)")
     for s, rows in by.items():
@@ -105,9 +122,7 @@ def main():
         print("%-52s %7.3f " % (s, statistics.median(t for t, _, _ in rows))
               + " ".join("%6.2f" % med[k] for k in KINDS)
               + "  %5.2f" % statistics.median(b for _, _, b in rows))
-    # The 1 GiB guest under multifd wants more cores than the host has from start to end (the main
-    # thread spins, 2 or 4 receivers), so its busy figure is what QEMU's threads can get at most.
-    full = [b for s, rows in by.items() if s.startswith("threads-m1024") and "-mfd" in s for _, _, b in rows]
+    full = full_cores(folder)
     if full:
         print("cores QEMU's threads kept busy where more wanted one than the host has (the 1 GiB guest under "
               "multifd, %d runs): %.2f-%.2f, median %.2f of %d" % (len(full), min(full), max(full),
