@@ -21,10 +21,11 @@ carry the start time and boot). It prints:
 
 Nothing is fitted here. Python 3 standard library only.
 
-4. With `--evening`: the batch taken afterwards to test BOOT_SPEED on runs it was not chosen on
-   (calibration/evening), scored with and without it (needs target/release/migsim).
+4. With `--later`: the batches taken afterwards to test BOOT_SPEED on runs it was not chosen on
+   (calibration/evening and calibration/confirm), scored with and without it (needs
+   target/release/migsim).
 
-    python3 validation/tools/boot_drift.py [--check | --evening]
+    python3 validation/tools/boot_drift.py [--check | --later]
 """
 import csv
 import glob
@@ -114,33 +115,43 @@ def sessions(rows):
     return by
 
 
-def evening(migsim):
-    """Score the evening batch (calibration/evening: set 8's multifd settings taken again at
-    16:49-16:53 UTC, after this tool and BOOT_SPEED were written) converted with set 8's constants,
-    without BOOT_SPEED and with each of its references, and with 1.83 cores (docs/validation.md,
-    "The cores QEMU's threads get")."""
-    folder = os.path.join(HERE, "calibration", "evening")
-    print("the evening batch (%s), converted as set 8 and scored by migsim validate:" % os.path.relpath(folder, VALIDATION))
-    print("%-36s %16s %16s %9s %8s" % ("conversion", "time med / p90", "bytes med / p90", "downtime", "syncs"))
-    for label, env in [("as the committed sets", {}), ("BOOT_SPEED=spread", {"BOOT_SPEED": "spread"}),
-                       ("BOOT_SPEED=median", {"BOOT_SPEED": "median"}), ("HOST_CPU_CORES=1.83", {"HOST_CPU_CORES": "1.83"}),
-                       ("BOOT_SPEED=median, 1.83 cores", {"BOOT_SPEED": "median", "HOST_CPU_CORES": "1.83"}),
-                       ("BOOT_SPEED=band", {"BOOT_SPEED": "band"})]:
-        with tempfile.TemporaryDirectory() as d:
-            subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), folder, "--set", "qemu-mechanisms-quiet",
-                            "--only", "mq-", "--out", d], env=dict(os.environ, **env), check=True, stdout=subprocess.DEVNULL)
-            out = subprocess.run([migsim, "validate", d, "--format", "json"], capture_output=True, text=True).stdout
-        # validate's summary lines: "SET: METRIC: median |err| X%, p90 Y%, ... N/M within ..." or "N/M exact".
-        lines = {line.split(": ")[1]: line for line in json.loads(out)["sets"][0]["lines"]}
-        pct = lambda m: "%s / %s %%" % re.search(r"median \|err\| ([0-9.]+)%, p90 ([0-9.]+)%", lines[m]).groups()
-        ok = lambda m: "%s of %s" % re.search(r"(\d+)/(\d+) (?:within|exact)", lines[m]).groups()
-        print("%-36s %16s %16s %9s %8s" % (label, pct("total_time_s"), pct("bytes_sent"), ok("downtime_s"), ok("syncs")))
+# The batches taken after BOOT_SPEED was written, to test it on runs it was not chosen on: (folder
+# under calibration/, the set whose constants convert them, what each was taken as).
+LATER = [("evening", "qemu-mechanisms-quiet", "set 8's multifd settings again, 16:49-16:53 UTC"),
+         ("confirm", "qemu-cpu-quiet", "set 7's settings with no cap again, the test fixed before it ran")]
+VARIANTS = [("as the committed sets", {}), ("BOOT_SPEED=spread", {"BOOT_SPEED": "spread"}),
+            ("BOOT_SPEED=median", {"BOOT_SPEED": "median"}), ("HOST_CPU_CORES=1.83", {"HOST_CPU_CORES": "1.83"}),
+            ("BOOT_SPEED=median, 1.83 cores", {"BOOT_SPEED": "median", "HOST_CPU_CORES": "1.83"}),
+            ("BOOT_SPEED=band", {"BOOT_SPEED": "band"})]
+
+
+def later(migsim):
+    """Score each later batch converted as its set, without BOOT_SPEED and with each variant (and
+    with 1.83 cores: docs/validation.md, "The cores QEMU's threads get")."""
+    for name, set_name, what in LATER:
+        folder = os.path.join(HERE, "calibration", name)
+        if not os.path.isdir(folder):
+            continue
+        print("%s (%s), converted as %s and scored by migsim validate:" % (
+            os.path.relpath(folder, VALIDATION), what, set_name))
+        print("%-36s %16s %16s %9s %8s" % ("conversion", "time med / p90", "bytes med / p90", "downtime", "syncs"))
+        for label, env in VARIANTS:
+            with tempfile.TemporaryDirectory() as d:
+                subprocess.run([sys.executable, os.path.join(HERE, "convert_qemu.py"), folder, "--set", set_name,
+                                "--out", d], env=dict(os.environ, **env), check=True, stdout=subprocess.DEVNULL)
+                out = subprocess.run([migsim, "validate", d, "--format", "json"], capture_output=True, text=True).stdout
+            # validate's summary lines: "SET: METRIC: median |err| X%, p90 Y%, ... N/M within ..." or "N/M exact".
+            lines = {line.split(": ")[1]: line for line in json.loads(out)["sets"][0]["lines"]}
+            pct = lambda m: "%s / %s %%" % re.search(r"median \|err\| ([0-9.]+)%, p90 ([0-9.]+)%", lines[m]).groups()
+            ok = lambda m: "%s of %s" % re.search(r"(\d+)/(\d+) (?:within|exact)", lines[m]).groups()
+            print("%-36s %16s %16s %9s %8s" % (label, pct("total_time_s"), pct("bytes_sent"), ok("downtime_s"), ok("syncs")))
+        print()
 
 
 def main():
     check = "--check" in sys.argv[1:]
-    if "--evening" in sys.argv[1:]:
-        evening(os.path.join(VALIDATION, "..", "target", "release", "migsim"))
+    if "--later" in sys.argv[1:]:
+        later(os.path.join(VALIDATION, "..", "target", "release", "migsim"))
         return 0
     rows = runs()
     ref, longest, n = boot_ref(rows)
