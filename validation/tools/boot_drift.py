@@ -24,8 +24,10 @@ Nothing is fitted here. Python 3 standard library only.
 4. With `--later`: the batches taken afterwards to test BOOT_SPEED on runs it was not chosen on
    (calibration/evening and calibration/confirm), scored with and without it (needs
    target/release/migsim).
+5. With `--pace`: the batch taken with the lab's pace probe (calibration/pace) and how its
+   readings and the boot correlate with QEMU's time, setting by setting.
 
-    python3 validation/tools/boot_drift.py [--check | --later]
+    python3 validation/tools/boot_drift.py [--check | --later | --pace]
 """
 import csv
 import glob
@@ -56,7 +58,7 @@ def setting(run_id):
     """A run's setting, whatever batch took it: no batch prefix, no repeat, no calibration tag."""
     s = re.sub(r"-rep\d+$", "", run_id)
     s = re.sub(r"-calib$", "", s)
-    return re.sub(r"^(cpu|mq|threads|vcpu|calib|hand|prefree\d+)-", "", s)
+    return re.sub(r"^(cpu|mq|threads|vcpu|calib|hand|pace|prefree\d+)-", "", s)
 
 
 def runs():
@@ -148,8 +150,29 @@ def later(migsim):
         print()
 
 
+def pace():
+    """The pace-probe batch (calibration/pace, `migrate.py --pace-probe-mib 32`): each run's boot,
+    the probe's SHA-256 and first-touch medians and QEMU's time, and per setting how each
+    correlates with the time."""
+    folder = os.path.join(HERE, "calibration", "pace")
+    by = {}
+    print("%-52s %5s %7s %11s %14s %8s" % ("run", "UTC", "boot s", "SHA-256 MB/s", "first touch us", "QEMU s"))
+    for r in csv.DictReader(open(os.path.join(folder, "results.csv"), newline="")):
+        row = [float(r[k]) for k in ("boot_to_ready_s", "pace_sha256_mbps", "pace_first_touch_us")]
+        row.append(float(r["total_time_ms"]) / 1e3)
+        print("%-52s %5s %7.2f %11.1f %14.3f %8.3f" % (r["run_id"], r["date"][11:16], *row))
+        by.setdefault(setting(r["run_id"]), []).append(row)
+    for s, rows in sorted(by.items()):
+        cols = list(zip(*rows))
+        print("%s, %d runs: correlation with QEMU's time: boot %.2f, SHA-256 pace %.2f, first touch %.2f" % (
+            s, len(rows), *(statistics.correlation(cols[i], cols[3]) for i in range(3))))
+
+
 def main():
     check = "--check" in sys.argv[1:]
+    if "--pace" in sys.argv[1:]:
+        pace()
+        return 0
     if "--later" in sys.argv[1:]:
         later(os.path.join(VALIDATION, "..", "target", "release", "migsim"))
         return 0

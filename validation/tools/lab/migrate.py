@@ -287,10 +287,37 @@ CSV_FIELDS = [
     "xbzrle_pages", "xbzrle_cache_miss", "xbzrle_cache_miss_rate", "xbzrle_overflow",
     "xbzrle_encoding_rate_max", "xbzrle_bytes_saved", "multifd_bytes", "avg_xfer_mibps",
     "peak_xfer_mibps", "median_xfer_mibps",
+    # ---- appended for --pace-probe-mib (medians of its rounds); empty for older runs
+    "pace_sha256_mbps", "pace_first_touch_us",
 ]
 
 
 # -------------------------------------------------------------------- run
+def pace_probe(mib, rounds=3):
+    """The machine's pace just before a migration, without freeing memory then: `rounds` times,
+    hash a fixed 8 MiB buffer with SHA-256 (CPU) and write one byte per 4 KiB page of `mib` MiB
+    of fresh memory advised for huge pages, as QEMU advises guest RAM (the first touch that the
+    destination pays for every new page: first_touch.py). Returns (the record, the mappings): the
+    caller holds the mappings until the migration is over, so the destination gets no memory freed
+    a moment before (which makes its first touches cheap)."""
+    import hashlib
+    buf = bytes(range(256)) * (8 << 12)
+    held, sha, touch = [], [], []
+    for _ in range(rounds):
+        w0 = time.perf_counter()
+        hashlib.sha256(buf).digest()
+        sha.append(round(len(buf) / (time.perf_counter() - w0) / 1e6, 1))
+        size = mib << 20
+        m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        m.madvise(mmap.MADV_HUGEPAGE)
+        w0 = time.perf_counter()
+        for i in range(0, size, 4096):
+            m[i] = 1
+        touch.append(round((time.perf_counter() - w0) / (size // 4096) * 1e6, 3))
+        held.append(m)
+    return {"mib": mib, "sha256_mbps": sha, "first_touch_us": touch}, held
+
+
 def run(a):
     if getattr(a, "multifd_channels", None) is not None:
         a.multifd = True
@@ -436,6 +463,14 @@ def run(a):
             share = (time.thread_time() - c0) / (time.monotonic() - w0)
             rec["cpu_probe"] = {"share": round(share, 4), "seconds": a.cpu_probe_s, "loadavg": os.getloadavg()}
             log("cpu probe: a busy thread got %.2f of a core" % share)
+
+        # ---- the machine's pace right now (CPU and first touch of fresh memory); the probe's
+        # memory stays mapped until this function returns, after the migration
+        probe_held = []
+        if a.pace_probe_mib > 0:
+            rec["pace_probe"], probe_held = pace_probe(a.pace_probe_mib)
+            log("pace probe: sha256 %s MB/s, first touch %s us/page" % (
+                rec["pace_probe"]["sha256_mbps"], rec["pace_probe"]["first_touch_us"]))
 
         # ---- QEMU's own view of the dirty rate (calc-dirty-rate)
         rec["qemu_dirtyrate"] = {}
@@ -902,6 +937,8 @@ def mech_summary(rec, ram, stats, total_ms, t_stop):
         "xbzrle_cache_mib": (prm.get("xbzrle-cache-size") or 0) / MiB if xz else None,
         "multifd_channels": prm.get("multifd-channels") if mf else None,
         "boot_to_ready_s": rec.get("boot_to_ready_s"),
+        "pace_sha256_mbps": statistics.median(rec["pace_probe"]["sha256_mbps"]) if rec.get("pace_probe") else None,
+        "pace_first_touch_us": statistics.median(rec["pace_probe"]["first_touch_us"]) if rec.get("pace_probe") else None,
     }
     # ---- throttle schedule as QEMU reported it (query-migrate every poll)
     thr = smp.get("cpu_throttle_percentage") or []
@@ -1033,6 +1070,9 @@ def parser():
                    help="with --thread-cpu: how long to sample the threads before migrating, s")
     p.add_argument("--prefree-mib", type=int, default=0,
                    help="touch and free this many MiB of fresh memory just before migrating (0: none)")
+    p.add_argument("--pace-probe-mib", type=int, default=0,
+                   help="before migrating, time SHA-256 and first touches of this many MiB of fresh memory, "
+                        "3 rounds, holding that memory until the migration is over (rec['pace_probe']; 0: off)")
     p.add_argument("--poll-ms", type=float, default=50)
     p.add_argument("--steady-reports", type=int, default=3,
                    help="dirtier reports after READY to wait for (median = pre-migration rate)")

@@ -295,6 +295,16 @@ def vcpu_share(reps=3):
     return repeated(settings, reps, "vcpu-", tag_first=True, thread_cpu=True, before_s=3.0)
 
 
+def pace_probe(reps=6):
+    """How the machine's pace before a migration (`migrate.py --pace-probe-mib 32`: SHA-256 and
+    the first touch of fresh memory, held until the migration is over) and the guest's boot
+    compare as predictors of the migration's time within one session: the 10k writer over 768 MiB
+    of the 1 GiB guest and over 128 MiB of the 256 MiB guest, one stream, no cap; `reps` times
+    each, alternating. Never scored, nothing fitted on them. Ids start with pace-."""
+    settings = [C(1024, "uniform", 0, rate=10000), C(256, "uniform", 0, rate=10000)]
+    return repeated(settings, reps, "pace-", tag_first=True, pace_probe=32)
+
+
 def repeated(g, reps, prefix="calib-", tag_first=False, **extra):
     """The settings `g` `reps` times, every first run before any second; ids get `prefix` in front,
     and -repN behind from the second on (from the first with `tag_first`); `extra` is set on each."""
@@ -330,6 +340,8 @@ def main():
                     help="run the multifd batch with each QEMU thread's CPU time sampled instead")
     ap.add_argument("--vcpu-share", action="store_true",
                     help="run the batch that measures the guest's vCPU demand before migrating instead")
+    ap.add_argument("--pace-probe", action="store_true",
+                    help="run the batch that compares the pace probe and the boot as predictors instead")
     ap.add_argument("--reps", type=int, default=None,
                     help="with --calib, --calib-stop or --trace-postcopy: run every setting this many times (default 1, 3 and 3)")
     ap.add_argument("--post-s", type=float, default=4.0)
@@ -338,7 +350,8 @@ def main():
          else calib_share() if args.calib_share
          else trace_postcopy(args.reps or 3) if args.trace_postcopy
          else thread_cpu(args.reps or 2) if args.thread_cpu
-         else vcpu_share(args.reps or 3) if args.vcpu_share else mech_quiet() if args.mech_quiet
+         else vcpu_share(args.reps or 3) if args.vcpu_share else pace_probe(args.reps or 6) if args.pace_probe
+         else mech_quiet() if args.mech_quiet
          else cpu() if args.cpu else mech() if args.mech
          else extras() if args.extras else grid())
     if args.only:
@@ -383,6 +396,8 @@ def main():
             argv += ["--thread-cpu", "1"]
         if c.get("before_s"):
             argv += ["--before-s", str(c["before_s"])]
+        if c.get("pace_probe"):
+            argv += ["--pace-probe-mib", str(c["pace_probe"])]
         a = migrate.parser().parse_args(argv)
         t0 = time.time()
         print("[%d/%d] %s ..." % (i + 1, len(g), c["run_id"]), flush=True)
