@@ -293,6 +293,18 @@ CSV_FIELDS = [
 
 
 # -------------------------------------------------------------------- run
+def touch_fresh(mib):
+    """Map `mib` MiB of fresh memory advised for huge pages (as QEMU advises guest RAM) and write one
+    byte per 4 KiB page: (the mapping, the seconds the writes took)."""
+    size = mib << 20
+    m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    m.madvise(mmap.MADV_HUGEPAGE)
+    w0 = time.perf_counter()
+    for i in range(0, size, 4096):
+        m[i] = 1
+    return m, time.perf_counter() - w0
+
+
 def pace_probe(mib, rounds=3):
     """The machine's pace just before a migration, without freeing memory then: `rounds` times,
     hash a fixed 8 MiB buffer with SHA-256 (CPU) and write one byte per 4 KiB page of `mib` MiB
@@ -307,13 +319,8 @@ def pace_probe(mib, rounds=3):
         w0 = time.perf_counter()
         hashlib.sha256(buf).digest()
         sha.append(round(len(buf) / (time.perf_counter() - w0) / 1e6, 1))
-        size = mib << 20
-        m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        m.madvise(mmap.MADV_HUGEPAGE)
-        w0 = time.perf_counter()
-        for i in range(0, size, 4096):
-            m[i] = 1
-        touch.append(round((time.perf_counter() - w0) / (size // 4096) * 1e6, 3))
+        m, seconds = touch_fresh(mib)
+        touch.append(round(seconds / (mib * 256) * 1e6, 3))
         held.append(m)
     return {"mib": mib, "sha256_mbps": sha, "first_touch_us": touch}, held
 
@@ -547,13 +554,8 @@ def run(a):
         if a.prefree_mib:
             # touch and free this much memory just before migrating: memory the host has not taken
             # back yet makes the destination's first touches cheap (first_touch.py)
-            size = a.prefree_mib << 20
-            m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-            m.madvise(mmap.MADV_HUGEPAGE)
-            w0 = time.perf_counter()
-            for i in range(0, size, 4096):
-                m[i] = 1
-            rec["prefree"] = {"mib": a.prefree_mib, "touch_s": round(time.perf_counter() - w0, 3)}
+            m, seconds = touch_fresh(a.prefree_mib)
+            rec["prefree"] = {"mib": a.prefree_mib, "touch_s": round(seconds, 3)}
             m.close()
         tc_samples = []
         qemu_pids = {"src": src.pid, "dst": dst.pid}
