@@ -199,8 +199,8 @@ def main():
     for s, groups in sorted(sessions(rows).items()):
         for g in groups:
             if len(g) == 3:
-                longest = max(g, key=lambda r: r[5])
-                within.append(longest is max(g, key=lambda r: r[6]))
+                slowest_boot = max(g, key=lambda r: r[5])
+                within.append(slowest_boot is max(g, key=lambda r: r[6]))
             if len(g) >= 2:
                 mb, mt = statistics.median(r[5] for r in g), statistics.median(r[6] for r in g)
                 pooled += [(r[5] / mb, r[6] / mt) for r in g]
