@@ -10,6 +10,7 @@ skipped.  Stops starting new runs after --budget-min minutes.
   nohup ./run_grid.py --mech > build/grid-mech.log 2>&1 &    # mechanism batch
 """
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -317,6 +318,23 @@ def repeated(g, reps, prefix="calib-", tag_first=False, **extra):
     return out
 
 
+# The batches besides the default grid: (flag, the batch, what it runs). When several flags are
+# given the first here wins.
+BATCHES = [
+    ("--calib", calib, "the calibration batch"),
+    ("--calib-stop", calib_stop, "the stop-and-copy calibration batch"),
+    ("--calib-share", calib_share, "the batch that shows the writer's pace during migration"),
+    ("--trace-postcopy", trace_postcopy, "the post-copy batch with QEMU's trace of page requests"),
+    ("--thread-cpu", thread_cpu, "the multifd batch with each QEMU thread's CPU time sampled"),
+    ("--vcpu-share", vcpu_share, "the batch that measures the guest's vCPU demand before migrating"),
+    ("--pace-probe", pace_probe, "the batch that compares the pace probe and the boot as predictors"),
+    ("--mech-quiet", mech_quiet, "the lab's mechanism settings the CPU-bound batch lacks, 3 repeats each (ids mq-),"),
+    ("--cpu", cpu, "the CPU-bound batch (3 repeats)"),
+    ("--mech", mech, "the mechanism batch (auto-converge, xbzrle, multifd, 2 GiB)"),
+    ("--extras", extras, "the second batch"),
+]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--list", action="store_true")
@@ -324,36 +342,16 @@ def main():
     ap.add_argument("--budget-min", type=float, default=85)
     ap.add_argument("--results", default=os.path.join(HERE, "results"))
     ap.add_argument("--timeout", type=float, default=60)
-    ap.add_argument("--extras", action="store_true", help="run the second batch instead")
-    ap.add_argument("--mech", action="store_true",
-                    help="run the mechanism batch (auto-converge, xbzrle, multifd, 2 GiB) instead")
-    ap.add_argument("--cpu", action="store_true", help="run the CPU-bound batch (3 repeats) instead")
-    ap.add_argument("--calib", action="store_true", help="run the calibration batch instead")
-    ap.add_argument("--calib-stop", action="store_true", help="run the stop-and-copy calibration batch instead")
-    ap.add_argument("--calib-share", action="store_true",
-                    help="run the batch that shows the writer's pace during migration instead")
-    ap.add_argument("--mech-quiet", action="store_true",
-                    help="run the lab's mechanism settings the CPU-bound batch lacks, 3 repeats each (ids mq-), instead")
-    ap.add_argument("--trace-postcopy", action="store_true",
-                    help="run the post-copy batch with QEMU's trace of page requests instead")
-    ap.add_argument("--thread-cpu", action="store_true",
-                    help="run the multifd batch with each QEMU thread's CPU time sampled instead")
-    ap.add_argument("--vcpu-share", action="store_true",
-                    help="run the batch that measures the guest's vCPU demand before migrating instead")
-    ap.add_argument("--pace-probe", action="store_true",
-                    help="run the batch that compares the pace probe and the boot as predictors instead")
+    for flag, _, what in BATCHES:
+        ap.add_argument(flag, action="store_true", help="run %s instead" % what)
     ap.add_argument("--reps", type=int, default=None,
-                    help="with --calib, --calib-stop or --trace-postcopy: run every setting this many times (default 1, 3 and 3)")
+                    help="with a batch that repeats its settings: run every setting this many times "
+                         "(its own default otherwise)")
     ap.add_argument("--post-s", type=float, default=4.0)
     args = ap.parse_args()
-    g = (calib(args.reps or 1) if args.calib else calib_stop(args.reps or 3) if args.calib_stop
-         else calib_share() if args.calib_share
-         else trace_postcopy(args.reps or 3) if args.trace_postcopy
-         else thread_cpu(args.reps or 2) if args.thread_cpu
-         else vcpu_share(args.reps or 3) if args.vcpu_share else pace_probe(args.reps or 6) if args.pace_probe
-         else mech_quiet() if args.mech_quiet
-         else cpu() if args.cpu else mech() if args.mech
-         else extras() if args.extras else grid())
+    # The first batch asked for, in BATCHES' order; the default grid when none is.
+    batch = next((fn for flag, fn, _ in BATCHES if getattr(args, flag[2:].replace("-", "_"))), grid)
+    g = batch(args.reps) if args.reps and "reps" in inspect.signature(batch).parameters else batch()
     if args.only:
         g = [c for c in g if args.only in c["run_id"]]
     if args.list:
