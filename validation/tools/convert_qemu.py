@@ -650,7 +650,7 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
             h('max_postcopy_bandwidth = "%s MiB/s"   # the harness sets it to max-bandwidth unless told' % fnum(pc_bw))
         else:
             h("# max_postcopy_bandwidth: 0 in the lab, which means no limit")
-    speed, ref, host_cores = boot_speed(r) if host is not None else (1.0, None, HOST_CPU_CORES)
+    speed, ref, host_cores = boot_speed(r)  # (1, None, HOST_CPU_CORES) outside BOOT_SETS, always without --set
     times = "" if speed == 1.0 else " x %.4f (BOOT_SPEED %s: %s s / this run's boot %s s)" % (
         speed, BOOT_SPEED, fnum(ref), fnum(boot_s(r)))
     h('cpu_rate_new = "%s"   # HOST_CPU_NEW%s' % (paced(HOST_CPU_NEW, speed), times))
