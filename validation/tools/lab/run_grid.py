@@ -306,6 +306,31 @@ def pace_probe(reps=6):
     return repeated(settings, reps, "pace-", tag_first=True, pace_probe=32)
 
 
+def session(reps=3):
+    """One session that carries its own calibration (issue 23: set 9, converted with constants fitted
+    on this batch's calibration runs, never on its scored ones). Each repeat runs, one after the
+    other: the pace calibration settings (calib() without its auto-converge run, which alone takes
+    minutes) into the subfolder pace/, the stop-and-copy calibration settings (calib_stop()) into
+    stop/, then set 7's 20 settings (cpu_settings()) and set 8's 4 multifd settings into scored/;
+    all first repeats before any second, so that the calibration and the scored runs share the
+    session's drift. Every run carries the pace probe (`migrate.py --pace-probe-mib 32`).
+    Calibration ids are those of calib() and calib_stop() (they start with calib-, as
+    calibrate_cpu.py reads them) with -repN; scored ids start with ses-."""
+    pace = [c for c in calib() if "-ac-" not in c["run_id"]]
+    for c in pace:
+        c["run_id"] = c["run_id"][len("calib-"):]
+    stop = [dict(c, run_id=c["run_id"][len("calib-"):]) for c in calib_stop(1)]
+    mfd = [c for c in mech_quiet() if "-mfd" in c["run_id"] and c["run_id"].endswith("-rep1")]
+    mfd = [dict(c, run_id=c["run_id"][len("mq-"):-len("-rep1")]) for c in mfd]
+    out = []
+    for rep in range(1, reps + 1):
+        for folder, prefix, group in (("pace", "calib-", pace), ("stop", "calib-", stop),
+                                      ("scored", "ses-", cpu_settings() + mfd)):
+            for c in group:
+                out.append(dict(c, run_id=prefix + c["run_id"] + "-rep%d" % rep, folder=folder, pace_probe=32))
+    return out
+
+
 def repeated(g, reps, prefix="calib-", tag_first=False, **extra):
     """The settings `g` `reps` times, every first run before any second; ids get `prefix` in front,
     and -repN behind from the second on (from the first with `tag_first`); `extra` is set on each."""
@@ -328,6 +353,7 @@ BATCHES = [
     ("--thread-cpu", thread_cpu, "the multifd batch with each QEMU thread's CPU time sampled"),
     ("--vcpu-share", vcpu_share, "the batch that measures the guest's vCPU demand before migrating"),
     ("--pace-probe", pace_probe, "the batch that compares the pace probe and the boot as predictors"),
+    ("--session", session, "the session batch with its own calibration (set 9; subfolders of --results)"),
     ("--mech-quiet", mech_quiet, "the lab's mechanism settings the CPU-bound batch lacks, 3 repeats each (ids mq-),"),
     ("--cpu", cpu, "the CPU-bound batch (3 repeats)"),
     ("--mech", mech, "the mechanism batch (auto-converge, xbzrle, multifd, 2 GiB)"),
@@ -361,7 +387,9 @@ def main():
         return
     t_start = time.time()
     for i, c in enumerate(g):
-        jpath = os.path.join(args.results, "runs", c["run_id"] + ".json")
+        # A batch may send groups of runs to their own subfolders (the session batch).
+        results = os.path.join(args.results, c["folder"]) if c.get("folder") else args.results
+        jpath = os.path.join(results, "runs", c["run_id"] + ".json")
         if os.path.exists(jpath):
             print("skip (done)", c["run_id"], flush=True)
             continue
@@ -372,7 +400,7 @@ def main():
                 "--rate", str(c["rate"]), "--hot", str(c["hot"]), "--hot-pct", str(c["hot_pct"]),
                 "--bw-mib", str(c["bw_mib"]), "--downtime-ms", str(c["downtime_ms"]),
                 "--mode", c["mode"], "--timeout", str(c.get("timeout") or args.timeout),
-                "--results", args.results, "--run-id", c["run_id"], "--quiet",
+                "--results", results, "--run-id", c["run_id"], "--quiet",
                 "--post-s", str(args.post_s)]
         if c.get("guest_append") is not None:
             argv += ["--guest-append", c["guest_append"]]
