@@ -434,6 +434,12 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         h("# Started %s UTC; the guest took %s s from boot to ready (a pre-migration measure of the machine's pace," % (
             r["date"][11:16], fnum(boot_s(r))))
         h("#   not an input unless BOOT_SPEED is set: docs/validation.md, \"The machine's drift, seen before each migration\").")
+    probe = (host or {}).get("pace")
+    if probe:
+        # migrate.py --pace-probe-mib: three rounds just before `migrate`, kept for analysis.
+        h("# Pace probe before migrating (not an input): first touch of %d MiB of fresh memory %s us a page," % (
+            probe["mib"], "/".join("%.2f" % x for x in probe["first_touch_us"])))
+        h("#   SHA-256 over 8 MiB %s MB/s (three rounds)." % "/".join("%.0f" % x for x in probe["sha256_mbps"]))
     h("# This run's own counters (for reference, not inputs): duplicate_pages / memory pages = %d / %d = %.6f" % (
         dup, pages, zf))
     h("#   (zero pages are counted once in")
@@ -808,7 +814,7 @@ def main():
             continue
         run = records.get(r["run_id"], {})
         host = {"load": (run.get("host") or {}).get("loadavg_at_start", [0.0])[0],
-                "probe": (run.get("cpu_probe") or {}).get("share")} if a.set else None
+                "probe": (run.get("cpu_probe") or {}).get("share"), "pace": run.get("pace_probe")} if a.set else None
         scan = run.get("prescan") or guest_scan(r)
         rid, mech, text = convert(r, layouts.get(r["run_id"]), verify_ms(run), run.get("params"), scan, host)
         with open(os.path.join(dirs[mech], rid + ".toml"), "w") as f:
