@@ -26,8 +26,10 @@ Nothing is fitted here. Python 3 standard library only.
    target/release/migsim).
 5. With `--pace`: the batch taken with the lab's pace probe (calibration/pace) and how its
    readings and the boot correlate with QEMU's time, setting by setting.
+6. With `--session`: the same for set 9's session (calibration/session: its calibration runs and
+   the summary rows of its scored runs), every run of which carried the probe.
 
-    python3 validation/tools/boot_drift.py [--check | --later | --pace]
+    python3 validation/tools/boot_drift.py [--check | --later | --pace | --session]
 """
 import csv
 import glob
@@ -58,7 +60,7 @@ def setting(run_id):
     """A run's setting, whatever batch took it: no batch prefix, no repeat, no calibration tag."""
     s = re.sub(r"-rep\d+$", "", run_id)
     s = re.sub(r"-calib$", "", s)
-    return re.sub(r"^(cpu|mq|threads|vcpu|calib|hand|pace|prefree\d+)-", "", s)
+    return re.sub(r"^(cpu|mq|threads|vcpu|calib|hand|pace|ses|prefree\d+)-", "", s)
 
 
 def runs():
@@ -150,28 +152,43 @@ def later(migsim):
         print()
 
 
-def pace():
-    """The pace-probe batch (calibration/pace, `migrate.py --pace-probe-mib 32`): each run's boot,
-    the probe's SHA-256 and first-touch medians and QEMU's time, and per setting how each
-    correlates with the time."""
-    folder = os.path.join(HERE, "calibration", "pace")
+def pace(folders=("pace",)):
+    """Batches taken with the lab's pace probe (`migrate.py --pace-probe-mib 32`; calibration/pace,
+    or set 9's session, calibration/session): each run's boot, the probe's SHA-256 and first-touch
+    medians and QEMU's time; per setting with 3 runs or more how each correlates with the time; and
+    over all runs, each over its setting's median."""
     by = {}
-    print("%-52s %5s %7s %11s %14s %8s" % ("run", "UTC", "boot s", "SHA-256 MB/s", "first touch us", "QEMU s"))
-    for r in csv.DictReader(open(os.path.join(folder, "results.csv"), newline="")):
-        row = [float(r[k]) for k in ("boot_to_ready_s", "pace_sha256_mbps", "pace_first_touch_us")]
-        row.append(float(r["total_time_ms"]) / 1e3)
-        print("%-52s %5s %7.2f %11.1f %14.3f %8.3f" % (r["run_id"], r["date"][11:16], *row))
-        by.setdefault(setting(r["run_id"]), []).append(row)
+    print("%-60s %5s %7s %11s %14s %8s" % ("run", "UTC", "boot s", "SHA-256 MB/s", "first touch us", "QEMU s"))
+    for name in folders:
+        folder = os.path.join(HERE, "calibration", name)
+        for r in csv.DictReader(open(os.path.join(folder, "results.csv"), newline="")):
+            if not r["total_time_ms"]:
+                continue  # did not converge: no time
+            row = [float(r[k]) for k in ("boot_to_ready_s", "pace_sha256_mbps", "pace_first_touch_us")]
+            row.append(float(r["total_time_ms"]) / 1e3)
+            print("%-60s %5s %7.2f %11.1f %14.3f %8.3f" % (r["run_id"], r["date"][11:16], *row))
+            by.setdefault(setting(r["run_id"]), []).append(row)
+    pooled = []
     for s, rows in sorted(by.items()):
         cols = list(zip(*rows))
+        meds = [statistics.median(c) for c in cols]
+        pooled += [[x / m for x, m in zip(row, meds)] for row in rows]
+        if len(rows) < 3 or any(len(set(c)) < 2 for c in cols):
+            continue
         print("%s, %d runs: correlation with QEMU's time: boot %.2f, SHA-256 pace %.2f, first touch %.2f" % (
             s, len(rows), *(statistics.correlation(cols[i], cols[3]) for i in range(3))))
+    cols = list(zip(*pooled))
+    print("all %d runs, each over its setting's median: correlation with QEMU's time: boot %.2f, SHA-256 pace %.2f, "
+          "first touch %.2f" % (len(pooled), *(statistics.correlation(cols[i], cols[3]) for i in range(3))))
 
 
 def main():
     check = "--check" in sys.argv[1:]
     if "--pace" in sys.argv[1:]:
         pace()
+        return 0
+    if "--session" in sys.argv[1:]:
+        pace(("session/pace", "session/stop", "session/scored"))
         return 0
     if "--later" in sys.argv[1:]:
         later(os.path.join(VALIDATION, "..", "target", "release", "migsim"))

@@ -159,6 +159,10 @@ SET_CONSTANTS = {
 }
 # The XBZRLE runs taken on the same machine while it was quiet (run_grid.py --mech-quiet).
 SET_CONSTANTS["qemu-mechanisms-quiet"] = dict(SET_CONSTANTS["qemu-cpu-quiet"])
+# Set 9 (run_grid.py --session): the same machine's ratios, and the pace and paused pace fitted on
+# the calibration runs taken in its own session (calibration/session; calibrate_cpu.py --check).
+SET_CONSTANTS["qemu-session"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="360 MiB/s", CPU_RATE_ZERO="1 GB/s",
+                                     HOST_CPU_RESENT_PAUSED="2000 MB/s")
 # How the probe's share becomes the model's host (calibrated too): "threads": the other load is
 # runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
 # 2 / share - 1 - guest_cpu); "group": it runs in other scheduling groups (other developers'
