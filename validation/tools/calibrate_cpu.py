@@ -11,7 +11,8 @@
 
 RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop, .../share and
 .../loaded hold this project's calibration runs (their records cut to what the converter reads),
-and .../session/pace and .../session/stop set 9's, taken in its own session.
+and .../session/pace and .../session/stop set 9's, taken in its own session (.../session2: set
+10's).
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
@@ -35,8 +36,9 @@ The scored runs (`cpu-`) are never read here. Python 3 standard library only. --
 every stage on validation/tools/calibration in that order (the guest's interference, pace, paused
 pace, the stream's interference, load; each with the earlier ones in place), requires the pace and
 the paused pace not to move with the stream's interference in place, refits set 9's pace and paused
-pace on calibration/session, and fails unless convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet,
-qemu-mechanisms-quiet, qemu-cpu and qemu-session are the fits (CI runs it).
+pace on calibration/session and set 10's on calibration/session2, and fails unless
+convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet, qemu-mechanisms-quiet, qemu-cpu, qemu-session
+and qemu-session2 are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -275,8 +277,18 @@ def check(a):
     ses_paused = fit_stop(argparse.Namespace(**dict(vars(a), results=os.path.join(ses, "stop"))), ses_new, ses_zero, guest,
                           SESSION_PAUSED)
     session = dict(pace, HOST_CPU_NEW=ses_new, CPU_RATE_ZERO=ses_zero, HOST_CPU_RESENT_PAUSED=ses_paused)
+    # Set 10, the second session (calibration/session2): as set 9, with the cores QEMU's threads got
+    # and the vCPU's measured demand in place for the fits as for the conversion.
+    ses2 = os.path.join(here, "session2")
+    measured = dict(guest, HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU="1")
+    ses2_new, ses2_zero = fit_pace(argparse.Namespace(**dict(vars(a), results=os.path.join(ses2, "pace"))), measured,
+                                   SESSION_NEWS)
+    ses2_paused = fit_stop(argparse.Namespace(**dict(vars(a), results=os.path.join(ses2, "stop"))), ses2_new, ses2_zero,
+                           measured, SESSION_PAUSED)
+    session2 = dict(pace, HOST_CPU_NEW=ses2_new, CPU_RATE_ZERO=ses2_zero, HOST_CPU_RESENT_PAUSED=ses2_paused,
+                    HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
     sets = (("qemu-cpu-quiet", pace), ("qemu-mechanisms-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight)),
-            ("qemu-session", session))
+            ("qemu-session", session), ("qemu-session2", session2))
     for name, want in sets:
         have = convert_qemu.SET_CONSTANTS[name]
         for key, v in want.items():

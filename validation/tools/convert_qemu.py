@@ -163,6 +163,11 @@ SET_CONSTANTS["qemu-mechanisms-quiet"] = dict(SET_CONSTANTS["qemu-cpu-quiet"])
 # the calibration runs taken in its own session (calibration/session; calibrate_cpu.py --check).
 SET_CONSTANTS["qemu-session"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="360 MiB/s", CPU_RATE_ZERO="1 GB/s",
                                      HOST_CPU_RESENT_PAUSED="2000 MB/s")
+# Set 10 (run_grid.py --session again, a second session): the cores QEMU's threads got (DRIFT_CORES,
+# thread_cpu.py) and the vCPU's measured demand (GUEST_VCPU, guest_vcpu.json) in place, and the
+# paces fitted with them on its own session's calibration runs (calibration/session2).
+SET_CONSTANTS["qemu-session2"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="3 GB/s",
+                                      HOST_CPU_RESENT_PAUSED="2100 MB/s", HOST_CPU_CORES=DRIFT_CORES, GUEST_VCPU=True)
 # How the probe's share becomes the model's host (calibrated too): "threads": the other load is
 # runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
 # 2 / share - 1 - guest_cpu); "group": it runs in other scheduling groups (other developers'
