@@ -271,21 +271,11 @@ def check(a):
     # Set 9 carries its own calibration, taken in its session (calibration/session): the pace and
     # the paused pace refitted there as set 9's protocol says (docs/validation.md, set 9), with the
     # machine's ratios (the two interferences) as fitted above.
-    ses = os.path.join(here, "session")
-    ses_new, ses_zero = fit_pace(argparse.Namespace(**dict(vars(a), results=os.path.join(ses, "pace"))), guest,
-                                 SESSION_NEWS)
-    ses_paused = fit_stop(argparse.Namespace(**dict(vars(a), results=os.path.join(ses, "stop"))), ses_new, ses_zero, guest,
-                          SESSION_PAUSED)
-    session = dict(pace, HOST_CPU_NEW=ses_new, CPU_RATE_ZERO=ses_zero, HOST_CPU_RESENT_PAUSED=ses_paused)
+    session = dict(pace, **fit_session(a, os.path.join(here, "session"), guest))
     # Set 10, the second session (calibration/session2): as set 9, with the cores QEMU's threads got
     # and the vCPU's measured demand in place for the fits as for the conversion.
-    ses2 = os.path.join(here, "session2")
     measured = dict(guest, HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU="1")
-    ses2_new, ses2_zero = fit_pace(argparse.Namespace(**dict(vars(a), results=os.path.join(ses2, "pace"))), measured,
-                                   SESSION_NEWS)
-    ses2_paused = fit_stop(argparse.Namespace(**dict(vars(a), results=os.path.join(ses2, "stop"))), ses2_new, ses2_zero,
-                           measured, SESSION_PAUSED)
-    session2 = dict(pace, HOST_CPU_NEW=ses2_new, CPU_RATE_ZERO=ses2_zero, HOST_CPU_RESENT_PAUSED=ses2_paused,
+    session2 = dict(pace, **fit_session(a, os.path.join(here, "session2"), measured),
                     HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
     sets = (("qemu-cpu-quiet", pace), ("qemu-mechanisms-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight)),
             ("qemu-session", session), ("qemu-session2", session2))
@@ -297,6 +287,15 @@ def check(a):
                 bad = 1
     print("calibration check: %s" % ("FAILED" if bad else "convert_qemu.py holds the fits"))
     return bad
+
+
+def fit_session(a, folder, machine):
+    """A session's own pace and paused pace (sets 9 and 10): `--pace --session` on folder/pace, then
+    `--stop --session` at that pace on folder/stop, with `machine` in place for both."""
+    at = lambda sub: argparse.Namespace(**dict(vars(a), results=os.path.join(folder, sub)))
+    new, zero = fit_pace(at("pace"), machine, SESSION_NEWS)
+    paused = fit_stop(at("stop"), new, zero, machine, SESSION_PAUSED)
+    return {"HOST_CPU_NEW": new, "CPU_RATE_ZERO": zero, "HOST_CPU_RESENT_PAUSED": paused}
 
 
 def best(a, stage, names, candidates, inputs, by=("total_time_s", "bytes_sent")):

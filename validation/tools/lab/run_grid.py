@@ -150,12 +150,18 @@ def mech_quiet():
                 C(1024, "uniform", 128, rate=10000, xbz=cache, suffix="-xbz%d" % cache)]
     other = [C(256, "hotspot", 32, rate=20000, hot=16, hot_pct=90, ac=True, suffix="-ac", timeout=90),
              C(256, "uniform", 128, rate=50000, ac=True, suffix="-ac", timeout=90),
-             C(256, "uniform", 32, rate=10000, ac=True, ac_init=40, ac_inc=20, suffix="-ac40i20", timeout=90),
-             C(256, "uniform", 128, rate=10000, mfd=4, suffix="-mfd4"),
-             C(1024, "uniform", 512, rate=10000, mfd=2, suffix="-mfd2"),
-             C(1024, "uniform", 512, rate=10000, mfd=4, suffix="-mfd4"),
-             C(1024, "uniform", 0, rate=10000, mfd=2, suffix="-mfd2")]
+             C(256, "uniform", 32, rate=10000, ac=True, ac_init=40, ac_inc=20, suffix="-ac40i20", timeout=90)]
+    other += mech_quiet_multifd()
     return repeated(xbz, 3, "mq-", tag_first=True) + repeated(other, 3, "mq-", tag_first=True)
+
+
+def mech_quiet_multifd():
+    """mech_quiet()'s multifd settings: 4 channels at 128 MiB/s (256 MiB guest), 2 and 4 at
+    512 MiB/s and 2 with no cap (1 GiB guest)."""
+    return [C(256, "uniform", 128, rate=10000, mfd=4, suffix="-mfd4"),
+            C(1024, "uniform", 512, rate=10000, mfd=2, suffix="-mfd2"),
+            C(1024, "uniform", 512, rate=10000, mfd=4, suffix="-mfd4"),
+            C(1024, "uniform", 0, rate=10000, mfd=2, suffix="-mfd2")]
 
 
 def cpu_settings():
@@ -203,6 +209,11 @@ def calib(reps=1):
     that no scored setting is among them. With reps > 1 every setting is run that many times, all
     first runs before any second (ids of the second and later end in -repN; the first keeps the id
     it always had). The 10k writer over 1, 2 and 4 channels came with the quiet-host batch."""
+    return repeated(calib_settings(), reps)
+
+
+def calib_settings():
+    """The settings of calib(), ids without the calib- prefix."""
     g = []
     g.append(C(256, "idle", 0, wss=64, suffix="-calib"))
     g.append(C(256, "uniform", 0, rate=0, wss=64, suffix="-calib"))
@@ -213,7 +224,7 @@ def calib(reps=1):
     for ch in (1, 2, 4):
         g.append(C(256, "uniform", 0, rate=10000, wss=64, mfd=ch if ch > 1 else None,
                    suffix=("-mfd%d" % ch if ch > 1 else "") + "-calib"))
-    return repeated(g, reps)
+    return g
 
 
 def calib_stop(reps=3):
@@ -222,11 +233,16 @@ def calib_stop(reps=3):
     pages the destination already holds while the guest is paused; one setting over 4 channels and
     one with auto-converge. Ids start with calib- and end in -stop (and -repN); a 256 MiB guest has
     room for a 160 MiB working set, not 192 (the dirtier is killed for memory)."""
+    return repeated(calib_stop_settings(), reps)
+
+
+def calib_stop_settings():
+    """The settings of calib_stop(), ids without the calib- prefix."""
     g = [C(256, "uniform", 0, rate=0, wss=w, suffix="-stop") for w in (96, 160)]
     g += [C(512, "uniform", 0, rate=0, wss=w, suffix="-stop") for w in (128, 256)]
     g.append(C(256, "uniform", 0, rate=0, wss=160, mfd=4, suffix="-mfd4-stop"))
     g.append(C(256, "uniform", 128, rate=0, wss=96, ac=True, suffix="-ac-stop", timeout=90))
-    return repeated(g, reps)
+    return g
 
 
 def calib_share():
@@ -316,16 +332,11 @@ def session(reps=3):
     session's drift. Every run carries the pace probe (`migrate.py --pace-probe-mib 32`).
     Calibration ids are those of calib() and calib_stop() (they start with calib-, as
     calibrate_cpu.py reads them) with -repN; scored ids start with ses-."""
-    pace = [c for c in calib() if "-ac-" not in c["run_id"]]
-    for c in pace:
-        c["run_id"] = c["run_id"][len("calib-"):]
-    stop = [dict(c, run_id=c["run_id"][len("calib-"):]) for c in calib_stop(1)]
-    mfd = [c for c in mech_quiet() if "-mfd" in c["run_id"] and c["run_id"].endswith("-rep1")]
-    mfd = [dict(c, run_id=c["run_id"][len("mq-"):-len("-rep1")]) for c in mfd]
+    pace = [c for c in calib_settings() if not c.get("ac")]
     out = []
     for rep in range(1, reps + 1):
-        for folder, prefix, group in (("pace", "calib-", pace), ("stop", "calib-", stop),
-                                      ("scored", "ses-", cpu_settings() + mfd)):
+        for folder, prefix, group in (("pace", "calib-", pace), ("stop", "calib-", calib_stop_settings()),
+                                      ("scored", "ses-", cpu_settings() + mech_quiet_multifd())):
             for c in group:
                 out.append(dict(c, run_id=prefix + c["run_id"] + "-rep%d" % rep, folder=folder, pace_probe=32))
     return out
