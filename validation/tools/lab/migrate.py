@@ -551,6 +551,13 @@ def run(a):
 
         # guest tail restarts from here (keep pre-migration reports too)
         dtail = SerialTail(os.path.join(rundir, "dst.serial"))
+        if a.settle_s:
+            # idle before migrating until memory freed lately (the prescan's dump, the last run's
+            # QEMUs) has gone back to the host, so that every destination pays the full first touch
+            # (first_touch.py: 3 GiB freed is cheap to touch again 1 s later, half back after 3 s,
+            # all back after 6 s)
+            time.sleep(a.settle_s)
+            rec["settle_s"] = a.settle_s
         if a.prefree_mib:
             # touch and free this much memory just before migrating: memory the host has not taken
             # back yet makes the destination's first touches cheap (first_touch.py)
@@ -1072,6 +1079,9 @@ def parser():
                    help="with --thread-cpu: how long to sample the threads before migrating, s")
     p.add_argument("--prefree-mib", type=int, default=0,
                    help="touch and free this many MiB of fresh memory just before migrating (0: none)")
+    p.add_argument("--settle-s", type=float, default=0,
+                   help="idle this long just before migrating, so that memory freed lately goes back to the "
+                        "host first (rec['settle_s']; 0: none)")
     p.add_argument("--pace-probe-mib", type=int, default=0,
                    help="before migrating, time SHA-256 and first touches of this many MiB of fresh memory, "
                         "3 rounds, holding that memory until the migration is over (rec['pace_probe']; 0: off)")

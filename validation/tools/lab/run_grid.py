@@ -385,6 +385,8 @@ def main():
                     help="with a batch that repeats its settings: run every setting this many times "
                          "(its own default otherwise)")
     ap.add_argument("--post-s", type=float, default=4.0)
+    ap.add_argument("--settle-s", type=float, default=0,
+                    help="every run idles this long just before migrating (migrate.py --settle-s)")
     args = ap.parse_args()
     # The first batch asked for, in BATCHES' order; the default grid when none is.
     batch = next((fn for flag, fn, _ in BATCHES if getattr(args, flag[2:].replace("-", "_"))), grid)
@@ -435,6 +437,8 @@ def main():
             argv += ["--before-s", str(c["before_s"])]
         if c.get("pace_probe"):
             argv += ["--pace-probe-mib", str(c["pace_probe"])]
+        if args.settle_s:
+            argv += ["--settle-s", str(args.settle_s)]
         a = migrate.parser().parse_args(argv)
         t0 = time.time()
         print("[%d/%d] %s ..." % (i + 1, len(g), c["run_id"]), flush=True)
