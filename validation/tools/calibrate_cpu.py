@@ -12,7 +12,7 @@
 RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop, .../share and
 .../loaded hold this project's calibration runs (their records cut to what the converter reads),
 and .../session/pace and .../session/stop set 9's, taken in its own session (.../session2: set
-10's; .../settle: set 11's).
+10's; .../settle and .../settle2: sets 11 and 12).
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
@@ -36,9 +36,10 @@ The scored runs (`cpu-`) are never read here. Python 3 standard library only. --
 every stage on validation/tools/calibration in that order (the guest's interference, pace, paused
 pace, the stream's interference, load; each with the earlier ones in place), requires the pace and
 the paused pace not to move with the stream's interference in place, refits set 9's pace and paused
-pace on calibration/session, set 10's on calibration/session2 and set 11's on calibration/settle,
-and fails unless convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet, qemu-mechanisms-quiet,
-qemu-cpu, qemu-session, qemu-session2 and qemu-settle are the fits (CI runs it).
+pace on calibration/session, set 10's on calibration/session2 and sets 11 and 12's on
+calibration/settle and calibration/settle2, and fails unless convert_qemu.py's SET_CONSTANTS for
+qemu-cpu-quiet, qemu-mechanisms-quiet, qemu-cpu, qemu-session, qemu-session2, qemu-settle and
+qemu-settle2 are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -280,8 +281,11 @@ def check(a):
     # Set 11, the third session (calibration/settle, every run idled 8 s before migrating): as set 10.
     settle = dict(pace, **fit_session(a, os.path.join(here, "settle"), measured),
                   HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
+    # Set 12, the fourth session (calibration/settle2): as set 11.
+    settle2 = dict(pace, **fit_session(a, os.path.join(here, "settle2"), measured),
+                   HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
     sets = (("qemu-cpu-quiet", pace), ("qemu-mechanisms-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight)),
-            ("qemu-session", session), ("qemu-session2", session2), ("qemu-settle", settle))
+            ("qemu-session", session), ("qemu-session2", session2), ("qemu-settle", settle), ("qemu-settle2", settle2))
     for name, want in sets:
         have = convert_qemu.SET_CONSTANTS[name]
         for key, v in want.items():
@@ -293,7 +297,7 @@ def check(a):
 
 
 def fit_session(a, folder, machine):
-    """A session's own pace and paused pace (sets 9-11): `--pace --session` on folder/pace, then
+    """A session's own pace and paused pace (sets 9-12): `--pace --session` on folder/pace, then
     `--stop --session` at that pace on folder/stop, with `machine` in place for both."""
     at = lambda sub: argparse.Namespace(**dict(vars(a), results=os.path.join(folder, sub)))
     new, zero = fit_pace(at("pace"), machine, SESSION_NEWS)

@@ -173,6 +173,10 @@ SET_CONSTANTS["qemu-session2"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_
 # (calibration/settle).
 SET_CONSTANTS["qemu-settle"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="3 GB/s",
                                     HOST_CPU_RESENT_PAUSED="2100 MB/s", HOST_CPU_CORES=DRIFT_CORES, GUEST_VCPU=True)
+# Set 12 (the settled session batch once more, a fourth session): as set 11, with the paces fitted
+# on its own session's calibration runs (calibration/settle2).
+SET_CONSTANTS["qemu-settle2"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="2 GB/s",
+                                     HOST_CPU_RESENT_PAUSED="1800 MB/s", HOST_CPU_CORES=DRIFT_CORES, GUEST_VCPU=True)
 # How the probe's share becomes the model's host (calibrated too): "threads": the other load is
 # runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
 # 2 / share - 1 - guest_cpu); "group": it runs in other scheduling groups (other developers'
