@@ -273,19 +273,15 @@ def check(a):
     # the paused pace refitted there as set 9's protocol says (docs/validation.md, set 9), with the
     # machine's ratios (the two interferences) as fitted above.
     session = dict(pace, **fit_session(a, os.path.join(here, "session"), guest))
-    # Set 10, the second session (calibration/session2): as set 9, with the cores QEMU's threads got
-    # and the vCPU's measured demand in place for the fits as for the conversion.
+    # Sets 10-12 (calibration/session2, .../settle and .../settle2, the last two with every run idled
+    # 8 s before migrating): as set 9, with the cores QEMU's threads got and the vCPU's measured
+    # demand in place for the fits as for the conversion.
     measured = dict(guest, HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU="1")
-    session2 = dict(pace, **fit_session(a, os.path.join(here, "session2"), measured),
-                    HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
-    # Set 11, the third session (calibration/settle, every run idled 8 s before migrating): as set 10.
-    settle = dict(pace, **fit_session(a, os.path.join(here, "settle"), measured),
-                  HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
-    # Set 12, the fourth session (calibration/settle2): as set 11.
-    settle2 = dict(pace, **fit_session(a, os.path.join(here, "settle2"), measured),
-                   HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
+    of = lambda folder: dict(pace, **fit_session(a, os.path.join(here, folder), measured),
+                             HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
     sets = (("qemu-cpu-quiet", pace), ("qemu-mechanisms-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight)),
-            ("qemu-session", session), ("qemu-session2", session2), ("qemu-settle", settle), ("qemu-settle2", settle2))
+            ("qemu-session", session), ("qemu-session2", of("session2")), ("qemu-settle", of("settle")),
+            ("qemu-settle2", of("settle2")))
     for name, want in sets:
         have = convert_qemu.SET_CONSTANTS[name]
         for key, v in want.items():

@@ -163,20 +163,18 @@ SET_CONSTANTS["qemu-mechanisms-quiet"] = dict(SET_CONSTANTS["qemu-cpu-quiet"])
 # the calibration runs taken in its own session (calibration/session; calibrate_cpu.py --check).
 SET_CONSTANTS["qemu-session"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="360 MiB/s", CPU_RATE_ZERO="1 GB/s",
                                      HOST_CPU_RESENT_PAUSED="2000 MB/s")
-# Set 10 (run_grid.py --session again, a second session): the cores QEMU's threads got (DRIFT_CORES,
-# thread_cpu.py) and the vCPU's measured demand (GUEST_VCPU, guest_vcpu.json) in place, and the
-# paces fitted with them on its own session's calibration runs (calibration/session2).
-SET_CONSTANTS["qemu-session2"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="3 GB/s",
-                                      HOST_CPU_RESENT_PAUSED="2100 MB/s", HOST_CPU_CORES=DRIFT_CORES, GUEST_VCPU=True)
-# Set 11 (run_grid.py --session --settle-s 8, a third session, memory settled before each
-# migration): as set 10, with the paces fitted on its own session's calibration runs
-# (calibration/settle).
-SET_CONSTANTS["qemu-settle"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="3 GB/s",
-                                    HOST_CPU_RESENT_PAUSED="2100 MB/s", HOST_CPU_CORES=DRIFT_CORES, GUEST_VCPU=True)
-# Set 12 (the settled session batch once more, a fourth session): as set 11, with the paces fitted
-# on its own session's calibration runs (calibration/settle2).
-SET_CONSTANTS["qemu-settle2"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="2 GB/s",
-                                     HOST_CPU_RESENT_PAUSED="1800 MB/s", HOST_CPU_CORES=DRIFT_CORES, GUEST_VCPU=True)
+# Sets 10-12: the cores QEMU's threads got (DRIFT_CORES, thread_cpu.py) and the vCPU's measured
+# demand (GUEST_VCPU, guest_vcpu.json) in place, and the paces fitted with them on each set's own
+# session's calibration runs: set 10 (run_grid.py --session again, a second session;
+# calibration/session2), sets 11 and 12 (run_grid.py --session --settle-s 8, memory settled before
+# each migration, a third and a fourth session; calibration/settle and calibration/settle2).
+MEASURED = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_CORES=DRIFT_CORES, GUEST_VCPU=True)
+SET_CONSTANTS["qemu-session2"] = dict(MEASURED, HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="3 GB/s",
+                                      HOST_CPU_RESENT_PAUSED="2100 MB/s")
+SET_CONSTANTS["qemu-settle"] = dict(MEASURED, HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="3 GB/s",
+                                    HOST_CPU_RESENT_PAUSED="2100 MB/s")
+SET_CONSTANTS["qemu-settle2"] = dict(MEASURED, HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="2 GB/s",
+                                     HOST_CPU_RESENT_PAUSED="1800 MB/s")
 # How the probe's share becomes the model's host (calibrated too): "threads": the other load is
 # runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
 # 2 / share - 1 - guest_cpu); "group": it runs in other scheduling groups (other developers'
