@@ -96,6 +96,7 @@ pub fn read(t: &mut TableReader<'_>, d: &Mechanisms) -> Result<Mechanisms, Confi
     m.postcopy_push = t.bool("postcopy_push")?.unwrap_or(m.postcopy_push);
     m.postcopy_preempt = t.bool("postcopy_preempt")?.unwrap_or(m.postcopy_preempt);
     m.socket_buffer_bytes = t.size("socket_buffer")?.unwrap_or(m.socket_buffer_bytes);
+    m.drain_at_stop = t.bool("drain_at_stop")?.unwrap_or(m.drain_at_stop);
     if let Some(s) = t.string("hybrid_switch")? {
         m.hybrid_switch = choice(t, "hybrid_switch", &s, &HybridSwitch::NAMES)?;
     }
@@ -224,6 +225,7 @@ pub fn to_toml(m: &Mechanisms) -> Vec<String> {
     v.push(format!("postcopy_push = {}", m.postcopy_push));
     v.push(format!("postcopy_preempt = {}", m.postcopy_preempt));
     v.push(format!("socket_buffer = {}", q(&fmt_size(m.socket_buffer_bytes))));
+    v.push(format!("drain_at_stop = {}", m.drain_at_stop));
     v.push(format!("hybrid_switch = {}", q(name_of(&HybridSwitch::NAMES, m.hybrid_switch))));
     if let Some(t) = m.hybrid_switch_after_time {
         v.push(format!("hybrid_switch_after_time = {}", q(&crate::units::format_duration_exact(t))));

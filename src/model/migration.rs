@@ -116,6 +116,13 @@ pub struct Migration {
     /// Cancelled at `max_time`: the VM stays at (or went back to) the source.
     pub cancelled: bool,
     pub final_batch: Batch,
+    /// Pre-copy with `drain_at_stop`: the last batches that arrived, newest last, and when the
+    /// last one did (what the sockets hold when the VM pauses is the stream's last bytes).
+    pub recent: std::collections::VecDeque<Batch>,
+    pub last_batch_end: SimTime,
+    /// What the destination still had to take in from the sockets when the VM paused, ahead of the
+    /// final copy (already counted as sent; `drain_at_stop`).
+    pub queued_at_stop: Batch,
     pub timeline: Vec<RoundRecord>,
     // Post-copy guest.
     pub vcpu_gen: u64,
@@ -227,6 +234,9 @@ impl Migration {
             stop_reason: "",
             cancelled: false,
             final_batch: Batch::default(),
+            recent: std::collections::VecDeque::new(),
+            last_batch_end: 0,
+            queued_at_stop: Batch::default(),
             timeline: Vec::new(),
             vcpu_gen: 0,
             vcpu_time: 0,

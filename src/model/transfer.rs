@@ -58,6 +58,21 @@ impl Batch {
         self.pages - self.zero_pages
     }
 
+    /// A batch of `bytes` bytes with this one's make-up (pages of each kind in the same proportion
+    /// to the bytes; `bytes` may exceed this batch's).
+    pub fn scaled(&self, bytes: u64) -> Batch {
+        if self.bytes == 0 || bytes == 0 {
+            return Batch::default();
+        }
+        let f = bytes as f64 / self.bytes as f64;
+        let part = |n: u64| (n as f64 * f).round() as u64;
+        let pages = part(self.pages);
+        let zero_pages = part(self.zero_pages).min(pages);
+        let new_pages = part(self.new_pages).min(pages - zero_pages);
+        let delta_pages = part(self.delta_pages).min(pages - zero_pages - new_pages);
+        Batch { pages, zero_pages, bytes, new_pages, delta_pages }
+    }
+
     /// Split a batch cut off with `bytes_left` of its bytes unsent: (what arrived, what did not). The
     /// pages split in the same proportion as the bytes, rounded so that the parts add up.
     pub fn split(self, bytes_left: u64) -> (Batch, Batch) {

@@ -184,6 +184,14 @@ SET_CONSTANTS["qemu-settle2"] = dict(MEASURED, HOST_CPU_NEW="280 MiB/s", CPU_RAT
 HOST_LOAD_MODEL = os.environ.get("HOST_LOAD_MODEL", "threads")
 IGNORE_PROBE = os.environ.get("IGNORE_PROBE", "1") == "1"
 HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + final sync + resume cost (README obs. 2: downtime ~ bytes / R_raw + ~5 ms)
+# What each stream's sockets hold at the pause on the machine's loopback, per multifd channel (or
+# the one stream), when the destination is the slower end: measured on this project's machine
+# with QEMU's own trace of the final copy (calibration/sockets, final_trace.py); "" leaves the
+# pipe empty at the pause (drain_at_stop off), as for the lab's machine, where it was not measured.
+SOCKET_BUFFER = os.environ.get("SOCKET_BUFFER", "")
+# This machine's: the median of what each stream's sockets held at the pause in the traced runs
+# whose destination still lagged (`final_trace.py`: 4.7 MB). Sets 6-12 were converted without it.
+LOOPBACK_SOCKET_BUFFER = "4.5 MiB"
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
 DEVICE_STATE = "256 KiB"       # assumed, not measured
@@ -748,6 +756,8 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         h('xbzrle_cache = "%s"' % mib(r["xbzrle_cache_mib"]))
     if flag(r, "multifd"):
         h("multifd_channels = %d" % int(float(r["multifd_channels"])))
+    for line in socket_lines():
+        h(line)
     h("")
     h("[reference]")
     h("converged = %s" % ("true" if converged else "false"))
@@ -783,6 +793,37 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     return rid, mech, "\n".join(L) + "\n"
 
 
+def socket_lines():
+    """[migration] lines for SOCKET_BUFFER (none when it is unset)."""
+    if not SOCKET_BUFFER:
+        return []
+    return ['socket_buffer = "%s"   # SOCKET_BUFFER: what each stream\'s sockets hold at the pause on this machine' % SOCKET_BUFFER,
+            "drain_at_stop = true   # the destination takes it in before the final copy (calibration/sockets)"]
+
+
+def patch(folder):
+    """Add SOCKET_BUFFER's lines to the [migration] table of each case already converted in
+    `folder` (sets whose lab records this repository does not keep); a case that has them is left
+    as it is. Returns how many files changed."""
+    changed = 0
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if not name.endswith(".toml") or name == "set.toml":
+            continue
+        text = open(path).read()
+        if "drain_at_stop" in text or not socket_lines():
+            continue
+        head, sep, rest = text.partition("\n\n[reference]\n")
+        if not sep:
+            sys.exit("%s: no [reference] table after [migration]" % path)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(head + "\n" + "\n".join(socket_lines()) + sep + rest)
+        os.replace(tmp, path)
+        changed += 1
+    return changed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("qemu_dir", help="the shared qemu folder (holds results.csv and runs/)")
@@ -791,7 +832,16 @@ def main():
     ap.add_argument("--set", default=None,
                     help="write every run into DIR/SET, with the host CPU model (the runs of validation/qemu-cpu)")
     ap.add_argument("--only", default="", help="only runs whose id starts with this")
+    ap.add_argument("--patch", action="store_true",
+                    help="QEMU_DIR is a converted set (validation/qemu-settle, say): add its SET_CONSTANTS' "
+                         "SOCKET_BUFFER lines to its cases' [migration] (for sets whose lab records are not kept)")
     a = ap.parse_args()
+    if a.patch:
+        for k, v in SET_CONSTANTS.get(a.set or os.path.basename(os.path.normpath(a.qemu_dir)), {}).items():
+            if k not in os.environ:
+                globals()[k] = v
+        print("patched %d cases in %s" % (patch(a.qemu_dir), a.qemu_dir))
+        return
     if BOOT_SPEED not in ("", "median", "spread", "band"):
         ap.error("BOOT_SPEED=%s: use median, spread or band, or leave it unset" % BOOT_SPEED)
     global SET_NAME

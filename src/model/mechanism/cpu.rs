@@ -117,6 +117,16 @@ pub fn rebalance(mech: &Mechanisms, cpu: &mut CpuCost, paused: bool, page_size: 
     if paused { throttle_share } else { throttle_share * work }
 }
 
+/// How much faster than one thread with a core of its own the receiving threads alone go (one per
+/// channel) while nothing else of the migration or the guest runs: the VM is paused and the
+/// senders wait for room in the sockets (`drain_at_stop`). With the host CPU model they share its
+/// cores with its other load; without it the stream's own `parallel` stands.
+pub fn receivers_parallel(mech: &Mechanisms, parallel: f64) -> f64 {
+    let Some(h) = mech.host_cpu else { return parallel };
+    let n = f64::from(mech.multifd_channels.max(1));
+    n * level(h.cores, &[(h.busy_threads, 1.0), (n, 1.0)]).min(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

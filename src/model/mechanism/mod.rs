@@ -56,6 +56,10 @@ pub struct Mechanisms {
     /// Bytes of the migration stream queued in the source's and destination's socket buffers, ahead
     /// of a requested page while the push streams (post-copy without `postcopy_preempt`).
     pub socket_buffer_bytes: u64,
+    /// Pre-copy: when the VM pauses, each stream (a multifd channel, or the single stream) still
+    /// has up to `socket_buffer_bytes` written but not yet taken in by the destination, and the
+    /// final copy's pages queue behind it (false: the pipe is empty at the pause).
+    pub drain_at_stop: bool,
     pub hybrid_switch: HybridSwitch,
     /// Hybrid: post-copy is also requested once this long has passed since the migration began
     /// (ns; the lab harness's `--postcopy-after-s`).
@@ -82,6 +86,7 @@ impl Default for Mechanisms {
             postcopy_push: true,
             postcopy_preempt: false,
             socket_buffer_bytes: SOCKET_BUFFER_BYTES,
+            drain_at_stop: false,
             hybrid_switch: HybridSwitch::Either,
             hybrid_switch_after_time: None,
         }
@@ -189,6 +194,13 @@ impl HybridSwitch {
 pub const XEN_START_BPS: f64 = 100e6 / 8.0;
 pub const XEN_STEP_BPS: f64 = 50e6 / 8.0;
 pub const XEN_MAX_BPS: f64 = 500e6 / 8.0;
+
+/// The share of a stream's per-page CPU work (`CpuCost`) its receiving thread does, for pages new
+/// to the destination: the QEMU lab's thread-sampled runs (docs/validation.md, "Where the CPU goes
+/// under multifd") had one stream's receiver use 2.53-3.03 CPU seconds and its sender 0.34-0.45
+/// for the 1 GiB guest's migration, 0.87 of the pair's (medians 2.78 and 0.40). `drain_at_stop`
+/// uses it for what the sockets hold when the VM pauses.
+pub const RECEIVER_SHARE: f64 = 0.87;
 
 /// Linux's defaults for the most a TCP socket's buffers grow to: `tcp_wmem` max 4 MiB at the
 /// sender plus `tcp_rmem` max 6 MiB at the receiver (Documentation/networking/ip-sysctl.rst).

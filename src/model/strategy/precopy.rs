@@ -30,6 +30,10 @@ const ITERATION_NS: u64 = 50_000_000;
 /// its 50 ms at a page count of 1 modulo 64 (`transfer::Limit`).
 const QEMU_CLOCK_CHECK_PAGES: u64 = 64;
 
+/// Batches kept for `drain_at_stop`: the sockets' few tens of MiB are a few batches of 50 ms at
+/// most at any pace that fills them.
+const RECENT_BATCHES: usize = 16;
+
 /// Pre-copy to the end: rounds, then the stop-and-copy.
 pub struct PreCopy;
 
@@ -205,6 +209,13 @@ pub fn batch_done(c: &mut Ctx<'_>, now: SimTime) {
     let b = mg.batch;
     mg.sent.add(b);
     mg.round_sent.add(b);
+    if mg.p.mech.drain_at_stop {
+        mg.recent.push_back(b);
+        if mg.recent.len() > RECENT_BATCHES {
+            mg.recent.pop_front();
+        }
+        mg.last_batch_end = now;
+    }
     if !mg.multifd {
         mg.window.bytes += b.bytes;
     }
@@ -307,12 +318,64 @@ fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop, carry: Batch) {
     mg.final_batch = b;
     mg.in_flight = InFlight::Final;
     let dev = c.spec.device_state_bytes;
+    // What the sockets still hold goes first (`drain_at_stop`); it was counted as sent when it was
+    // written, so only its time counts.
+    let (queued, drain_s) = if mg.p.mech.drain_at_stop { queued_at(mg, now, &b) } else { (Batch::default(), 0.0) };
+    mg.queued_at_stop = queued;
     let bytes = b.bytes + dev;
     // QEMU lifts the rate limit for the final copy (migration_completion); the CPU still paces it.
     // Xen's legacy limiter sends the last round at its cap.
     let cap = if mg.p.mech.rate_limit == RateLimit::Xen { mechanism::XEN_MAX_BPS } else { f64::INFINITY };
-    let cap = mg.cpu.cap(&b, dev, mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY).min(cap));
+    let limit = mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY).min(cap);
+    let s = mg.cpu.seconds(&b) + drain_s;
+    let cap = if s > 0.0 { limit.min(bytes as f64 / s) } else { limit };
     c.send(bytes, cap, now);
+}
+
+/// What the destination has not yet taken in from the sockets when the VM pauses at `now`, and the
+/// seconds it needs for that before the final copy's pages reach it (`drain_at_stop`).
+///
+/// The sockets fill when the destination is the slower end: for pages new to it, whose first
+/// touch its receiving thread pays (QEMU lab: one stream's receiver did 2.53-3.03 of the pair's
+/// 2.87-3.48 CPU seconds). So each stream (each multifd channel) holds up to `socket_buffer` of
+/// what it sent last, and its new pages cost the receivers `RECEIVER_SHARE` of the stream's
+/// new-page cost; the receivers run alone on the host's cores meanwhile (the guest is paused and
+/// the senders wait for room). QEMU 7.2's `multifd_send_sync_main` waits for its channels to write
+/// their packets, not for the destination to read them, so a round's end does not empty them.
+/// An idle sender (asleep on its rate limit) let the receivers catch up; re-sent pages are taken
+/// in at the final copy's pace, which the calibrated paused pace already holds.
+fn queued_at(mg: &crate::model::migration::Migration, now: SimTime, last: &Batch) -> (Batch, f64) {
+    let channels = mg.p.mech.multifd_channels.max(1);
+    let room = mg.p.mech.socket_buffer_bytes.saturating_mul(u64::from(channels));
+    let receivers = mechanism::cpu::receivers_parallel(&mg.p.mech, mg.cpu.parallel);
+    let per_new_page_s = mg.cpu.new_page_s * mechanism::RECEIVER_SHARE / receivers;
+    let idle_s = now.saturating_sub(mg.last_batch_end) as f64 / 1e9;
+    socket_drain(mg.recent.iter().rev(), last, room, per_new_page_s, idle_s)
+}
+
+/// The sockets' `room` bytes at the pause: the stream's last bytes (`newest_first`), and the
+/// seconds their new pages hold up the final copy at `per_new_page_s` each, less `idle_s` (the
+/// receivers caught up meanwhile) and less what the final copy's own last `room` bytes cost the
+/// same way (the source is done when those are in the sockets).
+fn socket_drain<'a>(
+    newest_first: impl Iterator<Item = &'a Batch>,
+    last: &Batch,
+    room: u64,
+    per_new_page_s: f64,
+    idle_s: f64,
+) -> (Batch, f64) {
+    let (mut queued, mut left) = (Batch::default(), room);
+    for b in newest_first {
+        if left == 0 {
+            break;
+        }
+        let part = if b.bytes <= left { *b } else { b.scaled(left) };
+        left -= part.bytes;
+        queued.add(part);
+    }
+    let tail = last.scaled(room.min(last.bytes));
+    let drain = |b: &Batch| b.new_pages as f64 * per_new_page_s;
+    (queued, (drain(&queued) - idle_s - drain(&tail)).max(0.0))
 }
 
 /// The final copy (stop-and-copy, or a cold migration's only copy) arrived: the VM resumes at the
@@ -330,4 +393,56 @@ pub fn final_copy_done(c: &mut Ctx<'_>, now: SimTime, phase: &'static str) {
     mg.stage = Stage::Done;
     c.vm.paused = false;
     c.vm.clock = end;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `pages` non-zero pages of 4 KiB + 8 B, `new` of them new to the destination.
+    fn batch(pages: u64, new: u64) -> Batch {
+        Batch { pages, zero_pages: 0, bytes: pages * 4104, new_pages: new, delta_pages: 0 }
+    }
+
+    #[test]
+    fn the_sockets_hold_the_last_bytes_and_only_new_pages_hold_up_the_final_copy() {
+        // The first pass's tail (new pages), then a round of re-sent pages bigger than the room:
+        // nothing new is left in the sockets.
+        let recent = [batch(1000, 1000), batch(3000, 0)];
+        let resent = batch(500, 0);
+        let (q, s) = socket_drain(recent.iter().rev(), &resent, 2000 * 4104, 1e-5, 0.0);
+        assert_eq!((q.pages, q.new_pages, s), (2000, 0, 0.0));
+        // A smaller round leaves 1500 of the new pages behind its 500: 1500 x 10 us.
+        let recent = [batch(2000, 2000), batch(500, 0)];
+        let (q, s) = socket_drain(recent.iter().rev(), &resent, 2000 * 4104, 1e-5, 0.0);
+        assert_eq!((q.pages, q.new_pages), (2000, 1500));
+        assert!((s - 0.015).abs() < 1e-12, "{s}");
+        // An idle sender let the receivers take 5 ms of it.
+        let (_, s) = socket_drain(recent.iter().rev(), &resent, 2000 * 4104, 1e-5, 0.005);
+        assert!((s - 0.010).abs() < 1e-12, "{s}");
+        // No room: nothing waits.
+        assert_eq!(socket_drain(recent.iter().rev(), &resent, 0, 1e-5, 0.0).1, 0.0);
+    }
+
+    #[test]
+    fn a_final_copy_of_new_pages_leaves_as_much_behind_as_it_found() {
+        // Paused mid-way through the first pass: what was queued at the pause and what is still
+        // queued when the source is done cost the same, so the source's downtime is unchanged.
+        let recent = [batch(4000, 4000)];
+        let (q, s) = socket_drain(recent.iter().rev(), &batch(9000, 9000), 2000 * 4104, 1e-5, 0.0);
+        assert_eq!((q.new_pages, s), (2000, 0.0));
+        // Half of the final copy new: half of the room's drain is left over.
+        let (_, s) = socket_drain(recent.iter().rev(), &batch(9000, 4500), 2000 * 4104, 1e-5, 0.0);
+        assert!((s - 0.010).abs() < 1e-12, "{s}");
+    }
+
+    #[test]
+    fn scaled_keeps_the_make_up_and_the_bytes() {
+        let b = Batch { pages: 100, zero_pages: 20, bytes: 80 * 4104 + 20 * 8, new_pages: 50, delta_pages: 10 };
+        let h = b.scaled(b.bytes / 2);
+        assert_eq!((h.pages, h.zero_pages, h.new_pages, h.delta_pages, h.bytes), (50, 10, 25, 5, b.bytes / 2));
+        let d = b.scaled(b.bytes * 2);
+        assert_eq!((d.pages, d.zero_pages, d.new_pages, d.delta_pages), (200, 40, 100, 20));
+        assert_eq!(b.scaled(0), Batch::default());
+    }
 }

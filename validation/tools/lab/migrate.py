@@ -35,6 +35,18 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.join(HERE, "build")
 MiB = 1024 * 1024
+# QEMU 7.2 trace events around the final copy (`qemu-system-x86_64 -trace help` lists them)
+FINAL_TRACE_EVENTS = ("migration_completion_vm_stop", "savevm_state_complete_precopy",
+                      "migration_bitmap_sync_start", "migration_bitmap_sync_end",
+                      "migration_thread_after_loop", "multifd_send", "multifd_recv",
+                      "multifd_send_sync_main", "multifd_send_sync_main_signal",
+                      "multifd_send_sync_main_wait", "multifd_recv_sync_main",
+                      "multifd_recv_sync_main_signal", "multifd_recv_sync_main_wait",
+                      "vmstate_load", "qemu_loadvm_state_section_startfull",
+                      "loadvm_state_setup", "process_incoming_migration_co_end",
+                      "qemu_loadvm_state_post_main")
+# ... and with --trace-final 2 every page of the single stream: sent (non-zero pages) and loaded
+PAGE_TRACE_EVENTS = ("ram_save_page", "ram_load_loop")
 
 
 # --------------------------------------------------------------------- QMP
@@ -392,6 +404,13 @@ def run(a):
             c += ["-trace", "enable=migrate_handle_rp_req_pages", "-trace", "enable=get_queued_page",
                   "-trace", "enable=get_queued_page_not_dirty", "-msg", "timestamp=on",
                   "-D", os.path.join(rundir, "src.trace")]
+        if a.trace_final:
+            # QEMU's own trace of the final copy on both ends (the log backend, wall-clock stamps
+            # and thread ids): when the VM stopped, each multifd packet sent and received, the
+            # syncs; to see where the downtime goes
+            for ev in FINAL_TRACE_EVENTS + (PAGE_TRACE_EVENTS if a.trace_final > 1 else ()):
+                c += ["-trace", "enable=" + ev]
+            c += ["-msg", "timestamp=on", "-D", os.path.join(rundir, role + ".final.trace")]
         if role == "dst":
             # 'defer' lets us set capabilities on the destination first;
             # migrate-incoming then listens on tcp:127.0.0.1:PORT
@@ -1072,6 +1091,10 @@ def parser():
     p.add_argument("--hard-timeout", type=float, default=240, help="absolute cap incl. postcopy s")
     p.add_argument("--trace-requests", type=int, default=0,
                    help="1: record the source's trace of post-copy page requests (rec['requests'])")
+    p.add_argument("--trace-final", type=int, default=0,
+                   help="1: both QEMUs log the stop, bitmap syncs and every multifd packet and sync to "
+                        "build/runs/<id>/{src,dst}.final.trace (QEMU's log trace backend); 2: also every page "
+                        "of the single stream (slows the run; validation/tools/final_trace.py reads them)")
     p.add_argument("--thread-cpu", type=int, default=0,
                    help="1: record each QEMU thread's CPU time (utime+stime, /proc) over --before-s "
                         "before migrating and at every poll during it (rec['thread_cpu'])")

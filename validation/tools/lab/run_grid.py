@@ -387,6 +387,8 @@ def main():
     ap.add_argument("--post-s", type=float, default=4.0)
     ap.add_argument("--settle-s", type=float, default=0,
                     help="every run idles this long just before migrating (migrate.py --settle-s)")
+    ap.add_argument("--trace-final", type=int, default=0,
+                    help="every run logs QEMU's trace of its final copy (migrate.py --trace-final)")
     args = ap.parse_args()
     # The first batch asked for, in BATCHES' order; the default grid when none is.
     batch = next((fn for flag, fn, _ in BATCHES if getattr(args, flag[2:].replace("-", "_"))), grid)
@@ -439,6 +441,8 @@ def main():
             argv += ["--pace-probe-mib", str(c["pace_probe"])]
         if args.settle_s:
             argv += ["--settle-s", str(args.settle_s)]
+        if args.trace_final:
+            argv += ["--trace-final", str(args.trace_final)]
         a = migrate.parser().parse_args(argv)
         t0 = time.time()
         print("[%d/%d] %s ..." % (i + 1, len(g), c["run_id"]), flush=True)
