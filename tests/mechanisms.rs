@@ -780,6 +780,11 @@ fn drain_at_stop_holds_the_final_copy_behind_what_the_sockets_hold() {
     let bound = 4.0 * 4.0 * 1024.0 * 1024.0 / (PAGE + HEADER) as f64 * (PAGE as f64 / (100.0 * 1024.0 * 1024.0)) * 0.87 / 4.0;
     assert!(waited > 0.5 * bound && waited <= bound + 1e-3, "waited {waited} s, at most {bound} s");
     assert!((f64_of(&on, "total_time_s") - f64_of(&off, "total_time_s") - waited).abs() < 1e-9);
+    // The wait it reports is what the downtime grew by, give or take the final copy's own send
+    // (link-bound without the wait, paced by the CPU with it).
+    let wait = f64_of(&on, "socket_wait_s");
+    assert!(wait >= waited && wait <= waited + 1e-3, "socket_wait_s {wait}, downtime grew {waited}");
+    assert_eq!(f64_of(&off, "socket_wait_s"), 0.0);
     assert_eq!(on["bytes_sent"], off["bytes_sent"]);
     for k in ["downtime_s", "total_time_s", "bytes_sent"] {
         assert_eq!(empty[k], off[k], "{k}");

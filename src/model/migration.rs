@@ -120,9 +120,9 @@ pub struct Migration {
     /// last one did (what the sockets hold when the VM pauses is the stream's last bytes).
     pub recent: std::collections::VecDeque<Batch>,
     pub last_batch_end: SimTime,
-    /// What the destination still had to take in from the sockets when the VM paused, ahead of the
-    /// final copy (already counted as sent; `drain_at_stop`).
-    pub queued_at_stop: Batch,
+    /// How long the final copy waited for what the sockets held when the VM paused
+    /// (`drain_at_stop`; already counted as sent).
+    pub socket_wait_s: f64,
     pub timeline: Vec<RoundRecord>,
     // Post-copy guest.
     pub vcpu_gen: u64,
@@ -236,7 +236,7 @@ impl Migration {
             final_batch: Batch::default(),
             recent: std::collections::VecDeque::new(),
             last_batch_end: 0,
-            queued_at_stop: Batch::default(),
+            socket_wait_s: 0.0,
             timeline: Vec::new(),
             vcpu_gen: 0,
             vcpu_time: 0,
@@ -463,6 +463,7 @@ impl Migration {
                 * (ps + self.cost.header - self.cost.nonzero),
             free_pages_skipped: self.free_skipped,
             free_bytes_saved: self.free_skipped * ps,
+            socket_wait_s: self.socket_wait_s,
             timeline: self.timeline.clone(),
         }
     }

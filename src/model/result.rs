@@ -108,6 +108,9 @@ pub struct MigrationResult {
     /// Free guest pages skipped (never sent), and the bytes that saved.
     pub free_pages_skipped: u64,
     pub free_bytes_saved: u64,
+    /// `drain_at_stop`: how long the final copy waited for the pages new to the destination that
+    /// the sockets still held when the VM paused (part of the downtime; 0 when off).
+    pub socket_wait_s: f64,
     pub timeline: Vec<RoundRecord>,
 }
 

@@ -12,7 +12,7 @@
 RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop, .../share and
 .../loaded hold this project's calibration runs (their records cut to what the converter reads),
 and .../session/pace and .../session/stop set 9's, taken in its own session (.../session2: set
-10's; .../settle and .../settle2: sets 11 and 12).
+10's; .../settle and .../settle2: sets 11 and 12; .../settle3: set 13).
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
@@ -37,9 +37,10 @@ every stage on validation/tools/calibration in that order (the guest's interfere
 pace, the stream's interference, load; each with the earlier ones in place), requires the pace and
 the paused pace not to move with the stream's interference in place, refits set 9's pace and paused
 pace on calibration/session, set 10's on calibration/session2 and sets 11 and 12's on
-calibration/settle and calibration/settle2, and fails unless convert_qemu.py's SET_CONSTANTS for
-qemu-cpu-quiet, qemu-mechanisms-quiet, qemu-cpu, qemu-session, qemu-session2, qemu-settle and
-qemu-settle2 are the fits (CI runs it).
+calibration/settle and calibration/settle2, and set 13's on calibration/settle3 with
+SOCKET_BUFFER in place (drain_at_stop), and fails unless convert_qemu.py's SET_CONSTANTS for
+qemu-cpu-quiet, qemu-mechanisms-quiet, qemu-cpu, qemu-session, qemu-session2, qemu-settle,
+qemu-settle2 and qemu-settle3 are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -277,11 +278,15 @@ def check(a):
     # 8 s before migrating): as set 9, with the cores QEMU's threads got and the vCPU's measured
     # demand in place for the fits as for the conversion.
     measured = dict(guest, HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU="1")
-    of = lambda folder: dict(pace, **fit_session(a, os.path.join(here, folder), measured),
-                             HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
+    of = lambda folder, machine=measured: dict(pace, **fit_session(a, os.path.join(here, folder), machine),
+                                               HOST_CPU_CORES=convert_qemu.DRIFT_CORES, GUEST_VCPU=True)
+    # Set 13 (calibration/settle3): as sets 11 and 12, with what the sockets hold at the pause in
+    # the model (drain_at_stop) for the fits as for the conversion.
+    sockets = dict(measured, SOCKET_BUFFER=convert_qemu.LOOPBACK_SOCKET_BUFFER)
+    settle3 = dict(of("settle3", sockets), SOCKET_BUFFER=convert_qemu.LOOPBACK_SOCKET_BUFFER)
     sets = (("qemu-cpu-quiet", pace), ("qemu-mechanisms-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight)),
             ("qemu-session", session), ("qemu-session2", of("session2")), ("qemu-settle", of("settle")),
-            ("qemu-settle2", of("settle2")))
+            ("qemu-settle2", of("settle2")), ("qemu-settle3", settle3))
     for name, want in sets:
         have = convert_qemu.SET_CONSTANTS[name]
         for key, v in want.items():

@@ -168,6 +168,10 @@ SET_CONSTANTS["qemu-session"] = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_N
 # session's calibration runs: set 10 (run_grid.py --session again, a second session;
 # calibration/session2), sets 11 and 12 (run_grid.py --session --settle-s 8, memory settled before
 # each migration, a third and a fourth session; calibration/settle and calibration/settle2).
+# This machine's SOCKET_BUFFER (below): the median of what each stream's sockets held at the pause
+# in the traced runs whose destination still lagged (`final_trace.py`: 4.7 MB). Sets 6-12 were
+# converted without it.
+LOOPBACK_SOCKET_BUFFER = "4.5 MiB"
 MEASURED = dict(SET_CONSTANTS["qemu-cpu-quiet"], HOST_CPU_CORES=DRIFT_CORES, GUEST_VCPU=True)
 SET_CONSTANTS["qemu-session2"] = dict(MEASURED, HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="3 GB/s",
                                       HOST_CPU_RESENT_PAUSED="2100 MB/s")
@@ -175,6 +179,10 @@ SET_CONSTANTS["qemu-settle"] = dict(MEASURED, HOST_CPU_NEW="280 MiB/s", CPU_RATE
                                     HOST_CPU_RESENT_PAUSED="2100 MB/s")
 SET_CONSTANTS["qemu-settle2"] = dict(MEASURED, HOST_CPU_NEW="280 MiB/s", CPU_RATE_ZERO="2 GB/s",
                                      HOST_CPU_RESENT_PAUSED="1800 MB/s")
+# Set 13 (a fifth settled session, calibration/settle3): what the sockets hold at the pause in the
+# model (SOCKET_BUFFER, drain_at_stop) for the fits as for the conversion.
+SET_CONSTANTS["qemu-settle3"] = dict(MEASURED, HOST_CPU_NEW="300 MiB/s", CPU_RATE_ZERO="3 GB/s",
+                                     HOST_CPU_RESENT_PAUSED="1700 MB/s", SOCKET_BUFFER=LOOPBACK_SOCKET_BUFFER)
 # How the probe's share becomes the model's host (calibrated too): "threads": the other load is
 # runnable threads in the same fair scheduler as QEMU's (host_cores = 2, host_busy_threads =
 # 2 / share - 1 - guest_cpu); "group": it runs in other scheduling groups (other developers'
@@ -189,9 +197,6 @@ HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + fin
 # with QEMU's own trace of the final copy (calibration/sockets, final_trace.py); "" leaves the
 # pipe empty at the pause (drain_at_stop off), as for the lab's machine, where it was not measured.
 SOCKET_BUFFER = os.environ.get("SOCKET_BUFFER", "")
-# This machine's: the median of what each stream's sockets held at the pause in the traced runs
-# whose destination still lagged (`final_trace.py`: 4.7 MB). Sets 6-12 were converted without it.
-LOOPBACK_SOCKET_BUFFER = "4.5 MiB"
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
 DEVICE_STATE = "256 KiB"       # assumed, not measured

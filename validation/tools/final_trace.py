@@ -2,7 +2,7 @@
 """What the sockets held when the VM paused, from QEMU's own trace of the final copy.
 
     python3 validation/tools/final_trace.py                       # the summaries kept in the repo
-    python3 validation/tools/final_trace.py --extract RUNDIR... --results RESULTS --out DIR
+    python3 validation/tools/final_trace.py --extract RUNDIR... --results RESULTS... [--dir DIR]
 
 The lab's `migrate.py --trace-final 1` has both QEMUs log, with wall-clock stamps, when the source
 stopped the VM (`migration_completion_vm_stop`), every multifd packet sent (`multifd_send`, on the
@@ -65,7 +65,8 @@ def summarize(rundir, row):
         sends = [t for t, e, _ in src if e == "ram_save_page"]
         loads = [t for t, e, a in dst if e == "ram_load_loop" and int(re.search(r"flags: 0x([0-9a-f]+)", a)[1], 16) & 0x8]
         if not sends:
-            sys.exit("%s: no multifd packets and no page trace (run it with --trace-final 2)" % rundir)
+            print("%s: skipped, one stream without its pages traced (--trace-final 2)" % rundir, file=sys.stderr)
+            return None
         pairs = list(zip(sends, loads))
         inflight = [r for s, r in pairs if s < stop < r]
         final = [r for s, r in pairs if s >= stop]
@@ -97,7 +98,7 @@ def show(folder):
         total = sum(b.values())
         print("%-38s %d ch, syncs %s, QEMU downtime %5.1f ms | in the sockets at the pause %5.1f MB (%s), taken in "
               "by +%5.1f ms | final copy %6d pages, received +%.1f..+%.1f ms | source done +%.1f, destination +%.1f ms" % (
-                  r["run_id"], r["channels"], r["dirty_sync_count"], r["qemu_downtime_ms"], total / 1e6,
+                  r["run_id"], r["channels"], r["dirty_sync_count"], r["qemu_downtime_ms"] or float("nan"), total / 1e6,
                   " ".join("%.1f" % (v / 1e6) for v in b.values()), r["in_sockets_taken_in_ms"], r["final_pages"],
                   r["final_received_ms"][0], r["final_received_ms"][1], r["source_done_ms"], r["destination_done_ms"]))
         if total >= 1e6 * r["channels"]:
@@ -110,24 +111,26 @@ def show(folder):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--extract", nargs="+", metavar="RUNDIR", help="traced runs' folders (build/runs/<id>)")
-    ap.add_argument("--results", help="the lab results folder holding those runs' results.csv")
-    ap.add_argument("--out", default=KEPT, help="where the summaries go (default: %(default)s)")
+    ap.add_argument("--results", nargs="+", default=[], help="the lab results folders holding those runs' results.csv")
+    ap.add_argument("--dir", default=KEPT, help="the folder of summaries to print, and where --extract writes them (default: %(default)s)")
     a = ap.parse_args()
     if not a.extract:
-        return show(a.out)
+        return show(a.dir)
     rows = {}
-    if a.results:
-        with open(os.path.join(a.results, "results.csv"), newline="") as f:
-            rows = {r["run_id"]: r for r in csv.DictReader(f)}
-    os.makedirs(a.out, exist_ok=True)
+    for folder in a.results:
+        with open(os.path.join(folder, "results.csv"), newline="") as f:
+            rows.update({r["run_id"]: r for r in csv.DictReader(f)})
+    os.makedirs(a.dir, exist_ok=True)
     for rd in a.extract:
         s = summarize(rd, rows.get(os.path.basename(os.path.normpath(rd))))
-        path = os.path.join(a.out, s["run_id"] + ".json")
+        if s is None:
+            continue
+        path = os.path.join(a.dir, s["run_id"] + ".json")
         with open(path + ".tmp", "w") as f:
             json.dump(s, f, indent=1)
             f.write("\n")
         os.replace(path + ".tmp", path)
-    show(a.out)
+    show(a.dir)
 
 
 if __name__ == "__main__":

@@ -320,8 +320,8 @@ fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop, carry: Batch) {
     let dev = c.spec.device_state_bytes;
     // What the sockets still hold goes first (`drain_at_stop`); it was counted as sent when it was
     // written, so only its time counts.
-    let (queued, drain_s) = if mg.p.mech.drain_at_stop { queued_at(mg, now, &b) } else { (Batch::default(), 0.0) };
-    mg.queued_at_stop = queued;
+    let drain_s = if mg.p.mech.drain_at_stop { queued_at(mg, now, &b).1 } else { 0.0 };
+    mg.socket_wait_s = drain_s;
     let bytes = b.bytes + dev;
     // QEMU lifts the rate limit for the final copy (migration_completion); the CPU still paces it.
     // Xen's legacy limiter sends the last round at its cap.

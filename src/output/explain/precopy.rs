@@ -390,9 +390,14 @@ pub(super) fn pause(m: &MigrationResult, s: &Setting, t: &RoundRecord, pre: &[&R
     match lat {
         Some(l) if copy > 0.0 => {
             text += &format!(
-                " = {} to send the final copy ({}){}{}.",
+                " = {} to send the final copy ({}){}{}{}.",
                 dur(copy),
                 rate(t.bytes_sent as f64 / copy),
+                if m.socket_wait_s > 0.0 {
+                    format!(", {} of it waiting for the new pages still in the sockets at the pause (drain_at_stop)", dur(m.socket_wait_s))
+                } else {
+                    String::new()
+                },
                 if l > 0.0 { format!(" + {} of latency", dur(l)) } else { String::new() },
                 if s.resume_time_s > 0.0 { format!(" + {} to resume (resume_time)", dur(s.resume_time_s)) } else { String::new() }
             )

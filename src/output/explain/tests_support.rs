@@ -41,6 +41,7 @@ pub fn result() -> MigrationResult {
         compression_bytes_saved: 0,
         free_pages_skipped: 0,
         free_bytes_saved: 0,
+        socket_wait_s: 0.0,
         timeline: Vec::new(),
     }
 }
