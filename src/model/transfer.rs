@@ -148,7 +148,13 @@ impl CpuCost {
     /// The rate cap (bytes/s) of a transfer of `b` plus `extra` bytes (device state, say): the least
     /// of `limit` and the pace the CPU allows.
     pub fn cap(&self, b: &Batch, extra: u64, limit: f64) -> f64 {
-        let s = self.seconds(b);
+        self.cap_after(b, extra, 0.0, limit)
+    }
+
+    /// `cap` for a transfer that also waits `wait_s` on the way (what the sockets hold at the
+    /// pause, `drain_at_stop`): its bytes spread over the CPU's seconds and the wait.
+    pub fn cap_after(&self, b: &Batch, extra: u64, wait_s: f64, limit: f64) -> f64 {
+        let s = self.seconds(b) + wait_s;
         if s > 0.0 { limit.min((b.bytes + extra) as f64 / s) } else { limit }
     }
 }

@@ -806,24 +806,33 @@ def socket_lines():
             "drain_at_stop = true   # the destination takes it in before the final copy (calibration/sockets)"]
 
 
+def use_set_constants(name):
+    """The converter's constants for set `name` (SET_CONSTANTS), where the environment does not say
+    otherwise."""
+    for k, v in SET_CONSTANTS.get(name, {}).items():
+        if k not in os.environ:
+            globals()[k] = v
+
+
 def patch(folder):
     """Add SOCKET_BUFFER's lines to the [migration] table of each case already converted in
     `folder` (sets whose lab records this repository does not keep); a case that has them is left
     as it is. Returns how many files changed."""
     changed = 0
-    for name in sorted(os.listdir(folder)):
+    lines = socket_lines()
+    for name in sorted(os.listdir(folder)) if lines else []:
         path = os.path.join(folder, name)
         if not name.endswith(".toml") or name == "set.toml":
             continue
         text = open(path).read()
-        if "drain_at_stop" in text or not socket_lines():
+        if "drain_at_stop" in text:
             continue
         head, sep, rest = text.partition("\n\n[reference]\n")
         if not sep:
             sys.exit("%s: no [reference] table after [migration]" % path)
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
-            f.write(head + "\n" + "\n".join(socket_lines()) + sep + rest)
+            f.write(head + "\n" + "\n".join(lines) + sep + rest)
         os.replace(tmp, path)
         changed += 1
     return changed
@@ -842,18 +851,14 @@ def main():
                          "SOCKET_BUFFER lines to its cases' [migration] (for sets whose lab records are not kept)")
     a = ap.parse_args()
     if a.patch:
-        for k, v in SET_CONSTANTS.get(a.set or os.path.basename(os.path.normpath(a.qemu_dir)), {}).items():
-            if k not in os.environ:
-                globals()[k] = v
+        use_set_constants(a.set or os.path.basename(os.path.normpath(a.qemu_dir)))
         print("patched %d cases in %s" % (patch(a.qemu_dir), a.qemu_dir))
         return
     if BOOT_SPEED not in ("", "median", "spread", "band"):
         ap.error("BOOT_SPEED=%s: use median, spread or band, or leave it unset" % BOOT_SPEED)
     global SET_NAME
     SET_NAME = a.set
-    for k, v in SET_CONSTANTS.get(a.set, {}).items():
-        if k not in os.environ:
-            globals()[k] = v
+    use_set_constants(a.set)
     rows = list(csv.DictReader(open(os.path.join(a.qemu_dir, "results.csv"), newline="")))
     rows = [r for r in rows if r["run_id"].startswith(a.only)]
     if a.set:

@@ -320,20 +320,18 @@ fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop, carry: Batch) {
     let dev = c.spec.device_state_bytes;
     // What the sockets still hold goes first (`drain_at_stop`); it was counted as sent when it was
     // written, so only its time counts.
-    let drain_s = if mg.p.mech.drain_at_stop { queued_at(mg, now, &b).1 } else { 0.0 };
-    mg.socket_wait_s = drain_s;
+    mg.socket_wait_s = if mg.p.mech.drain_at_stop { socket_wait_s(mg, now, &b) } else { 0.0 };
     let bytes = b.bytes + dev;
     // QEMU lifts the rate limit for the final copy (migration_completion); the CPU still paces it.
     // Xen's legacy limiter sends the last round at its cap.
     let cap = if mg.p.mech.rate_limit == RateLimit::Xen { mechanism::XEN_MAX_BPS } else { f64::INFINITY };
     let limit = mg.p.switchover_bandwidth_bps.unwrap_or(f64::INFINITY).min(cap);
-    let s = mg.cpu.seconds(&b) + drain_s;
-    let cap = if s > 0.0 { limit.min(bytes as f64 / s) } else { limit };
+    let cap = mg.cpu.cap_after(&b, dev, mg.socket_wait_s, limit);
     c.send(bytes, cap, now);
 }
 
-/// What the destination has not yet taken in from the sockets when the VM pauses at `now`, and the
-/// seconds it needs for that before the final copy's pages reach it (`drain_at_stop`).
+/// The seconds the destination needs, when the VM pauses at `now`, for what it has not yet taken in
+/// from the sockets before the final copy (`last`)'s pages reach it (`drain_at_stop`).
 ///
 /// The sockets fill when the destination is the slower end: for pages new to it, whose first
 /// touch its receiving thread pays (QEMU lab: one stream's receiver did 2.53-3.03 of the pair's
@@ -344,13 +342,13 @@ fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop, carry: Batch) {
 /// their packets, not for the destination to read them, so a round's end does not empty them.
 /// An idle sender (asleep on its rate limit) let the receivers catch up; re-sent pages are taken
 /// in at the final copy's pace, which the calibrated paused pace already holds.
-fn queued_at(mg: &crate::model::migration::Migration, now: SimTime, last: &Batch) -> (Batch, f64) {
+fn socket_wait_s(mg: &crate::model::migration::Migration, now: SimTime, last: &Batch) -> f64 {
     let channels = mg.p.mech.multifd_channels.max(1);
     let room = mg.p.mech.socket_buffer_bytes.saturating_mul(u64::from(channels));
     let receivers = mechanism::cpu::receivers_parallel(&mg.p.mech, mg.cpu.parallel);
     let per_new_page_s = mg.cpu.new_page_s * mechanism::RECEIVER_SHARE / receivers;
     let idle_s = now.saturating_sub(mg.last_batch_end) as f64 / 1e9;
-    socket_drain(mg.recent.iter().rev(), last, room, per_new_page_s, idle_s)
+    socket_drain(mg.recent.iter().rev(), last, room, per_new_page_s, idle_s).1
 }
 
 /// The sockets' `room` bytes at the pause: the stream's last bytes (`newest_first`), and the
