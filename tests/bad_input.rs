@@ -410,6 +410,27 @@ fn zero_profile_is_a_list_of_shares_and_not_both_ways() {
 }
 
 #[test]
+fn untouched_profile_lies_within_the_zero_profile() {
+    let dir = TempDir::new("bad-untouched-profile");
+    let with = |lines: &str| GOOD.replace("memory = \"1 GiB\"\n", &format!("memory = \"1 GiB\"\n{lines}\n"));
+    let (path, err) = bad(&dir, &with("untouched_profile = [0.5, 0]"), &[]);
+    assert_names(&err, &path, "vm.untouched_profile", 5, 1);
+    assert!(err.contains("needs a zero_profile"), "{err}");
+    let (path, err) = bad(&dir, &with("zero_profile = [0.5, 0]\nuntouched_profile = [0.5]"), &[]);
+    assert_names(&err, &path, "vm.untouched_profile", 6, 1);
+    assert!(err.contains("has 1 regions but zero_profile has 2"), "{err}");
+    let (path, err) = bad(&dir, &with("zero_profile = [0.5, 0]\nuntouched_profile = [0.5, 0.25]"), &[]);
+    assert_names(&err, &path, "vm.untouched_profile", 6, 1);
+    assert!(err.contains("region 2 is 0.25 untouched but only 0 zero"), "{err}");
+    let (path, err) = bad(&dir, &with("zero_profile = [0.5, 0]\nuntouched_profile = [0.5, 2]"), &[]);
+    assert_names(&err, &path, "vm.untouched_profile", 6, 27);
+    // Within its zero profile, it runs.
+    let p = dir.write("good.toml", &with("zero_profile = [0.5, 0]\nuntouched_profile = [0.5, 0]"));
+    let o = migsim(["check", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
 fn a_zero_form_set_on_the_command_line_replaces_the_files_other_form() {
     let dir = TempDir::new("zero-profile-set");
     let text = GOOD.replace("memory = \"1 GiB\"\n", "memory = \"1 GiB\"\nzero_fraction = 0.2\n");

@@ -95,6 +95,7 @@ struct VmDefaults {
     zero_fraction: Option<f64>,
     zero_layout: Option<ZeroLayout>,
     zero_profile: Option<Vec<f64>>,
+    untouched_profile: Option<Vec<f64>>,
     free_fraction: Option<f64>,
     device_state: Option<u64>,
 }
@@ -124,13 +125,15 @@ fn read_vm_fields(t: &mut TableReader<'_>, d: &VmDefaults) -> Result<VmDefaults,
             ));
         }
     }
-    // A VM's own setting replaces what `[vm]` said, whichever of the two ways each used.
-    let (zero_fraction, zero_layout, zero_profile) = if zero_profile.is_some() {
-        (None, None, zero_profile)
+    let untouched_profile = t.fractions("untouched_profile")?;
+    // A VM's own setting replaces what `[vm]` said, whichever of the two ways each used; the
+    // untouched pages go with the zero profile they lie in.
+    let (zero_fraction, zero_layout, zero_profile, untouched_profile) = if zero_profile.is_some() {
+        (None, None, zero_profile, untouched_profile)
     } else if zero_fraction.is_some() || zero_layout.is_some() {
-        (zero_fraction.or(d.zero_fraction), zero_layout.or(d.zero_layout), None)
+        (zero_fraction.or(d.zero_fraction), zero_layout.or(d.zero_layout), None, untouched_profile)
     } else {
-        (d.zero_fraction, d.zero_layout, d.zero_profile.clone())
+        (d.zero_fraction, d.zero_layout, d.zero_profile.clone(), untouched_profile.or_else(|| d.untouched_profile.clone()))
     };
     Ok(VmDefaults {
         memory: t.size("memory")?.or(d.memory),
@@ -138,6 +141,7 @@ fn read_vm_fields(t: &mut TableReader<'_>, d: &VmDefaults) -> Result<VmDefaults,
         zero_fraction,
         zero_layout,
         zero_profile,
+        untouched_profile,
         free_fraction: t.fraction("free_fraction")?.or(d.free_fraction),
         device_state: t.size("device_state")?.or(d.device_state),
     })
@@ -654,6 +658,31 @@ fn build_vm(
             format!("has {} regions but memory has only {pages} pages; give at most one share per page", p.len()),
         ));
     }
+    if let Some(u) = &f.untouched_profile {
+        let Some(z) = &f.zero_profile else {
+            return Err(err(
+                "untouched_profile",
+                "needs a zero_profile: it gives, region by region, the share of the zero pages' region the guest never wrote".into(),
+            ));
+        };
+        if u.len() != z.len() {
+            return Err(err(
+                "untouched_profile",
+                format!("has {} regions but zero_profile has {}; give one share for each of zero_profile's regions", u.len(), z.len()),
+            ));
+        }
+        if let Some(i) = (0..u.len()).find(|&i| u[i] > z[i]) {
+            return Err(err(
+                "untouched_profile",
+                format!(
+                    "region {} is {} untouched but only {} zero; untouched pages are zero pages, so each share is at most zero_profile's",
+                    i + 1,
+                    u[i],
+                    z[i]
+                ),
+            ));
+        }
+    }
     let workload = match wl_node {
         Some(n) => {
             let path = if t.path().is_empty() { "workload".to_string() } else { t.key_path("workload") };
@@ -678,6 +707,7 @@ fn build_vm(
             Some(p) => ZeroPages::Profile(p.clone()),
             None => ZeroPages::Share { fraction: f.zero_fraction.unwrap_or(0.0), layout: f.zero_layout.unwrap_or_default() },
         },
+        untouched_profile: f.untouched_profile.clone(),
         free_fraction: f.free_fraction.unwrap_or(0.0),
         device_state_bytes: f.device_state.unwrap_or(DEFAULT_DEVICE_STATE),
         workload,

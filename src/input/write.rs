@@ -53,6 +53,9 @@ pub fn to_toml(sc: &Scenario) -> String {
         match &v.zero_pages {
             ZeroPages::Profile(p) => {
                 let _ = writeln!(s, "zero_profile = [{}]", p.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
+                if let Some(u) = &v.untouched_profile {
+                    let _ = writeln!(s, "untouched_profile = [{}]", u.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
+                }
             }
             ZeroPages::Share { fraction, layout } => {
                 let _ = writeln!(s, "zero_fraction = {fraction:?}");

@@ -80,6 +80,8 @@ pub struct Migration {
     pub cpu: CpuCost,
     /// Non-zero pages the destination holds (tracked only when `cpu` has a cost).
     pub present: Bitmap,
+    /// The guest's untouched pages (`Memory::untouched`), set when the migration starts.
+    pub untouched: Option<std::sync::Arc<Bitmap>>,
     pub latency: SimTime,
     /// Pre-copy: pages to send in this round (QEMU's migration bitmap). Post-copy: pages still missing
     /// at the destination.
@@ -199,6 +201,7 @@ impl Migration {
             cost: PageCost::with(vm.page_size, m.params.page_header_bytes, mech.zero_page_detection, mech.compression.map(|c| c.ratio)),
             cpu,
             present: Bitmap::new(0),
+            untouched: None,
             latency,
             bits: Bitmap::new(pages),
             pending: 0,
@@ -327,7 +330,8 @@ impl Migration {
                 None
             };
             let left = if self.xbz_on { Limit::bytes(max_bytes - total.bytes) } else { limit };
-            let mut b = take_batch(&mut self.bits, &mut self.cursor, nonzero, present, self.cost, left, wrap, taken);
+            let mut b =
+                take_batch(&mut self.bits, &mut self.cursor, nonzero, self.untouched.as_deref(), present, self.cost, left, wrap, taken);
             if b.pages == 0 {
                 break;
             }

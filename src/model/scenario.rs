@@ -48,6 +48,9 @@ pub struct VmSpec {
     pub page_size: u64,
     /// How many pages start all-zero, and where they lie in guest-physical memory.
     pub zero_pages: ZeroPages,
+    /// With a zero profile: the share of each of its regions that the guest has never written
+    /// (`Memory::untouched`), at most the region's zero share.
+    pub untouched_profile: Option<Vec<f64>>,
     /// Share of memory the guest has free (ballooned, or reported free): never sent.
     pub free_fraction: f64,
     pub device_state_bytes: u64,

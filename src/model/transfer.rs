@@ -43,6 +43,9 @@ pub struct Batch {
     pub new_pages: u64,
     /// Non-zero pages sent as an XBZRLE delta instead of whole.
     pub delta_pages: u64,
+    /// Zero pages the guest never wrote (`Memory::untouched`): the host backs them with its one
+    /// shared zero page, so finding them zero costs next to nothing (`CpuCost::seconds`).
+    pub untouched_pages: u64,
 }
 
 impl Batch {
@@ -52,6 +55,7 @@ impl Batch {
         self.bytes += o.bytes;
         self.new_pages += o.new_pages;
         self.delta_pages += o.delta_pages;
+        self.untouched_pages += o.untouched_pages;
     }
 
     pub fn nonzero_pages(&self) -> u64 {
@@ -70,7 +74,8 @@ impl Batch {
         let zero_pages = part(self.zero_pages).min(pages);
         let new_pages = part(self.new_pages).min(pages - zero_pages);
         let delta_pages = part(self.delta_pages).min(pages - zero_pages - new_pages);
-        Batch { pages, zero_pages, bytes, new_pages, delta_pages }
+        let untouched_pages = part(self.untouched_pages).min(zero_pages);
+        Batch { pages, zero_pages, bytes, new_pages, delta_pages, untouched_pages }
     }
 
     /// Split a batch cut off with `bytes_left` of its bytes unsent: (what arrived, what did not). The
@@ -85,6 +90,7 @@ impl Batch {
             bytes: left,
             new_pages: part(self.new_pages),
             delta_pages: part(self.delta_pages),
+            untouched_pages: part(self.untouched_pages).min(part(self.zero_pages).min(part(self.pages))),
         };
         let arrived = Batch {
             pages: self.pages - not.pages,
@@ -92,6 +98,7 @@ impl Batch {
             bytes: self.bytes - not.bytes,
             new_pages: self.new_pages - not.new_pages,
             delta_pages: self.delta_pages - not.delta_pages,
+            untouched_pages: self.untouched_pages - not.untouched_pages,
         };
         (arrived, not)
     }
@@ -142,7 +149,8 @@ impl CpuCost {
         let nz = b.nonzero_pages();
         let copy = b.new_pages as f64 * self.new_page_s + (nz - b.new_pages) as f64 * self.resent_page_s;
         let code = (nz - b.delta_pages) as f64 * self.compress_page_s + b.delta_pages as f64 * self.encode_page_s;
-        (copy + code + b.zero_pages as f64 * self.zero_page_s) / self.parallel
+        let zero = b.zero_pages.saturating_sub(b.untouched_pages) as f64 * self.zero_page_s;
+        (copy + code + zero) / self.parallel
     }
 
     /// The rate cap (bytes/s) of a transfer of `b` plus `extra` bytes (device state, say): the least
@@ -212,7 +220,8 @@ impl Limit {
 /// Take pages from `bits` starting at `*cursor`, in address order, clearing their bits, until the
 /// batch reaches its `limit` or the end of memory. With `wrap`, the scan continues from page 0. `taken`, when given,
 /// receives the page numbers. `present`, when given, is the set of non-zero pages the destination
-/// holds: the batch counts the pages new to it and adds them.
+/// holds: the batch counts the pages new to it and adds them. `untouched`, when given, marks pages
+/// the guest never wrote: the batch counts its zero pages among them (`Batch::untouched_pages`).
 ///
 /// The scan goes word by word through each chunk of the bitmap (`bitmap::CHUNK_BITS` pages), skips
 /// a chunk with nothing to send at once, and takes a chunk that is all to send, all zero or all
@@ -222,6 +231,7 @@ pub fn take_batch(
     bits: &mut Bitmap,
     cursor: &mut usize,
     nonzero: &Bitmap,
+    untouched: Option<&Bitmap>,
     mut present: Option<&mut Bitmap>,
     cost: PageCost,
     limit: Limit,
@@ -279,6 +289,12 @@ pub fn take_batch(
                         b.pages += n;
                         b.zero_pages += n - n_nz;
                         b.bytes += bytes;
+                        if let Some(u) = untouched
+                            && n_nz == 0
+                        {
+                            let start = ci * CHUNK_WORDS * 64;
+                            b.untouched_pages += u.count_range(start, (start + n as usize).min(len));
+                        }
                         if let Some(p) = present.as_deref_mut()
                             && pr == Some(ChunkKind::Zero)
                             && n_nz > 0
@@ -320,6 +336,9 @@ pub fn take_batch(
                     b.pages += n;
                     b.zero_pages += n - n_nz;
                     b.bytes += bytes;
+                    if let Some(u) = untouched {
+                        b.untouched_pages += (w & !nz & u.word(wi)).count_ones() as u64;
+                    }
                     if let Some(pr) = present.as_deref_mut() {
                         let new = w & nz & !pr.word(wi);
                         b.new_pages += new.count_ones() as u64;
@@ -348,6 +367,7 @@ pub fn take_batch(
                         b.bytes += if is_nz { cost.nonzero } else { cost.zero };
                         if !is_nz {
                             b.zero_pages += 1;
+                            b.untouched_pages += u64::from(untouched.is_some_and(|u| u.get(page)));
                         } else if let Some(pr) = present.as_deref_mut()
                             && !pr.get(page)
                         {
@@ -400,13 +420,15 @@ fn past_soft(w: u64, n: u64, n_nz: u64, bytes: u64, b: &Batch, cost: PageCost, l
     })
 }
 
-/// The cost of sending every page set in `bits` (without taking them); `present` as for `take_batch`
-/// (the new pages are counted, not added).
-pub fn cost_of(bits: &Bitmap, nonzero: &Bitmap, present: Option<&Bitmap>, cost: PageCost) -> Batch {
+/// The cost of sending every page set in `bits` (without taking them); `untouched` and `present` as
+/// for `take_batch` (the new pages are counted, not added).
+pub fn cost_of(bits: &Bitmap, nonzero: &Bitmap, untouched: Option<&Bitmap>, present: Option<&Bitmap>, cost: PageCost) -> Batch {
     let pages = bits.count_ones();
     let nz = bits.count_and(nonzero);
     let new_pages = present.map_or(0, |pr| bits.count_and_and_not(nonzero, pr));
-    Batch { pages, zero_pages: pages - nz, bytes: nz * cost.nonzero + (pages - nz) * cost.zero, new_pages, delta_pages: 0 }
+    let untouched_pages = untouched.map_or(0, |u| bits.count_and_and_not(u, nonzero));
+    let bytes = nz * cost.nonzero + (pages - nz) * cost.zero;
+    Batch { pages, zero_pages: pages - nz, bytes, new_pages, delta_pages: 0, untouched_pages }
 }
 
 /// QEMU's accounting window: bytes sent since the window began, the quota when rate-limited, and the
@@ -487,7 +509,7 @@ mod tests {
         let nz = Bitmap::full(200);
         let mut cur = 10;
         let mut pages = Vec::new();
-        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 0), Limit::bytes(4096 * 5), false, Some(&mut pages));
+        let b = take_batch(&mut bits, &mut cur, &nz, None, None, PageCost::new(4096, 0), Limit::bytes(4096 * 5), false, Some(&mut pages));
         assert_eq!(b.pages, 5);
         assert_eq!(pages, vec![10, 11, 12, 13, 14]);
         assert_eq!(cur, 15);
@@ -500,9 +522,60 @@ mod tests {
         let mut nz = Bitmap::new(128);
         nz.set_range(0, 64);
         let mut cur = 0;
-        let b = take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(4096, 8), Limit::bytes(u64::MAX), false, None);
-        assert_eq!(b, Batch { pages: 128, zero_pages: 64, bytes: 64 * 4104 + 64 * 8, new_pages: 0, delta_pages: 0 });
+        let b = take_batch(&mut bits, &mut cur, &nz, None, None, PageCost::new(4096, 8), Limit::bytes(u64::MAX), false, None);
+        assert_eq!(b, Batch { pages: 128, zero_pages: 64, bytes: 64 * 4104 + 64 * 8, ..Batch::default() });
         assert_eq!(cur, 128);
+    }
+
+    #[test]
+    fn untouched_zero_pages_are_counted_on_every_path_and_cost_no_cpu() {
+        // 3 chunks' worth of pages: the first chunk all zero and untouched (the chunk step), the
+        // second mixed (the word step), and a limit that ends the batch within the third (page by
+        // page).
+        let n = 3 * crate::model::bitmap::CHUNK_BITS;
+        let c = crate::model::bitmap::CHUNK_BITS;
+        let mut nz = Bitmap::full(n);
+        nz.clear_range(0, c);
+        // Second chunk: its first 640 pages zero, of which the first 320 untouched.
+        nz.clear_range(c, c + 640);
+        // Third chunk: pages 2c+1, 2c+3, ... zero (mixed words), the first 100 of them untouched.
+        let mut u = Bitmap::new(n);
+        u.set_range(0, c);
+        u.set_range(c, c + 320);
+        for k in 0..200 {
+            nz.clear(2 * c + 1 + 2 * k);
+            if k < 100 {
+                u.set(2 * c + 1 + 2 * k);
+            }
+        }
+        // Untouched marks on non-zero pages do not count (a write took them out).
+        u.set_range(c + 1000, c + 1100);
+        let cost = PageCost::new(4096, 8);
+        let all = Bitmap::full(n);
+        let whole = cost_of(&all, &nz, Some(&u), None, cost);
+        assert_eq!((whole.zero_pages, whole.untouched_pages), (c as u64 + 640 + 200, c as u64 + 320 + 100));
+        // Taken in batches that end inside the third chunk's mixed words: the same counts in all.
+        let mut bits = Bitmap::full(n);
+        let mut cur = 0;
+        let mut sum = Batch::default();
+        loop {
+            let b = take_batch(&mut bits, &mut cur, &nz, Some(&u), None, cost, Limit::bytes(4096 * 301 + 7), false, None);
+            if b.pages == 0 {
+                break;
+            }
+            assert!(b.untouched_pages <= b.zero_pages);
+            sum.add(b);
+        }
+        assert_eq!((sum.pages, sum.zero_pages, sum.untouched_pages), (n as u64, whole.zero_pages, whole.untouched_pages));
+        // Only the touched zero pages cost the CPU's zero-page time.
+        let mut cpu = CpuCost::new(4096, None, None);
+        cpu.zero_page_s = 1e-6;
+        assert!((cpu.seconds(&whole) - 1e-6 * (640 - 320 + 200 - 100) as f64).abs() < 1e-12);
+        // Without the untouched set, none are counted.
+        let mut bits = Bitmap::full(n);
+        let mut cur = 0;
+        let b = take_batch(&mut bits, &mut cur, &nz, None, None, cost, Limit::bytes(u64::MAX), false, None);
+        assert_eq!((b.zero_pages, b.untouched_pages), (whole.zero_pages, 0));
     }
 
     #[test]
@@ -513,7 +586,7 @@ mod tests {
         let nz = Bitmap::full(300);
         let mut cur = 100;
         let mut pages = Vec::new();
-        take_batch(&mut bits, &mut cur, &nz, None, PageCost::new(1, 0), Limit::bytes(u64::MAX), true, Some(&mut pages));
+        take_batch(&mut bits, &mut cur, &nz, None, None, PageCost::new(1, 0), Limit::bytes(u64::MAX), true, Some(&mut pages));
         assert_eq!(pages, vec![250, 5]);
         assert_eq!(bits.count_ones(), 0);
     }
@@ -525,12 +598,12 @@ mod tests {
         let cost = PageCost::new(4096, 0);
         let mut bits = Bitmap::full(128);
         let mut cur = 0;
-        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, Limit::bytes(4096 * 70), false, None);
+        let b = take_batch(&mut bits, &mut cur, &nz, None, Some(&mut present), cost, Limit::bytes(4096 * 70), false, None);
         assert_eq!((b.pages, b.new_pages), (70, 70));
         // Page 0..70 again (re-dirtied) plus the 58 never sent: only those are new.
         let mut bits = Bitmap::full(128);
         let mut cur = 0;
-        let b = take_batch(&mut bits, &mut cur, &nz, Some(&mut present), cost, Limit::bytes(u64::MAX), false, None);
+        let b = take_batch(&mut bits, &mut cur, &nz, None, Some(&mut present), cost, Limit::bytes(u64::MAX), false, None);
         assert_eq!((b.pages, b.new_pages), (128, 58));
         let cpu = CpuCost::new(4096, Some(4096.0 * 100.0), Some(4096.0 * 1000.0));
         // 58 new pages at 100 pages/s plus 70 old ones at 1000 pages/s.
@@ -539,7 +612,7 @@ mod tests {
         let free = CpuCost::new(4096, None, None);
         assert!(!free.tracks_present() && free.seconds(&b) == 0.0);
         let all = Bitmap::full(128);
-        assert_eq!(cost_of(&all, &nz, Some(&Bitmap::new(128)), cost).new_pages, 128);
+        assert_eq!(cost_of(&all, &nz, None, Some(&Bitmap::new(128)), cost).new_pages, 128);
     }
 
     #[test]
@@ -561,7 +634,7 @@ mod tests {
         let take = |limit: Limit| {
             let mut bits = Bitmap::full(1000);
             let mut cur = 0;
-            take_batch(&mut bits, &mut cur, &nz, None, cost, limit, false, None).pages
+            take_batch(&mut bits, &mut cur, &nz, None, None, cost, limit, false, None).pages
         };
         // 10 pages' worth of time: the iteration goes on to its 65th page; 70 pages' worth: 129.
         assert_eq!(take(Limit::iteration(10 * 4096, u64::MAX, 64)), 65);

@@ -32,8 +32,12 @@ impl Vm {
     pub fn new(spec: &VmSpec, seed: u64, layouts: &mut Layouts) -> Self {
         let pages = spec.pages() as usize;
         let ws = spec.workload.working_set;
+        let mut mem = layouts.memory(pages, spec.page_size, &spec.zero_pages, ws.span());
+        if let Some(u) = &spec.untouched_profile {
+            mem.mark_untouched(u);
+        }
         Vm {
-            mem: layouts.memory(pages, spec.page_size, &spec.zero_pages, ws.span()),
+            mem,
             workload: Workload::new(&spec.workload),
             rng: SimRng::seed_from_u64(seed),
             clock: 0,

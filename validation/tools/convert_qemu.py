@@ -197,6 +197,12 @@ HOST_RESUME = os.environ.get("HOST_RESUME", "5 ms")           # fixed stop + fin
 # with QEMU's own trace of the final copy (calibration/sockets, final_trace.py); "" leaves the
 # pipe empty at the pause (drain_at_stop off), as for the lab's machine, where it was not measured.
 SOCKET_BUFFER = os.environ.get("SOCKET_BUFFER", "")
+# "measured": [vm] untouched_profile from the pre-migration scan's count of the pages the guest
+# never wrote (migrate.py's `untouched_pages`: the source QEMU's page tables right after the dump),
+# which the host backs with its one shared zero page, so QEMU finds them zero for next to nothing
+# (docs/model.md 15.13). "" leaves every zero page at CPU_RATE_ZERO, as sets 3-13 were converted
+# (their records do not have the count).
+UNTOUCHED = os.environ.get("UNTOUCHED", "")
 HOST_SETUP = "2 ms"            # QEMU setup_time_ms is 1-4 ms in the lab runs
 HOST_LATENCY = "0.05 ms"       # loopback
 DEVICE_STATE = "256 KiB"       # assumed, not measured
@@ -510,12 +516,20 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     h("[vm]")
     h('memory = "%d MiB"' % mem_mib)
     h('page_size = "4 KiB"')
-    prof, ws_offset = None, 0
+    prof, ws_offset, untouched = None, 0, None
     if ZERO_PROFILE and prescan:
         # The lab's own scan of this boot's memory before migrating (migrate.py --prescan).
         k = prescan["regions"] // ZERO_REGIONS
         per = prescan["pages_per_region"] * k
         prof = [sum(prescan["zero_pages"][i * k:(i + 1) * k]) / per for i in range(ZERO_REGIONS)]
+        if UNTOUCHED == "measured" and "untouched_pages" in prescan:
+            # A page never written is a zero page; the two counts were read a moment apart, so a
+            # region's untouched count is capped at its zero count.
+            cap = [min(u, z) for u, z in zip(prescan["untouched_pages"], prescan["zero_pages"])]
+            untouched = [sum(cap[i * k:(i + 1) * k]) / per for i in range(ZERO_REGIONS)]
+        elif UNTOUCHED == "measured":
+            print("warning: %s: the pages the guest never wrote were not measured; no untouched_profile" % rid,
+                  file=sys.stderr)
         if "run" in prescan:
             source = "a scan of this guest's memory before migrating, in another boot (%s, guest_scans.json;" \
                      " pmemsave, %d zero pages)" % (prescan["run"], prescan["total_zero"])
@@ -546,6 +560,15 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         for i in range(0, len(vals), 16):
             h("    " + ", ".join(vals[i:i + 16]) + ",")
         h("]")
+        if untouched is not None:
+            h("# untouched_profile: of those, the share the guest had never written, from the same scan (the")
+            h("#   source QEMU's page tables: never faulted in, or the host's shared zero page; UNTOUCHED):")
+            h("#   %d pages, found zero for next to nothing." % round(sum(untouched) * pages / ZERO_REGIONS))
+            vals = ["%.4f" % f for f in untouched]
+            h("untouched_profile = [")
+            for i in range(0, len(vals), 16):
+                h("    " + ", ".join(vals[i:i + 16]) + ",")
+            h("]")
     else:
         # No layout known before the migration: this run's own count (not predictive; the
         # converter warns).

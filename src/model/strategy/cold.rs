@@ -29,7 +29,7 @@ pub fn copy(c: &mut Ctx<'_>, now: SimTime, pages: &Bitmap) {
     mg.converged = true;
     mg.stop_reason = "cold";
     let present = mg.cpu.tracks_present().then_some(&mg.present);
-    let b = cost_of(pages, &c.vm.mem.nonzero, present, mg.cost);
+    let b = cost_of(pages, &c.vm.mem.nonzero, mg.untouched.as_deref(), present, mg.cost);
     mg.final_batch = b;
     mg.in_flight = InFlight::Final;
     let dev = c.spec.device_state_bytes;

@@ -71,6 +71,7 @@ pub fn start(c: &mut Ctx<'_>, now: SimTime) {
         mg.free_skipped = f.count_ones();
     }
     mg.present = Bitmap::new(if mg.cpu.tracks_present() { pages } else { 0 });
+    mg.untouched = vm.mem.untouched.clone();
     // Writes may wait for the sync when no send reads them: XBZRLE reads each page as it goes, Xen's
     // legacy rule skips what was dirtied since the round began, and a write turns a zero page into
     // one sent whole.

@@ -180,7 +180,8 @@ pub fn step(c: &mut Ctx<'_>, now: SimTime) {
             mg.present.set(p);
         }
         let bytes = if nz { mg.cost.nonzero } else { mg.cost.zero };
-        b.add(Batch { pages: 1, zero_pages: u64::from(!nz), bytes, new_pages: u64::from(new), delta_pages: 0 });
+        let untouched_pages = u64::from(!nz && mg.untouched.as_ref().is_some_and(|u| u.get(p)));
+        b.add(Batch { pages: 1, zero_pages: u64::from(!nz), bytes, new_pages: u64::from(new), delta_pages: 0, untouched_pages });
         mg.batch_pages.push(p);
     }
     let remaining = mg.pending * ps;

@@ -309,7 +309,7 @@ fn stop_and_copy(c: &mut Ctx<'_>, now: SimTime, stop: Stop, carry: Batch) {
         mg.take(&c.vm.mem.nonzero, u64::MAX, false, false)
     } else {
         let present = mg.cpu.tracks_present().then_some(&mg.present);
-        cost_of(&mg.bits, &c.vm.mem.nonzero, present, mg.cost)
+        cost_of(&mg.bits, &c.vm.mem.nonzero, mg.untouched.as_deref(), present, mg.cost)
     };
     let mut b = b;
     b.add(carry);
@@ -399,7 +399,7 @@ mod tests {
 
     /// `pages` non-zero pages of 4 KiB + 8 B, `new` of them new to the destination.
     fn batch(pages: u64, new: u64) -> Batch {
-        Batch { pages, zero_pages: 0, bytes: pages * 4104, new_pages: new, delta_pages: 0 }
+        Batch { pages, bytes: pages * 4104, new_pages: new, ..Batch::default() }
     }
 
     #[test]
@@ -436,7 +436,7 @@ mod tests {
 
     #[test]
     fn scaled_keeps_the_make_up_and_the_bytes() {
-        let b = Batch { pages: 100, zero_pages: 20, bytes: 80 * 4104 + 20 * 8, new_pages: 50, delta_pages: 10 };
+        let b = Batch { pages: 100, zero_pages: 20, bytes: 80 * 4104 + 20 * 8, new_pages: 50, delta_pages: 10, untouched_pages: 0 };
         let h = b.scaled(b.bytes / 2);
         assert_eq!((h.pages, h.zero_pages, h.new_pages, h.delta_pages, h.bytes), (50, 10, 25, 5, b.bytes / 2));
         let d = b.scaled(b.bytes * 2);

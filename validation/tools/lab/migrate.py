@@ -169,11 +169,54 @@ def parse_dirtier(line):
 PRESCAN_REGIONS = 256
 
 
-def prescan(qs, mem_mib, rundir, log):
+def untouched_pages(pid, size, per):
+    """Pages of guest RAM the guest has never written, per region of `per` pages, read from the
+    source QEMU's page tables (`pid`): its RAM is the one private anonymous mapping of exactly the
+    guest's size; a page never faulted in, or mapped to the kernel's shared zero page (a read
+    fault, as pmemsave's, maps it: /proc/kpageflags ZERO_PAGE, the huge zero page included), holds
+    nothing the guest wrote. QEMU finds such a page zero by reading that one cached page. Needs
+    root (page frame numbers); None where the mapping or the files cannot be read."""
+    try:
+        start = None
+        with open("/proc/%d/maps" % pid) as f:
+            for line in f:
+                parts = line.split()
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                if hi - lo == size and parts[1].startswith("rw") and len(parts) < 6:
+                    start = lo
+                    break
+        if start is None:
+            return None
+        counts = []
+        zero_pfn = {}
+        with open("/proc/%d/pagemap" % pid, "rb") as pm, open("/proc/kpageflags", "rb") as kf:
+            pm.seek(start // 4096 * 8)
+            entries = pm.read(size // 4096 * 8)
+            n = 0
+            for i in range(size // 4096):
+                e = int.from_bytes(entries[i * 8:i * 8 + 8], "little")
+                pfn = e & ((1 << 55) - 1)
+                if not e >> 63 & 1 and not e >> 62 & 1:
+                    n += 1
+                elif e >> 63 & 1 and pfn:
+                    if pfn not in zero_pfn:
+                        kf.seek(pfn * 8)
+                        zero_pfn[pfn] = int.from_bytes(kf.read(8), "little") >> 24 & 1 == 1
+                    n += zero_pfn[pfn]
+                if (i + 1) % per == 0:
+                    counts.append(n)
+                    n = 0
+        return counts
+    except (OSError, ValueError):
+        return None
+
+
+def prescan(qs, mem_mib, rundir, log, pid=None):
     """Zero pages of guest RAM before migrating, per 1/PRESCAN_REGIONS of memory: QMP pmemsave
     dumps guest-physical memory [0, mem) to a file (the guest keeps running), then every 4 KiB page
     that is all zero bytes is counted. This is what QEMU's first pass will find as `duplicate`
-    pages, measured without migrating."""
+    pages, measured without migrating. With the source QEMU's `pid`, also the pages the guest never
+    wrote (`untouched_pages`), read right after the dump."""
     path = os.path.join(rundir, "prescan.bin")
     size = mem_mib * MiB
     t0 = time.time()
@@ -192,8 +235,19 @@ def prescan(qs, mem_mib, rundir, log):
     os.unlink(path)
     log("prescan: %d zero pages of %d (pmemsave %.2fs, count %.2fs)" % (
         sum(counts), size // 4096, t1 - t0, time.time() - t1))
-    return {"regions": PRESCAN_REGIONS, "pages_per_region": per, "zero_pages": counts,
-            "total_zero": sum(counts), "pmemsave_s": round(t1 - t0, 3)}
+    rec = {"regions": PRESCAN_REGIONS, "pages_per_region": per, "zero_pages": counts,
+           "total_zero": sum(counts), "pmemsave_s": round(t1 - t0, 3)}
+    if pid is not None:
+        t2 = time.time()
+        untouched = untouched_pages(pid, size, per)
+        if untouched is not None:
+            rec["untouched_pages"] = untouched
+            rec["total_untouched"] = sum(untouched)
+            rec["untouched_s"] = round(time.time() - t2, 3)
+            log("prescan: %d pages never written (%.2fs)" % (sum(untouched), time.time() - t2))
+        else:
+            log("prescan: the source's page tables could not be read (untouched pages not measured)")
+    return rec
 
 
 TRACE_LINE = re.compile(r"^\d+@(\d+\.\d+):(\w+) (.*)$")
@@ -478,7 +532,7 @@ def run(a):
         # ---- where the guest's zero pages lie, scanned before migrating (pmemsave of all RAM;
         # QEMU's pc machine maps RAM from guest-physical 0 up, in the order its first pass sends it)
         if a.prescan:
-            rec["prescan"] = prescan(qs, a.mem, rundir, log)
+            rec["prescan"] = prescan(qs, a.mem, rundir, log, src.pid)
 
         # ---- how much of a core a new busy thread gets on this host right now (the CPU the
         # migration's threads will compete for), measured by spinning for --cpu-probe-s
