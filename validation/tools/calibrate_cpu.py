@@ -12,7 +12,7 @@
 RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop, .../share and
 .../loaded hold this project's calibration runs (their records cut to what the converter reads),
 and .../session/pace and .../session/stop set 9's, taken in its own session (.../session2: set
-10's; .../settle and .../settle2: sets 11 and 12; .../settle3: set 13).
+10's; .../settle and .../settle2: sets 11 and 12; .../settle3: set 13; .../settle4: set 14).
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
@@ -37,10 +37,11 @@ every stage on validation/tools/calibration in that order (the guest's interfere
 pace, the stream's interference, load; each with the earlier ones in place), requires the pace and
 the paused pace not to move with the stream's interference in place, refits set 9's pace and paused
 pace on calibration/session, set 10's on calibration/session2 and sets 11 and 12's on
-calibration/settle and calibration/settle2, and set 13's on calibration/settle3 with
-SOCKET_BUFFER in place (drain_at_stop), and fails unless convert_qemu.py's SET_CONSTANTS for
+calibration/settle and calibration/settle2, set 13's on calibration/settle3 with
+SOCKET_BUFFER in place (drain_at_stop) and set 14's on calibration/settle4 with SOCKET_BUFFER and
+UNTOUCHED=measured in place, and fails unless convert_qemu.py's SET_CONSTANTS for
 qemu-cpu-quiet, qemu-mechanisms-quiet, qemu-cpu, qemu-session, qemu-session2, qemu-settle,
-qemu-settle2 and qemu-settle3 are the fits (CI runs it).
+qemu-settle2, qemu-settle3 and qemu-settle4 are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -284,9 +285,13 @@ def check(a):
     # the model (drain_at_stop) for the fits as for the conversion.
     sockets = dict(measured, SOCKET_BUFFER=convert_qemu.LOOPBACK_SOCKET_BUFFER)
     settle3 = dict(of("settle3", sockets), SOCKET_BUFFER=convert_qemu.LOOPBACK_SOCKET_BUFFER)
+    # Set 14 (calibration/settle4): as set 13, with the pages the guest never wrote in the model
+    # (UNTOUCHED=measured, the lab's scan before each migration) for the fits as for the conversion.
+    untouched = dict(sockets, UNTOUCHED="measured")
+    settle4 = dict(of("settle4", untouched), SOCKET_BUFFER=convert_qemu.LOOPBACK_SOCKET_BUFFER, UNTOUCHED="measured")
     sets = (("qemu-cpu-quiet", pace), ("qemu-mechanisms-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight)),
             ("qemu-session", session), ("qemu-session2", of("session2")), ("qemu-settle", of("settle")),
-            ("qemu-settle2", of("settle2")), ("qemu-settle3", settle3))
+            ("qemu-settle2", of("settle2")), ("qemu-settle3", settle3), ("qemu-settle4", settle4))
     for name, want in sets:
         have = convert_qemu.SET_CONSTANTS[name]
         for key, v in want.items():
