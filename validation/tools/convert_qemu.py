@@ -437,6 +437,15 @@ def paced(rate, speed):
     return "%s %s" % (fnum(round(float(number) * speed, 1)), unit)
 
 
+def shares_table(h, key, shares):
+    """Write `key = [...]`, a list of shares to 4 places, 16 to a line, through `h`."""
+    vals = ["%.4f" % f for f in shares]
+    h("%s = [" % key)
+    for i in range(0, len(vals), 16):
+        h("    " + ", ".join(vals[i:i + 16]) + ",")
+    h("]")
+
+
 def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
     rid = r["run_id"]
     mem_mib = int(float(r["mem_mib"]))
@@ -561,20 +570,12 @@ def convert(r, layout=None, verify=None, params=None, prescan=None, host=None):
         if wss > 0:
             h("#   The working set starts after the guest kernel's area, at the first 4 regions with no zero pages")
             h("#   (%d KiB)." % (ws_offset * 4))
-        vals = ["%.4f" % f for f in prof]
-        h("zero_profile = [")
-        for i in range(0, len(vals), 16):
-            h("    " + ", ".join(vals[i:i + 16]) + ",")
-        h("]")
+        shares_table(h, "zero_profile", prof)
         if untouched is not None:
             h("# untouched_profile: of those, the share the guest had never written, from the same scan (the")
             h("#   source QEMU's page tables: never faulted in, or the host's shared zero page; UNTOUCHED):")
             h("#   %d pages, found zero for next to nothing." % round(sum(untouched) * pages / ZERO_REGIONS))
-            vals = ["%.4f" % f for f in untouched]
-            h("untouched_profile = [")
-            for i in range(0, len(vals), 16):
-                h("    " + ", ".join(vals[i:i + 16]) + ",")
-            h("]")
+            shares_table(h, "untouched_profile", untouched)
     else:
         # No layout known before the migration: this run's own count (not predictive; the
         # converter warns).
