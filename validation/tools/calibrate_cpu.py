@@ -12,7 +12,7 @@
 RESULTS is a lab results folder; validation/tools/calibration/quiet, .../stop, .../share and
 .../loaded hold this project's calibration runs (their records cut to what the converter reads),
 and .../session/pace and .../session/stop set 9's, taken in its own session (.../session2: set
-10's; .../settle and .../settle2: sets 11 and 12; .../settle3: set 13; .../settle4: set 14).
+10's; .../settle and .../settle2: sets 11 and 12; .../settle3: set 13; .../settle4 and .../settle5: sets 14 and 15).
 
 The calibration runs (`run_grid.py --calib`: ids starting with `calib-`, a 64 MiB working set that no
 scored case uses) are converted with each candidate, simulated with `migsim validate`, and scored by
@@ -38,10 +38,11 @@ pace, the stream's interference, load; each with the earlier ones in place), req
 the paused pace not to move with the stream's interference in place, refits set 9's pace and paused
 pace on calibration/session, set 10's on calibration/session2 and sets 11 and 12's on
 calibration/settle and calibration/settle2, set 13's on calibration/settle3 with
-SOCKET_BUFFER in place (drain_at_stop) and set 14's on calibration/settle4 with SOCKET_BUFFER and
-UNTOUCHED=measured in place, and fails unless convert_qemu.py's SET_CONSTANTS for
-qemu-cpu-quiet, qemu-mechanisms-quiet, qemu-cpu, qemu-session, qemu-session2, qemu-settle,
-qemu-settle2, qemu-settle3 and qemu-settle4 are the fits (CI runs it).
+SOCKET_BUFFER in place (drain_at_stop) and sets 14 and 15's on calibration/settle4 and
+calibration/settle5 with SOCKET_BUFFER and UNTOUCHED=measured in place, and fails unless
+convert_qemu.py's SET_CONSTANTS for qemu-cpu-quiet, qemu-mechanisms-quiet, qemu-cpu,
+qemu-session, qemu-session2, qemu-settle, qemu-settle2, qemu-settle3, qemu-settle4 and
+qemu-settle5 are the fits (CI runs it).
 """
 import argparse
 import csv
@@ -289,9 +290,12 @@ def check(a):
     # (UNTOUCHED=measured, the lab's scan before each migration) for the fits as for the conversion.
     untouched = dict(sockets, UNTOUCHED="measured")
     settle4 = dict(of("settle4", untouched), SOCKET_BUFFER=convert_qemu.LOOPBACK_SOCKET_BUFFER, UNTOUCHED="measured")
+    # Set 15 (calibration/settle5): set 14's recipe in a seventh session.
+    settle5 = dict(of("settle5", untouched), SOCKET_BUFFER=convert_qemu.LOOPBACK_SOCKET_BUFFER, UNTOUCHED="measured")
     sets = (("qemu-cpu-quiet", pace), ("qemu-mechanisms-quiet", pace), ("qemu-cpu", dict(pace, OWN_LOAD=own, LOAD_WEIGHT=weight)),
             ("qemu-session", session), ("qemu-session2", of("session2")), ("qemu-settle", of("settle")),
-            ("qemu-settle2", of("settle2")), ("qemu-settle3", settle3), ("qemu-settle4", settle4))
+            ("qemu-settle2", of("settle2")), ("qemu-settle3", settle3), ("qemu-settle4", settle4),
+            ("qemu-settle5", settle5))
     for name, want in sets:
         have = convert_qemu.SET_CONSTANTS[name]
         for key, v in want.items():
