@@ -52,9 +52,11 @@ pub fn to_toml(sc: &Scenario) -> String {
         let _ = writeln!(s, "page_size = {}", q(&units::format_size_exact(v.page_size)));
         match &v.zero_pages {
             ZeroPages::Profile(p) => {
-                let _ = writeln!(s, "zero_profile = [{}]", p.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
+                // The Debug form of an f64 reads back to the same number.
+                let shares = |p: &[f64]| p.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", ");
+                let _ = writeln!(s, "zero_profile = [{}]", shares(p));
                 if let Some(u) = &v.untouched_profile {
-                    let _ = writeln!(s, "untouched_profile = [{}]", u.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "));
+                    let _ = writeln!(s, "untouched_profile = [{}]", shares(u));
                 }
             }
             ZeroPages::Share { fraction, layout } => {
